@@ -1,0 +1,30 @@
+# Every library shakedown uses, found the standard way. When one is missing the error
+# names the Debian package that provides it; scripts/install-deps.sh installs them all.
+
+function(shakedown_require package debian_package)
+  find_package(${package} CONFIG QUIET)
+  if(NOT ${package}_FOUND)
+    find_package(${package} QUIET)
+  endif()
+  if(NOT ${package}_FOUND)
+    message(FATAL_ERROR
+      "shakedown needs ${package}, which was not found.\n"
+      "On Debian 12 install the package '${debian_package}' "
+      "(or run scripts/install-deps.sh, which installs everything the build needs).")
+  endif()
+endfunction()
+
+shakedown_require(fmt libfmt-dev)
+if(SHAKEDOWN_BUILD_TESTS)
+  shakedown_require(GTest "googletest libgtest-dev libgmock-dev")
+  include(GoogleTest)
+  # Tests read captures back with tshark, as a user would open them in Wireshark.
+  find_program(SHAKEDOWN_TSHARK tshark)
+  if(NOT SHAKEDOWN_TSHARK)
+    message(WARNING "tshark not found: the capture tests will be skipped. Install the Debian package 'tshark'.")
+    set(SHAKEDOWN_TSHARK "")
+  endif()
+endif()
+if(SHAKEDOWN_BUILD_BENCH)
+  shakedown_require(benchmark libbenchmark-dev)
+endif()

@@ -1,0 +1,15 @@
+# Compiler flags every shakedown target gets: through an interface library, so that
+# third-party code is never built with them.
+add_library(shakedown_flags INTERFACE)
+target_compile_options(shakedown_flags INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+                                                 # Parameter structs have defaults and are meant to be
+                                                 # filled in part: {10_ms, 2_ms}.
+                                                 -Wno-missing-field-initializers)
+if(SHAKEDOWN_WERROR)
+  target_compile_options(shakedown_flags INTERFACE -Werror)
+endif()
+if(SHAKEDOWN_SANITIZE)
+  target_compile_options(shakedown_flags INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
+                                                   -fno-sanitize-recover=undefined)
+  target_link_options(shakedown_flags INTERFACE -fsanitize=address,undefined)
+endif()

@@ -1,0 +1,19 @@
+#include "emulator/engine.h"
+
+namespace shakedown {
+
+std::uint64_t Engine::run_until(TimePoint limit) {
+  stop_requested_ = false;
+  std::uint64_t ran = 0;
+  while (!stop_requested_ && !scheduler_.empty() && scheduler_.next_time() <= limit) {
+    Scheduler::Fired event = scheduler_.pop();
+    now_ = event.time;
+    event.run();
+    ++ran;
+  }
+  events_executed_ += ran;
+  if (!stop_requested_ && limit != TimePoint::max() && now_ < limit) now_ = limit;
+  return ran;
+}
+
+}  // namespace shakedown

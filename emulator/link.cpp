@@ -1,0 +1,237 @@
+#include "emulator/link.h"
+
+#include <algorithm>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace shakedown {
+
+LinkDirection::LinkDirection(Engine& engine, PacketPool& pool, std::uint64_t run_seed, std::string component,
+                             Site site, const LinkParams& params)
+    : engine_(engine), pool_(pool), run_seed_(run_seed), component_(std::move(component)), site_(site),
+      params_(params) {
+  build_stages();
+}
+
+LinkDirection::~LinkDirection() {
+  engine_.cancel(transmission_event_);
+  engine_.cancel(delivery_event_);
+}
+
+void LinkDirection::build_stages() {
+  // Streams are named per stage, and per parameter change, so that a change mid-run
+  // neither replays old draws nor shifts another stage's numbers.
+  const std::string base =
+      params_version_ == 0 ? component_ : fmt::format("{}/v{}", component_, params_version_);
+  loss_.emplace(params_.loss, RandomStream(run_seed_, base + "/loss"));
+  jitter_.emplace(params_.delay, RandomStream(run_seed_, base + "/delay"));
+  duplicate_rng_ = RandomStream(run_seed_, base + "/duplicate");
+  corrupt_rng_ = RandomStream(run_seed_, base + "/corrupt");
+  reorder_rng_ = RandomStream(run_seed_, base + "/reorder");
+  duplicate_draw_ = CorrelatedDraw(params_.duplicate_correlation.threshold(), duplicate_rng_);
+  corrupt_draw_ = CorrelatedDraw(params_.corrupt_correlation.threshold(), corrupt_rng_);
+  reorder_draw_ = CorrelatedDraw(params_.reorder.correlation.threshold(), reorder_rng_);
+  duplicate_threshold_ = params_.duplicate.threshold();
+  corrupt_threshold_ = params_.corrupt.threshold();
+  reorder_threshold_ = params_.reorder.probability.threshold();
+  reorder_counter_ = 0;
+}
+
+void LinkDirection::set_params(const LinkParams& params) {
+  const bool was_up = params_.up;
+  params_ = params;
+  ++params_version_;
+  build_stages();
+  if (was_up && !params.up) {
+    params_.up = true;  // let set_up do the flushing
+    set_up(false);
+  }
+}
+
+void LinkDirection::set_up(bool up) {
+  params_.up = up;
+  if (up) return;
+  engine_.cancel(transmission_event_);
+  engine_.cancel(delivery_event_);
+  if (on_wire_) drop(std::move(on_wire_), DropReason::link_down);
+  while (!queue_.empty()) {
+    PacketPtr p = std::move(queue_.front());
+    queue_.pop_front();
+    drop(std::move(p), DropReason::link_down);
+  }
+  queue_bytes_ = 0;
+  // Drop in arrival order, so traces read naturally.
+  std::sort(delay_line_.begin(), delay_line_.end(), [](const InFlight& a, const InFlight& b) { return Later{}(b, a); });
+  for (auto& f : delay_line_) drop(std::move(f.packet), DropReason::link_down);
+  delay_line_.clear();
+}
+
+void LinkDirection::send(PacketPtr packet) {
+  if (!params_.up) return drop(std::move(packet), DropReason::link_down);
+  if (params_.mtu != 0 && packet->size() > params_.mtu) return drop(std::move(packet), DropReason::mtu);
+
+  if (params_.rate.unlimited()) {
+    ++stats_.enqueued_packets;
+    stats_.enqueued_bytes += packet->size();
+    emit(PacketEventKind::enqueue, *packet);
+    return impair(std::move(packet), true);
+  }
+  // The packet on the wire is not in the queue: the limits count packets waiting.
+  const bool wire_busy = static_cast<bool>(on_wire_);
+  if (wire_busy) {
+    if ((params_.queue_packets != 0 && queue_.size() >= params_.queue_packets) ||
+        (params_.queue_bytes != 0 && queue_bytes_ + packet->size() > params_.queue_bytes))
+      return drop(std::move(packet), DropReason::queue_full);
+  }
+  ++stats_.enqueued_packets;
+  stats_.enqueued_bytes += packet->size();
+  emit(PacketEventKind::enqueue, *packet);
+  if (!wire_busy) {
+    on_wire_ = std::move(packet);
+    start_transmission();
+    return;
+  }
+  queue_bytes_ += packet->size();
+  queue_.push_back(std::move(packet));
+  stats_.max_queue_packets = std::max<std::uint32_t>(stats_.max_queue_packets, static_cast<std::uint32_t>(queue_.size()));
+}
+
+Duration LinkDirection::serialization_time(std::size_t bytes) const {
+  // netem's packet_time_ns: overhead per packet, then whole cells of cell_size.
+  std::int64_t len = static_cast<std::int64_t>(bytes) + params_.packet_overhead;
+  if (len < 0) len = 0;
+  if (params_.cell_size != 0) {
+    std::int64_t cells = len / params_.cell_size;
+    if (len > cells * params_.cell_size) ++cells;
+    len = cells * (static_cast<std::int64_t>(params_.cell_size) + params_.cell_overhead);
+  }
+  return params_.rate.transmission_time(static_cast<std::uint64_t>(std::max<std::int64_t>(len, 0)));
+}
+
+void LinkDirection::on_event(std::uint64_t tag) {
+  if (tag == kTransmissionDone) {
+    transmission_done();
+  } else {
+    deliver_due();
+  }
+}
+
+void LinkDirection::start_transmission() {
+  transmission_event_ = engine_.after(serialization_time(on_wire_->size()), *this, kTransmissionDone);
+}
+
+void LinkDirection::transmission_done() {
+  PacketPtr sent = std::move(on_wire_);
+  if (!queue_.empty()) {
+    on_wire_ = std::move(queue_.front());
+    queue_.pop_front();
+    queue_bytes_ -= on_wire_->size();
+    start_transmission();
+  }
+  impair(std::move(sent), true);
+}
+
+// netem_enqueue, from the duplicate decision to the delay line.
+void LinkDirection::impair(PacketPtr packet, bool may_duplicate) {
+  int count = 1;
+  if (may_duplicate && duplicate_threshold_ != 0 && duplicate_threshold_ >= duplicate_draw_.next(duplicate_rng_))
+    ++count;
+  if (loss_->lose()) --count;
+  if (count == 0) return drop(std::move(packet), DropReason::loss);
+
+  // The copy is taken before the original can be corrupted; it then goes through
+  // loss, corruption and delay on its own, before the original (netem re-enqueues it
+  // at the root qdisc with duplication switched off).
+  if (count > 1) {
+    PacketPtr copy = pool_.clone(*packet);
+    copy->duplicate = true;
+    ++stats_.duplicated;
+    impair(std::move(copy), false);
+  }
+
+  if (corrupt_threshold_ != 0 && corrupt_threshold_ >= corrupt_draw_.next(corrupt_rng_) && packet->size() > 0) {
+    const auto at = corrupt_rng_.below(packet->size());
+    const auto bit = corrupt_rng_.below(8);
+    packet->bytes()[at] ^= static_cast<std::uint8_t>(1u << bit);
+    packet->corrupted = true;
+    ++stats_.corrupted;
+  }
+  propagate(std::move(packet));
+}
+
+void LinkDirection::propagate(PacketPtr packet) {
+  const TimePoint now = engine_.now();
+  // netem: reordering is off with gap 0 or probability 0; inside the first gap-1
+  // packets of a cycle everything is delayed; after that each packet is sent at once
+  // with the reorder probability, which starts a new cycle.
+  const std::uint32_t gap = reorder_threshold_ == 0 ? 0 : params_.reorder.gap;
+  if (gap == 0 || reorder_counter_ < gap - 1 || reorder_threshold_ < reorder_draw_.next(reorder_rng_)) {
+    TimePoint arrival = now + jitter_->draw();
+    if (!params_.delay.jitter_reorders) arrival = std::max(arrival, last_arrival_);
+    last_arrival_ = std::max(last_arrival_, arrival);
+    ++reorder_counter_;
+    enter_delay_line(arrival, std::move(packet));
+  } else {
+    reorder_counter_ = 0;
+    ++stats_.reordered;
+    enter_delay_line(now, std::move(packet));
+  }
+}
+
+void LinkDirection::enter_delay_line(TimePoint arrival, PacketPtr packet) {
+  const bool new_head = delay_line_.empty() || arrival < delay_line_.front().arrival;
+  delay_line_.push_back(InFlight{arrival, next_seq_++, std::move(packet)});
+  std::push_heap(delay_line_.begin(), delay_line_.end(), Later{});
+  if (!new_head) return;
+  if (!engine_.reschedule(delivery_event_, arrival))
+    delivery_event_ = engine_.at(arrival, *this, kDeliveryDue);
+}
+
+void LinkDirection::deliver_due() {
+  const TimePoint now = engine_.now();
+  // Deliver one packet per event: the receiver may send into this very link (or close
+  // it), and the heap must be consistent while it runs.
+  std::pop_heap(delay_line_.begin(), delay_line_.end(), Later{});
+  PacketPtr packet = std::move(delay_line_.back().packet);
+  delay_line_.pop_back();
+  if (!delay_line_.empty()) {
+    delivery_event_ = engine_.at(std::max(now, delay_line_.front().arrival), *this, kDeliveryDue);
+  }
+  ++stats_.delivered_packets;
+  stats_.delivered_bytes += packet->size();
+  emit(PacketEventKind::deliver, *packet);
+  if (receiver_ != nullptr) receiver_->receive(std::move(packet));
+}
+
+void LinkDirection::drop(PacketPtr packet, DropReason reason) {
+  ++stats_.dropped[static_cast<int>(reason)];
+  emit(PacketEventKind::drop, *packet, reason);
+}
+
+void LinkDirection::emit(PacketEventKind kind, const Packet& packet, DropReason reason) {
+  if (observer_ == nullptr) return;
+  observer_->on_packet(PacketEvent{engine_.now(), kind, site_, reason, packet});
+}
+
+Link::Link(Engine& engine, PacketPool& pool, std::uint64_t run_seed, std::uint32_t id, const LinkParams& forward,
+           const LinkParams& backward)
+    : id_(id) {
+  for (int d = 0; d < 2; ++d) {
+    directions_[d] = std::make_unique<LinkDirection>(engine, pool, run_seed, fmt::format("link/{}/{}", id, d),
+                                                     Site{Site::Kind::link, id, static_cast<std::uint8_t>(d)},
+                                                     d == 0 ? forward : backward);
+  }
+}
+
+void Link::set_up(bool up) {
+  directions_[0]->set_up(up);
+  directions_[1]->set_up(up);
+}
+
+void Link::set_observer(Observer* observer) {
+  directions_[0]->set_observer(observer);
+  directions_[1]->set_observer(observer);
+}
+
+}  // namespace shakedown

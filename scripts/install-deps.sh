@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package shakedown needs to build, test and benchmark.
+# Idempotent: when everything is present it only checks, and returns in a moment.
+# Run as root, or as a user who may sudo.
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build pkg-config   # toolchain
+  libfmt-dev                         # formatting (emulator, messages)
+  googletest libgtest-dev libgmock-dev  # the test suites
+  libbenchmark-dev                   # bench/ microbenchmarks
+  tshark                             # tests read captures back as Wireshark would
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+  as_root=(sudo)
+else
+  echo "install-deps: missing packages: ${missing[*]}" >&2
+  echo "install-deps: run this script as root (or install sudo) to install them" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,135 @@
+#include "emulator/scheduler.h"
+
+#include <map>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "emulator/random.h"
+
+namespace shakedown {
+namespace {
+
+TimePoint at_ms(int ms) { return TimePoint::zero() + Duration::milliseconds(ms); }
+
+void drain(Scheduler& s) {
+  while (!s.empty()) s.pop().run();
+}
+
+TEST(Scheduler, RunsInTimeOrderAndEqualTimesInInsertionOrder) {
+  Scheduler s;
+  std::vector<int> order;
+  s.schedule(at_ms(3), [&] { order.push_back(3); });
+  s.schedule(at_ms(1), [&] { order.push_back(10); });
+  s.schedule(at_ms(2), [&] { order.push_back(2); });
+  s.schedule(at_ms(1), [&] { order.push_back(11); });
+  s.schedule(at_ms(1), [&] { order.push_back(12); });
+  drain(s);
+  EXPECT_EQ(order, (std::vector<int>{10, 11, 12, 2, 3}));
+}
+
+TEST(Scheduler, CancelRemovesOnlyThatEvent) {
+  Scheduler s;
+  std::vector<int> order;
+  s.schedule(at_ms(1), [&] { order.push_back(1); });
+  const EventId two = s.schedule(at_ms(2), [&] { order.push_back(2); });
+  s.schedule(at_ms(3), [&] { order.push_back(3); });
+  EXPECT_TRUE(s.pending(two));
+  EXPECT_TRUE(s.cancel(two));
+  EXPECT_FALSE(s.pending(two));
+  EXPECT_FALSE(s.cancel(two)) << "a second cancel is a no-op";
+  drain(s);
+  EXPECT_EQ(order, (std::vector<int>{1, 3}));
+}
+
+TEST(Scheduler, RescheduleMovesBothWaysAndCountsAsANewInsertion) {
+  Scheduler s;
+  std::vector<int> order;
+  const EventId a = s.schedule(at_ms(5), [&] { order.push_back(1); });
+  s.schedule(at_ms(2), [&] { order.push_back(2); });
+  const EventId c = s.schedule(at_ms(1), [&] { order.push_back(3); });
+  EXPECT_TRUE(s.reschedule(a, at_ms(2)));  // earlier; ties with 2, inserted after it
+  EXPECT_TRUE(s.reschedule(c, at_ms(9)));  // later
+  EXPECT_EQ(s.time_of(a), at_ms(2));
+  drain(s);
+  EXPECT_EQ(order, (std::vector<int>{2, 1, 3}));
+}
+
+TEST(Scheduler, StaleIdsNeverTouchANewerEventInTheSameSlot) {
+  Scheduler s;
+  int ran = 0;
+  const EventId old = s.schedule(at_ms(1), [&] { ++ran; });
+  drain(s);
+  const EventId fresh = s.schedule(at_ms(2), [&] { ran += 10; });  // reuses the slot
+  EXPECT_FALSE(s.cancel(old));
+  EXPECT_FALSE(s.reschedule(old, at_ms(7)));
+  EXPECT_FALSE(s.pending(old));
+  EXPECT_TRUE(s.pending(fresh));
+  EXPECT_EQ(s.time_of(old), TimePoint::max());
+  drain(s);
+  EXPECT_EQ(ran, 11);
+  EXPECT_FALSE(EventId().valid());
+}
+
+TEST(Scheduler, CallbacksMayScheduleWhileRunning) {
+  Scheduler s;
+  std::vector<int> order;
+  s.schedule(at_ms(1), [&] {
+    order.push_back(1);
+    s.schedule(at_ms(1), [&] { order.push_back(3); });  // same time: after those queued
+  });
+  s.schedule(at_ms(1), [&] { order.push_back(2); });
+  drain(s);
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+}
+
+// Against a reference model (a map keyed by (time, insertion sequence)) under a random
+// mix of schedule, cancel, reschedule and pop.
+TEST(Scheduler, AgreesWithAReferenceModelUnderRandomOperations) {
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    RandomStream rng(seed, "scheduler-property");
+    Scheduler s;
+    std::map<std::pair<std::int64_t, std::uint64_t>, int> model;  // (time, seq) -> label
+    std::map<int, std::pair<EventId, std::pair<std::int64_t, std::uint64_t>>> live;
+    std::uint64_t seq = 0;
+    int next_label = 0;
+    int popped_label = -1;
+    for (int step = 0; step < 3000; ++step) {
+      const auto op = rng.below(10);
+      if (op < 5 || live.empty()) {
+        const auto t = static_cast<std::int64_t>(rng.below(1000));
+        const int label = next_label++;
+        const EventId id = s.schedule(TimePoint::from_ns(t), [&popped_label, label] { popped_label = label; });
+        model[{t, seq}] = label;
+        live[label] = {id, {t, seq}};
+        ++seq;
+      } else if (op < 7) {
+        auto it = std::next(live.begin(), static_cast<long>(rng.below(live.size())));
+        ASSERT_TRUE(s.cancel(it->second.first));
+        model.erase(it->second.second);
+        live.erase(it);
+      } else if (op < 8) {
+        auto it = std::next(live.begin(), static_cast<long>(rng.below(live.size())));
+        const auto t = static_cast<std::int64_t>(rng.below(1000));
+        ASSERT_TRUE(s.reschedule(it->second.first, TimePoint::from_ns(t)));
+        model.erase(it->second.second);
+        model[{t, seq}] = it->first;
+        it->second.second = {t, seq};
+        ++seq;
+      } else {
+        auto fired = s.pop();
+        fired.run();
+        const auto expected = model.begin();
+        ASSERT_EQ(fired.time.ns(), expected->first.first);
+        ASSERT_EQ(popped_label, expected->second);
+        live.erase(expected->second);
+        model.erase(expected);
+      }
+      ASSERT_EQ(s.size(), model.size());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace shakedown
