@@ -75,6 +75,7 @@ void Scheduler::insert(const Entry& e) {
   const std::int64_t offset = e.time - bucket_base_;
   if (offset >= 0) {
     const auto b = static_cast<std::uint64_t>(offset / bucket_width_);
+    assert(b >= next_bucket_);  // the boundary covers every spent bucket
     if (b < buckets_.size()) return put_in(buckets_[b], static_cast<std::uint32_t>(b), e);
   }
   put_in(overflow_, kOverflow, e);
@@ -152,6 +153,9 @@ Scheduler::Fired Scheduler::pop() {
 void Scheduler::refill() {
   while (near_.empty()) {
     while (next_bucket_ < buckets_.size() && buckets_[next_bucket_].empty()) ++next_bucket_;
+    // Skipped buckets are spent too: the heap now owns their time range, so that an
+    // event scheduled into that range later goes to the heap, not to a spent bucket.
+    boundary_ = std::max(boundary_, bucket_base_ + static_cast<std::int64_t>(next_bucket_) * bucket_width_);
     if (next_bucket_ == buckets_.size()) {
       if (overflow_.empty()) return;
       spread_overflow();

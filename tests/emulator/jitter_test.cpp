@@ -101,7 +101,15 @@ TEST_P(TableJitter, MomentsMatchTheTable) {
 
 INSTANTIATE_TEST_SUITE_P(Distributions, TableJitter,
                          ::testing::Values(JitterDistribution::normal, JitterDistribution::pareto,
-                                           JitterDistribution::paretonormal));
+                                           JitterDistribution::paretonormal),
+                         [](const ::testing::TestParamInfo<JitterDistribution>& param) {
+                           switch (param.param) {
+                             case JitterDistribution::normal: return std::string("normal");
+                             case JitterDistribution::pareto: return std::string("pareto");
+                             case JitterDistribution::paretonormal: return std::string("paretonormal");
+                             default: return std::string("uniform");
+                           }
+                         });
 
 TEST(JitterStage, NeverNegative) {
   // delay 1 ms, jitter 10 ms normal: netem sends "negative delay" packets at once.

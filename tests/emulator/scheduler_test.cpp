@@ -131,5 +131,76 @@ TEST(Scheduler, AgreesWithAReferenceModelUnderRandomOperations) {
   }
 }
 
+// The way a simulation uses it: time only moves forward, most events are near, a few
+// are far in the future, timers are moved and cancelled, and the queue sometimes runs
+// dry. This drives every tier of the calendar queue (heap, buckets, overflow, spread)
+// and compares each pop with a reference model.
+TEST(Scheduler, CalendarTiersAgreeWithAReferenceModelInASimulationLikeRun) {
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    RandomStream rng(seed, "scheduler-calendar");
+    Scheduler s;
+    std::map<std::pair<std::int64_t, std::uint64_t>, int> model;
+    std::map<int, std::pair<EventId, std::pair<std::int64_t, std::uint64_t>>> live;
+    std::uint64_t seq = 0;
+    int next_label = 0, popped_label = -1;
+    std::int64_t now = 0;
+    auto delay = [&] {
+      const auto k = rng.below(100);
+      if (k < 80) return static_cast<std::int64_t>(rng.below(1'000));           // near
+      if (k < 95) return static_cast<std::int64_t>(rng.below(1'000'000));       // a timer
+      if (k < 98) return std::int64_t{0};                                       // same time
+      return static_cast<std::int64_t>(rng.below(1'000'000'000'000));           // far future
+    };
+    auto add = [&] {
+      const std::int64_t t = now + delay();
+      const int label = next_label++;
+      const EventId id = s.schedule(TimePoint::from_ns(t), [&popped_label, label] { popped_label = label; });
+      model[{t, seq}] = label;
+      live[label] = {id, {t, seq}};
+      ++seq;
+    };
+    auto pop = [&] {
+      auto fired = s.pop();
+      fired.run();
+      const auto expected = model.begin();
+      ASSERT_EQ(fired.time.ns(), expected->first.first);
+      ASSERT_EQ(popped_label, expected->second);
+      ASSERT_GE(fired.time.ns(), now);
+      now = fired.time.ns();
+      live.erase(expected->second);
+      model.erase(expected);
+    };
+    for (int step = 0; step < 20'000; ++step) {
+      const auto op = rng.below(100);
+      if (op < 45 || live.empty()) {
+        add();
+      } else if (op < 50) {
+        auto it = std::next(live.begin(), static_cast<long>(rng.below(live.size())));
+        ASSERT_TRUE(s.cancel(it->second.first));
+        model.erase(it->second.second);
+        live.erase(it);
+      } else if (op < 60) {
+        auto it = std::next(live.begin(), static_cast<long>(rng.below(live.size())));
+        const std::int64_t t = now + delay();
+        ASSERT_TRUE(s.reschedule(it->second.first, TimePoint::from_ns(t)));
+        ASSERT_EQ(s.time_of(it->second.first).ns(), t);
+        model.erase(it->second.second);
+        model[{t, seq}] = it->first;
+        it->second.second = {t, seq};
+        ++seq;
+      } else if (op < 99) {
+        pop();
+      } else {
+        while (!model.empty()) pop();  // run dry, then start again
+        ASSERT_TRUE(s.empty());
+      }
+      ASSERT_EQ(s.size(), model.size());
+      if (!model.empty()) {
+        ASSERT_EQ(s.next_time().ns(), model.begin()->first.first);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace shakedown
