@@ -4,6 +4,8 @@
 # Run as root, or as a user who may sudo.
 set -euo pipefail
 
+# Only what the code uses today; Boost, Protobuf, yaml-cpp, CLI11, nlohmann-json and
+# ns-3 join this list with the code that needs them.
 packages=(
   g++ cmake ninja-build pkg-config   # toolchain
   libfmt-dev                         # formatting (emulator, messages)
