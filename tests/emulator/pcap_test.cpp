@@ -10,55 +10,21 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "link_harness.h"
+#include "support/files.h"
 
 namespace shakedown {
 namespace {
 
-namespace fs = std::filesystem;
+using testing::have_tshark;
+using testing::lines;
+using testing::slurp;
+using testing::TempDir;
 
-// A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() / (std::string("shakedown-") + info->test_suite_name() + "-" + info->name() +
-                                         "-" + std::to_string(::getpid()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
-
-std::string run(const std::string& command) {
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (pipe && fgets(buf.data(), buf.size(), pipe.get()) != nullptr) out += buf.data();
-  return out;
-}
-
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-bool have_tshark() { return std::string(SHAKEDOWN_TSHARK).size() > 0; }
+std::string run(const std::string& command) { return testing::run_command(command); }
 
 TEST(PcapWriter, HeaderIsNanosecondRawIp) {
   TempDir dir;
