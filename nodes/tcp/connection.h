@@ -1,0 +1,176 @@
+// One TCP connection: a pure state machine (ARCHITECTURE rule 3, STYLE rule 1).
+//
+// Calling protocol (sans-IO, after quinn-proto and smoltcp):
+//   inputs    on_segment(now, header, payload)   a segment for this connection's 4-tuple
+//             on_timeout(now)                    when now >= next_deadline()
+//   commands  connect(now) | accept(now, syn)    open actively | from a listener's SYN
+//             send(bytes), shutdown(now), close(now), abort(now)
+//   outputs   poll_transmit(now)                 segments to send, until it returns nothing
+//             next_deadline()                    when to call on_timeout next
+//             poll_event()                       state changes, retransmissions, timer
+//                                                firings, RTT samples, data, closure
+// `now` never goes backwards. After any input or command the host drains
+// poll_transmit() and poll_event(), then arms one engine wake-up at next_deadline().
+// Nothing here reads a clock, touches a link, schedules an event or prints.
+//
+// The send stream is virtual: send(n) appends n bytes, and a transmitted segment names
+// the stream offset and length of its payload; the host fills the bytes (from the
+// application, or generated from (connection, offset) for bulk workloads). Received
+// payload is handed over the same way: in order, by count.
+//
+// Implemented so far: RFC 9293 3.10 for every state — active, passive and simultaneous
+// open, data transfer, active, passive and simultaneous close, half-close, abort, RST
+// in every state, TIME_WAIT of 2 MSL, the FIN_WAIT_2 timeout, the acceptability test
+// of 3.10.7.4 and RFC 5961 challenge ACKs; RFC 6298 retransmission with Karn's
+// algorithm and backoff, SYN/SYN-ACK/data retry limits; MSS negotiation; the two-way
+// handshake teaching variant. Not yet (issue 3): out-of-order queueing (segments
+// beyond RCV.NXT are dropped and answered with a duplicate ACK), fast retransmit and
+// recovery, SACK, congestion control beyond a fixed initial window, window scaling,
+// timestamps, delayed ACKs, Nagle, zero-window probes, keepalive.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <span>
+
+#include "emulator/time.h"
+#include "nodes/tcp/config.h"
+#include "nodes/tcp/events.h"
+#include "nodes/tcp/seq.h"
+#include "nodes/tcp/state.h"
+#include "nodes/tcp/timers.h"
+#include "nodes/wire/tcp.h"
+
+namespace shakedown::tcp {
+
+// A segment to put on the wire: the header, and which bytes of the send stream to
+// carry as payload (the host copies or generates them).
+struct Transmit {
+  wire::TcpHeader header;
+  std::uint64_t stream_offset = 0;
+  std::uint32_t length = 0;
+  SegmentKind kind = SegmentKind::ack;
+  bool retransmission = false;
+};
+
+class Connection {
+ public:
+  Connection(const Config& config, std::uint16_t local_port, std::uint16_t remote_port, std::uint32_t iss);
+
+  // --- commands -------------------------------------------------------------------------
+  // CLOSED -> SYN_SENT (RFC 9293 3.10.1, active OPEN).
+  void connect(TimePoint now);
+  // A listener received this SYN: CLOSED -> SYN_RECEIVED (3.10.7.2), or ESTABLISHED
+  // in the two-way handshake variant.
+  void accept(TimePoint now, const wire::TcpHeader& syn);
+  // Appends bytes to the send stream. Ignored once the send side is shut.
+  void send(std::uint64_t bytes);
+  // No more data will be sent: a FIN follows the queued data (half-close).
+  void shutdown(TimePoint now);
+  // The application is done with the connection: shutdown, and an orphaned
+  // FIN_WAIT_2 will time out (Linux tcp_fin_timeout).
+  void close(TimePoint now);
+  // Sends RST (in synchronized states) and goes to CLOSED at once (3.10.5).
+  void abort(TimePoint now);
+
+  // --- inputs ---------------------------------------------------------------------------
+  void on_segment(TimePoint now, const wire::TcpHeader& header, std::span<const std::uint8_t> payload);
+  void on_segment(TimePoint now, const wire::TcpHeader& header, std::uint32_t payload_length);
+  void on_timeout(TimePoint now);
+
+  // --- outputs --------------------------------------------------------------------------
+  std::optional<Transmit> poll_transmit(TimePoint now);
+  std::optional<Event> poll_event();
+  TimePoint next_deadline() const { return timers_.next(); }
+
+  // --- inspection -----------------------------------------------------------------------
+  State state() const { return state_; }
+  std::uint16_t local_port() const { return local_port_; }
+  std::uint16_t remote_port() const { return remote_port_; }
+  Seq iss() const { return iss_; }
+  Seq snd_una() const { return snd_una_; }
+  Seq snd_nxt() const { return snd_nxt_; }
+  Seq rcv_nxt() const { return rcv_nxt_; }
+  Duration rto() const { return rto_; }
+  std::uint64_t bytes_received() const { return bytes_received_; }
+  std::uint64_t bytes_acked() const;
+  const TimerTable& timers() const { return timers_; }
+  std::uint16_t peer_mss() const { return peer_mss_; }
+
+ private:
+  // Sequence space: ISS is the SYN; stream byte k is ISS + 1 + k; the FIN follows.
+  Seq data_seq(std::uint64_t offset) const { return iss_ + 1 + static_cast<std::uint32_t>(offset); }
+  Seq data_end() const { return data_seq(app_bytes_); }
+  bool fin_acked() const { return fin_sent_ && snd_una_ > data_end(); }
+
+  void set_state(TimePoint now, State to);
+  void emit(Event e) { events_.push_back(e); }
+  void become_closed(TimePoint now, EventKind why);
+  void enter_time_wait(TimePoint now);
+
+  // Receive path (connection_rx.cpp), in the order of RFC 9293 3.10.7.
+  void segment_in_syn_sent(TimePoint now, const wire::TcpHeader& h, std::uint32_t length);
+  bool acceptable(Seq seq, std::uint32_t length) const;
+  void process_rst(TimePoint now, Seq seq);
+  bool process_ack(TimePoint now, const wire::TcpHeader& h);
+  void process_text_and_fin(TimePoint now, const wire::TcpHeader& h, std::uint32_t length);
+  void update_window(const wire::TcpHeader& h);
+
+  // Send path and timers (connection_tx.cpp).
+  Transmit make(SegmentKind kind, Seq seq, std::uint8_t flags) const;
+  void arm_retransmission(TimePoint now);
+  void on_retransmission_timeout(TimePoint now);
+  void sample_rtt(TimePoint now, Duration rtt);
+  std::uint32_t send_window() const;
+
+  Config config_;
+  std::uint16_t local_port_;
+  std::uint16_t remote_port_;
+  State state_ = State::closed;
+  bool passive_ = false;
+  bool syn_reply_ = false;  // the next SYN-ACK answers a simultaneous open
+
+  // RFC 9293 3.3.1 send and receive variables.
+  Seq iss_;
+  Seq snd_una_;
+  Seq snd_nxt_;
+  Seq snd_max_;  // highest sequence number sent so far (snd_nxt rewinds on timeout)
+  std::uint32_t snd_wnd_ = 0;
+  Seq snd_wl1_;
+  Seq snd_wl2_;
+  Seq irs_;
+  Seq rcv_nxt_;
+  std::uint16_t peer_mss_ = 536;  // RFC 9293 3.7.1 default when none is announced
+
+  // The virtual send stream.
+  std::uint64_t app_bytes_ = 0;
+  bool fin_requested_ = false;
+  bool fin_sent_ = false;
+  bool orphaned_ = false;  // close() rather than shutdown()
+  std::uint64_t bytes_received_ = 0;
+  bool peer_fin_ = false;
+
+  // Pending control output.
+  bool ack_pending_ = false;
+  bool rst_pending_ = false;
+  Seq rst_seq_;
+  bool rst_with_ack_ = false;
+  Seq rst_ack_;
+
+  // RFC 6298 state.
+  Duration srtt_;
+  Duration rttvar_;
+  Duration rto_;
+  bool have_rtt_ = false;
+  int retries_ = 0;             // consecutive timeouts of the current segment
+  bool timing_ = false;         // a segment is being timed (Karn: never a retransmitted one)
+  Seq timed_seq_;               // the ACK that completes the measurement
+  TimePoint timed_at_;
+  std::uint32_t cwnd_ = 0;      // bytes; fixed at the initial window for now
+
+  TimerTable timers_;
+  std::deque<Event> events_;
+};
+
+}  // namespace shakedown::tcp

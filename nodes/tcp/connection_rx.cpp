@@ -1,0 +1,284 @@
+// The receive path: RFC 9293 section 3.10.7, SEGMENT ARRIVES, in its order.
+#include <algorithm>
+
+#include "nodes/tcp/connection.h"
+
+namespace shakedown::tcp {
+
+using namespace wire::tcp_flags;
+
+void Connection::on_segment(TimePoint now, const wire::TcpHeader& h, std::span<const std::uint8_t> payload) {
+  on_segment(now, h, static_cast<std::uint32_t>(payload.size()));
+}
+
+void Connection::on_segment(TimePoint now, const wire::TcpHeader& h, std::uint32_t length) {
+  switch (state_) {
+    case State::closed:
+    case State::listen:
+      return;  // the endpoint answers segments for no connection (3.10.7.1, 3.10.7.2)
+    case State::syn_sent:
+      return segment_in_syn_sent(now, h, length);
+    default:
+      break;
+  }
+  const Seq seq(h.seq);
+  // SYN and FIN occupy sequence space (3.3.1).
+  const std::uint32_t seg_len = length + (h.has(kSyn) ? 1 : 0) + (h.has(kFin) ? 1 : 0);
+
+  // Simultaneous open (RFC 9293 figure 8, line 6): the peer's SYN-ACK repeats the SYN
+  // we already took, so the acceptability test would reject it, yet the figure moves
+  // SYN-RECEIVED to ESTABLISHED on it. Take its ACK and nothing else.
+  if (state_ == State::syn_received && !passive_ && h.has(kSyn) && h.has(kAck) && !h.has(kRst) &&
+      seq == irs_) {
+    process_ack(now, h);
+    return;
+  }
+
+  // First: the acceptability test (3.10.7.4).
+  if (!acceptable(seq, seg_len)) {
+    if (h.has(kRst)) return;
+    if (state_ == State::syn_received && h.has(kSyn) && !h.has(kAck) && seq == irs_) {
+      // The peer sent its SYN again: our SYN-ACK was lost or is late. Answer with the
+      // SYN-ACK again, as Linux does for a request socket.
+      snd_nxt_ = iss_;
+      return;
+    }
+    if (state_ == State::time_wait && h.has(kFin) && seq + length + 1 == rcv_nxt_) {
+      // A retransmitted FIN: our last ACK was lost. ACK it and restart 2 MSL (3.10.7.4,
+      // eighth, TIME_WAIT).
+      ack_pending_ = true;
+      timers_.set(Timer::time_wait, now + config_.time_wait());
+      return;
+    }
+    ack_pending_ = true;
+    return;
+  }
+
+  // Second: RST (with RFC 5961 3.2: only an exact match resets).
+  if (h.has(kRst)) return process_rst(now, seq);
+
+  // Fourth: SYN in a synchronized state or SYN_RECEIVED (RFC 5961 4.2, 3.10.7.4).
+  if (h.has(kSyn)) {
+    if (state_ == State::syn_received && passive_) return become_closed(now, EventKind::reset);
+    ack_pending_ = true;  // challenge ACK
+    return;
+  }
+
+  // Fifth: the ACK field.
+  if (!h.has(kAck)) return;
+  if (!process_ack(now, h)) return;
+
+  // Sixth and seventh: text; eighth: FIN.
+  process_text_and_fin(now, h, length);
+}
+
+// 3.10.7.3: SYN-SENT.
+void Connection::segment_in_syn_sent(TimePoint now, const wire::TcpHeader& h, std::uint32_t length) {
+  const Seq ack(h.ack);
+  // First: an ACK that does not acknowledge our SYN.
+  if (h.has(kAck) && (ack <= iss_ || ack > snd_max_)) {
+    if (h.has(kRst)) return;
+    // The two-way variant ignores an unexpected SYN-ACK, as the textbook argument has it.
+    if (config_.two_way_handshake) return;
+    rst_pending_ = true;
+    rst_seq_ = ack;
+    rst_with_ack_ = false;
+    return;
+  }
+  const bool ack_ok = h.has(kAck);
+  // Second: RST, only with an acceptable ACK.
+  if (h.has(kRst)) {
+    if (ack_ok) become_closed(now, EventKind::reset);
+    return;
+  }
+  // Fourth: SYN.
+  if (!h.has(kSyn)) return;
+  irs_ = Seq(h.seq);
+  rcv_nxt_ = irs_ + 1;
+  if (h.options.mss) peer_mss_ = *h.options.mss;
+  if (ack_ok) {
+    snd_una_ = ack;
+    timers_.cancel(Timer::retransmission);
+    retries_ = 0;
+    if (timing_ && snd_una_ >= timed_seq_) {
+      timing_ = false;
+      sample_rtt(now, now - timed_at_);
+    }
+  }
+  snd_wnd_ = h.window;
+  snd_wl1_ = Seq(h.seq);
+  snd_wl2_ = ack;
+  if (snd_una_ > iss_) {
+    set_state(now, State::established);
+    ack_pending_ = true;
+    // Data or a FIN riding on the SYN-ACK (sixth and later steps) is handled as in
+    // ESTABLISHED; the SYN itself is already counted.
+    if (length > 0 || h.has(kFin)) {
+      wire::TcpHeader rest = h;
+      rest.seq = (Seq(h.seq) + 1).raw();
+      rest.flags &= static_cast<std::uint8_t>(~kSyn);
+      process_text_and_fin(now, rest, length);
+    }
+    return;
+  }
+  // Simultaneous open: both SYNs crossed. Answer with SYN-ACK from our ISS.
+  set_state(now, State::syn_received);
+  snd_nxt_ = iss_;
+  syn_reply_ = true;
+}
+
+// 3.10.7.4, first: the four cases of segment length and receive window.
+bool Connection::acceptable(Seq seq, std::uint32_t length) const {
+  const std::uint32_t window = std::min<std::uint32_t>(config_.receive_buffer, 65535);
+  const Seq lo = rcv_nxt_;
+  const Seq hi = rcv_nxt_ + window;
+  if (length == 0) return window == 0 ? seq == lo : in_window(seq, lo, hi);
+  if (window == 0) return false;
+  return in_window(seq, lo, hi) || in_window(seq + (length - 1), lo, hi);
+}
+
+// 3.10.7.4, second, with RFC 5961 3.2: an in-window RST that is not exactly at
+// RCV.NXT only earns a challenge ACK; a blind attacker must guess the exact number.
+void Connection::process_rst(TimePoint now, Seq seq) {
+  if (seq != rcv_nxt_) {
+    ack_pending_ = true;
+    return;
+  }
+  switch (state_) {
+    case State::closing:
+    case State::last_ack:
+    case State::time_wait:
+      return become_closed(now, EventKind::closed);
+    default:
+      return become_closed(now, EventKind::reset);
+  }
+}
+
+void Connection::update_window(const wire::TcpHeader& h) {
+  // 3.10.7.4, fifth: take the window from the newest segment only.
+  const Seq seq(h.seq), ack(h.ack);
+  if (snd_wl1_ < seq || (snd_wl1_ == seq && snd_wl2_ <= ack)) {
+    snd_wnd_ = h.window;
+    snd_wl1_ = seq;
+    snd_wl2_ = ack;
+  }
+}
+
+// 3.10.7.4, fifth. Returns false when the segment is to be dropped here.
+bool Connection::process_ack(TimePoint now, const wire::TcpHeader& h) {
+  const Seq ack(h.ack);
+  if (state_ == State::syn_received) {
+    if (!(snd_una_ < ack && ack <= snd_max_)) {
+      rst_pending_ = true;
+      rst_seq_ = ack;
+      rst_with_ack_ = false;
+      return false;
+    }
+    set_state(now, State::established);
+    snd_wnd_ = h.window;
+    snd_wl1_ = Seq(h.seq);
+    snd_wl2_ = ack;
+  }
+  if (ack > snd_max_) {
+    // Acknowledges something not yet sent: ACK and drop.
+    ack_pending_ = true;
+    return false;
+  }
+  if (snd_una_ < ack) {
+    snd_una_ = ack;
+    if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
+    retries_ = 0;
+    if (timing_ && snd_una_ >= timed_seq_) {
+      timing_ = false;
+      sample_rtt(now, now - timed_at_);
+    }
+    // RFC 6298 5.2 and 5.3: stop the timer when all is acknowledged, else restart it.
+    if (snd_una_ == snd_max_) {
+      timers_.cancel(Timer::retransmission);
+    } else {
+      arm_retransmission(now);
+    }
+  }
+  if (snd_una_ <= ack) update_window(h);
+
+  // The states whose next step is our FIN being acknowledged.
+  if (fin_acked()) {
+    switch (state_) {
+      case State::fin_wait_1:
+        set_state(now, State::fin_wait_2);
+        if (orphaned_) timers_.set(Timer::fin_wait_2, now + config_.fin_wait_2_timeout);
+        break;
+      case State::closing:
+        enter_time_wait(now);
+        return false;
+      case State::last_ack:
+        become_closed(now, EventKind::closed);
+        return false;
+      default:
+        break;
+    }
+  }
+  return true;
+}
+
+// 3.10.7.4, seventh and eighth.
+void Connection::process_text_and_fin(TimePoint now, const wire::TcpHeader& h, std::uint32_t length) {
+  Seq seq(h.seq);
+  const bool can_receive =
+      state_ == State::established || state_ == State::fin_wait_1 || state_ == State::fin_wait_2;
+  if (length > 0 && can_receive) {
+    std::uint32_t len = length;
+    if (seq < rcv_nxt_) {  // trim what we already have
+      const auto dup = static_cast<std::uint32_t>(rcv_nxt_ - seq);
+      len = dup >= len ? 0 : len - dup;
+      seq = rcv_nxt_;
+    }
+    if (seq != rcv_nxt_) {
+      // Out of order: not queued yet (see the header); a duplicate ACK says what is missing.
+      ack_pending_ = true;
+      return;
+    }
+    if (len > 0) {
+      rcv_nxt_ += len;
+      bytes_received_ += len;
+      Event e{EventKind::data_received, now};
+      e.bytes = len;
+      emit(e);
+    }
+    ack_pending_ = true;
+    seq = seq + len;
+  } else if (length > 0) {
+    seq = seq + length;  // data after the peer's FIN: ignored (3.10.7.4, seventh)
+  }
+
+  if (!h.has(kFin)) return;
+  if (seq != rcv_nxt_ || peer_fin_) {
+    // A FIN we cannot take yet (data missing before it), or one we already took.
+    ack_pending_ = true;
+    return;
+  }
+  peer_fin_ = true;
+  rcv_nxt_ += 1;
+  ack_pending_ = true;
+  emit(Event{EventKind::peer_closed, now});
+  switch (state_) {
+    case State::syn_received:
+    case State::established:
+      set_state(now, State::close_wait);
+      break;
+    case State::fin_wait_1:
+      if (fin_acked()) {
+        enter_time_wait(now);
+      } else {
+        set_state(now, State::closing);  // simultaneous close
+      }
+      break;
+    case State::fin_wait_2:
+      enter_time_wait(now);
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace shakedown::tcp

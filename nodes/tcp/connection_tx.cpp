@@ -1,0 +1,279 @@
+// Application commands, the send path and timers.
+#include <algorithm>
+
+#include "nodes/tcp/connection.h"
+
+namespace shakedown::tcp {
+
+using namespace wire::tcp_flags;
+
+Connection::Connection(const Config& config, std::uint16_t local_port, std::uint16_t remote_port, std::uint32_t iss)
+    : config_(config), local_port_(local_port), remote_port_(remote_port), iss_(iss), snd_una_(iss),
+      snd_nxt_(iss), snd_max_(iss), rto_(config.initial_rto) {
+  cwnd_ = config_.initial_window * config_.mss;
+}
+
+void Connection::set_state(TimePoint now, State to) {
+  if (to == state_) return;
+  Event e{EventKind::state_changed, now};
+  e.from = state_;
+  e.to = to;
+  state_ = to;
+  emit(e);
+}
+
+void Connection::become_closed(TimePoint now, EventKind why) {
+  set_state(now, State::closed);
+  timers_.cancel_all();
+  ack_pending_ = false;
+  emit(Event{why, now});
+}
+
+void Connection::enter_time_wait(TimePoint now) {
+  set_state(now, State::time_wait);
+  timers_.cancel_all();
+  // RFC 9293 3.6.1: 2 MSL. A zero-length TIME_WAIT (a teaching variant) closes at once.
+  if (config_.time_wait() == Duration::zero()) return become_closed(now, EventKind::closed);
+  timers_.set(Timer::time_wait, now + config_.time_wait());
+}
+
+std::uint64_t Connection::bytes_acked() const {
+  if (snd_una_ == iss_) return 0;  // not even the SYN
+  const std::int64_t acked = snd_una_ - (iss_ + 1);
+  return static_cast<std::uint64_t>(std::clamp<std::int64_t>(acked, 0, static_cast<std::int64_t>(app_bytes_)));
+}
+
+// RFC 9293 3.10.1: OPEN in CLOSED, active.
+void Connection::connect(TimePoint now) {
+  if (state_ != State::closed) return;
+  snd_nxt_ = iss_;
+  set_state(now, State::syn_sent);
+}
+
+// RFC 9293 3.10.7.2, LISTEN, third: a SYN creates the connection in SYN_RECEIVED.
+void Connection::accept(TimePoint now, const wire::TcpHeader& syn) {
+  if (state_ != State::closed) return;
+  passive_ = true;
+  irs_ = Seq(syn.seq);
+  rcv_nxt_ = irs_ + 1;
+  snd_wnd_ = syn.window;
+  snd_wl1_ = Seq(syn.seq);
+  if (syn.options.mss) peer_mss_ = *syn.options.mss;
+  snd_nxt_ = iss_;
+  // The textbook two-way handshake: the server counts the connection open as soon as it
+  // answers; nothing waits for the client to confirm it asked.
+  set_state(now, config_.two_way_handshake ? State::established : State::syn_received);
+}
+
+void Connection::send(std::uint64_t bytes) {
+  if (fin_requested_) return;
+  if (state_ == State::closed || state_ == State::listen) return;
+  app_bytes_ += bytes;
+}
+
+// RFC 9293 3.10.4, CLOSE: queue a FIN after the data. In SYN_SENT nothing was sent
+// yet that needs closing: the connection simply ends.
+void Connection::shutdown(TimePoint now) {
+  if (fin_requested_) return;
+  switch (state_) {
+    case State::closed:
+    case State::listen:
+      return;
+    case State::syn_sent:
+      return become_closed(now, EventKind::closed);
+    default:
+      fin_requested_ = true;
+  }
+}
+
+void Connection::close(TimePoint now) {
+  orphaned_ = true;
+  if (state_ == State::fin_wait_2) timers_.set(Timer::fin_wait_2, now + config_.fin_wait_2_timeout);
+  shutdown(now);
+}
+
+// RFC 9293 3.10.5, ABORT: RST in SYN_RECEIVED and the synchronized states before the
+// closing ones; then CLOSED either way.
+void Connection::abort(TimePoint now) {
+  switch (state_) {
+    case State::syn_received:
+    case State::established:
+    case State::fin_wait_1:
+    case State::fin_wait_2:
+    case State::close_wait:
+      rst_pending_ = true;
+      rst_seq_ = snd_nxt_;
+      rst_with_ack_ = false;
+      break;
+    default:
+      break;
+  }
+  if (state_ != State::closed) become_closed(now, EventKind::reset);
+}
+
+std::uint32_t Connection::send_window() const {
+  const std::uint32_t wnd = std::min(snd_wnd_, cwnd_);
+  const std::int64_t in_flight = snd_nxt_ - snd_una_;
+  return in_flight >= static_cast<std::int64_t>(wnd) ? 0 : wnd - static_cast<std::uint32_t>(in_flight);
+}
+
+Transmit Connection::make(SegmentKind kind, Seq seq, std::uint8_t flags) const {
+  Transmit t;
+  t.kind = kind;
+  t.header.src_port = local_port_;
+  t.header.dst_port = remote_port_;
+  t.header.seq = seq.raw();
+  t.header.flags = flags;
+  if (flags & kAck) t.header.ack = rcv_nxt_.raw();
+  t.header.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(config_.receive_buffer, 65535));
+  t.retransmission = seq < snd_max_;
+  return t;
+}
+
+std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
+  if (rst_pending_) {
+    rst_pending_ = false;
+    Transmit t = make(SegmentKind::rst, rst_seq_, rst_with_ack_ ? (kRst | kAck) : kRst);
+    if (rst_with_ack_) t.header.ack = rst_ack_.raw();
+    t.header.window = 0;
+    t.retransmission = false;
+    return t;
+  }
+  Transmit t;
+  bool have = false;
+  const bool syn_unacked = snd_una_ == iss_;
+  if ((state_ == State::syn_sent || (state_ == State::syn_received) ||
+       (passive_ && syn_unacked && synchronized(state_))) &&
+      snd_nxt_ == iss_) {
+    // The SYN (or SYN-ACK), first sent or sent again after a timeout.
+    const bool synack = state_ != State::syn_sent;
+    t = make(synack ? SegmentKind::syn_ack : SegmentKind::syn, iss_, synack ? (kSyn | kAck) : kSyn);
+    t.header.options.mss = config_.mss;
+    // A retransmission if an earlier one went unanswered; not the SYN-ACK a
+    // simultaneous open answers with (RFC 9293 3.10.7.3, fourth).
+    t.retransmission = snd_max_ > iss_ && !syn_reply_;
+    syn_reply_ = false;
+    snd_nxt_ = iss_ + 1;
+    have = true;
+  } else if (synchronized(state_) && state_ != State::time_wait) {
+    const Seq end = data_end();
+    if (snd_nxt_ < end) {
+      const std::uint32_t window = send_window();
+      const std::uint32_t mss = std::min<std::uint32_t>(config_.mss, peer_mss_);
+      const auto left = static_cast<std::uint32_t>(end - snd_nxt_);
+      const std::uint32_t len = std::min({mss, left, window});
+      if (len > 0) {
+        t = make(SegmentKind::data, snd_nxt_, kAck | kPsh);
+        t.stream_offset = static_cast<std::uint64_t>(snd_nxt_ - (iss_ + 1));
+        t.length = len;
+        snd_nxt_ += len;
+        // Piggyback the FIN on the last data segment, as Linux does after close().
+        if (fin_requested_ && snd_nxt_ == end) {
+          t.header.flags |= kFin;
+          snd_nxt_ += 1;
+          fin_sent_ = true;
+        }
+        have = true;
+      }
+    } else if (fin_requested_ && snd_nxt_ == end && !fin_acked()) {
+      t = make(SegmentKind::fin, end, kFin | kAck);
+      snd_nxt_ = end + 1;
+      fin_sent_ = true;
+      have = true;
+    }
+  }
+  if (!have) {
+    if (!ack_pending_) return std::nullopt;
+    ack_pending_ = false;
+    return make(SegmentKind::ack, snd_nxt_, kAck);
+  }
+  ack_pending_ = false;  // every segment but the SYN carries the ACK
+  const Seq seg_end = Seq(t.header.seq) + t.length + (t.header.has(kSyn) ? 1 : 0) + (t.header.has(kFin) ? 1 : 0);
+  if (t.retransmission) {
+    Event e{EventKind::retransmission, now};
+    e.segment = t.kind;
+    e.seq = t.header.seq;
+    emit(e);
+  } else if (!timing_) {
+    // RFC 6298 3 / Karn: time one segment at a time, never a retransmitted one.
+    timing_ = true;
+    timed_seq_ = seg_end;
+    timed_at_ = now;
+  }
+  snd_max_ = max(snd_max_, seg_end);
+  // RFC 6298 5.1: start the timer if it is not running.
+  if (!timers_.armed(Timer::retransmission)) arm_retransmission(now);
+  // State changes caused by sending a FIN (RFC 9293 3.10.4).
+  if (t.header.has(kFin)) {
+    if (state_ == State::established) set_state(now, State::fin_wait_1);
+    if (state_ == State::close_wait) set_state(now, State::last_ack);
+  }
+  return t;
+}
+
+std::optional<Event> Connection::poll_event() {
+  if (events_.empty()) return std::nullopt;
+  Event e = events_.front();
+  events_.pop_front();
+  return e;
+}
+
+void Connection::arm_retransmission(TimePoint now) { timers_.set(Timer::retransmission, now + rto_); }
+
+// RFC 6298 2.2 and 2.3.
+void Connection::sample_rtt(TimePoint now, Duration rtt) {
+  if (!have_rtt_) {
+    srtt_ = rtt;
+    rttvar_ = rtt / 2;
+    have_rtt_ = true;
+  } else {
+    const Duration delta = srtt_ > rtt ? srtt_ - rtt : rtt - srtt_;
+    rttvar_ = (rttvar_ * 3 + delta) / 4;
+    srtt_ = (srtt_ * 7 + rtt) / 8;
+  }
+  rto_ = std::clamp(srtt_ + rttvar_ * 4, config_.min_rto, config_.max_rto);
+  Event e{EventKind::rtt_sample, now};
+  e.rtt = rtt;
+  e.rto = rto_;
+  emit(e);
+}
+
+void Connection::on_timeout(TimePoint now) {
+  Timer t;
+  while (timers_.take_expired(now, t)) {
+    Event fired{EventKind::timer_fired, now};
+    fired.timer = t;
+    emit(fired);
+    switch (t) {
+      case Timer::retransmission:
+        on_retransmission_timeout(now);
+        break;
+      case Timer::time_wait:
+        if (state_ == State::time_wait) become_closed(now, EventKind::closed);
+        break;
+      case Timer::fin_wait_2:
+        if (state_ == State::fin_wait_2) become_closed(now, EventKind::timed_out);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+// RFC 6298 5.4-5.7: retransmit the earliest unacknowledged segment, back off, restart
+// the timer. Retry limits are Linux's: SYN, SYN-ACK and data each have their own.
+void Connection::on_retransmission_timeout(TimePoint now) {
+  if (snd_una_ == snd_max_) return;  // nothing outstanding
+  const bool syn = snd_una_ == iss_;
+  const int limit = syn ? (state_ == State::syn_sent ? config_.syn_retries : config_.synack_retries)
+                        : config_.data_retries;
+  if (retries_ >= limit) return become_closed(now, EventKind::timed_out);
+  ++retries_;
+  rto_ = std::min(rto_ * 2, config_.max_rto);
+  timing_ = false;  // Karn: the measurement in progress is void
+  snd_nxt_ = snd_una_;
+  if (fin_sent_ && snd_una_ <= data_end()) fin_sent_ = false;
+  arm_retransmission(now);
+}
+
+}  // namespace shakedown::tcp

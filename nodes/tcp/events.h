@@ -1,0 +1,39 @@
+// What a connection reports to its host, for the application and for the traces.
+#pragma once
+
+#include <cstdint>
+
+#include "emulator/time.h"
+#include "nodes/tcp/state.h"
+#include "nodes/tcp/timers.h"
+
+namespace shakedown::tcp {
+
+enum class SegmentKind : std::uint8_t { syn, syn_ack, data, fin, rst, ack };
+
+enum class EventKind : std::uint8_t {
+  state_changed,    // from -> to
+  retransmission,   // kind and sequence number of what was sent again
+  timer_fired,      // timer
+  rtt_sample,       // rtt, and the new rto
+  data_received,    // `bytes` new in-order bytes are readable
+  peer_closed,      // the peer's FIN arrived: no more data will come
+  reset,            // an acceptable RST arrived: the connection is gone
+  timed_out,        // retransmissions ran out: the connection is gone
+  closed,           // reached CLOSED by the normal path
+};
+
+struct Event {
+  EventKind kind;
+  TimePoint time;
+  State from = State::closed;
+  State to = State::closed;
+  SegmentKind segment = SegmentKind::ack;
+  Timer timer = Timer::retransmission;
+  std::uint32_t seq = 0;
+  std::uint64_t bytes = 0;
+  Duration rtt;
+  Duration rto;
+};
+
+}  // namespace shakedown::tcp
