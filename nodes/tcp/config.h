@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "emulator/time.h"
+#include "nodes/tcp/congestion.h"
 
 namespace shakedown::tcp {
 
@@ -45,6 +46,11 @@ struct Config {
   std::uint32_t receive_buffer = 131072;
   // Initial congestion window in segments: 10 (RFC 6928; Linux TCP_INIT_CWND).
   std::uint32_t initial_window = 10;
+  // Congestion control: CUBIC is Linux's default (RFC 9438); Reno and NewReno are the
+  // RFC 5681 and RFC 6582 algorithms.
+  CongestionAlgorithm congestion = CongestionAlgorithm::cubic;
+  // Duplicate ACKs that trigger fast retransmit (RFC 5681 3.2: 3).
+  int dupack_threshold = 3;
 
   // --- Options (all on in Linux) -----------------------------------------------------
   bool sack = true;            // RFC 2018

@@ -23,20 +23,22 @@
 // in every state, TIME_WAIT of 2 MSL, the FIN_WAIT_2 timeout, the acceptability test
 // of 3.10.7.4 and RFC 5961 challenge ACKs; RFC 6298 retransmission with Karn's
 // algorithm and backoff, SYN/SYN-ACK/data retry limits; MSS negotiation; the two-way
-// handshake teaching variant. Not yet (issue 3): out-of-order queueing (segments
-// beyond RCV.NXT are dropped and answered with a duplicate ACK), fast retransmit and
-// recovery, SACK, congestion control beyond a fixed initial window, window scaling,
+// handshake teaching variant; out-of-order data kept and delivered when the hole
+// fills; fast retransmit and fast recovery (RFC 5681, NewReno's partial ACKs of RFC
+// 6582) with Reno, NewReno or CUBIC. Not yet (issue 3): SACK, window scaling,
 // timestamps, delayed ACKs, Nagle, zero-window probes, keepalive.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <span>
 
 #include "emulator/time.h"
 #include "nodes/tcp/config.h"
 #include "nodes/tcp/events.h"
+#include "nodes/tcp/ranges.h"
 #include "nodes/tcp/seq.h"
 #include "nodes/tcp/state.h"
 #include "nodes/tcp/timers.h"
@@ -96,6 +98,8 @@ class Connection {
   std::uint64_t bytes_received() const { return bytes_received_; }
   std::uint64_t bytes_acked() const;
   const TimerTable& timers() const { return timers_; }
+  const CongestionControl& congestion() const { return *cc_; }
+  bool in_recovery() const { return in_recovery_; }
   std::uint16_t peer_mss() const { return peer_mss_; }
 
  private:
@@ -113,9 +117,13 @@ class Connection {
   void segment_in_syn_sent(TimePoint now, const wire::TcpHeader& h, std::uint32_t length);
   bool acceptable(Seq seq, std::uint32_t length) const;
   void process_rst(TimePoint now, Seq seq);
-  bool process_ack(TimePoint now, const wire::TcpHeader& h);
+  bool process_ack(TimePoint now, const wire::TcpHeader& h, std::uint32_t length);
+  void on_new_ack(TimePoint now, Seq ack, std::uint32_t acked);
+  void on_duplicate_ack(TimePoint now);
   void process_text_and_fin(TimePoint now, const wire::TcpHeader& h, std::uint32_t length);
   void update_window(const wire::TcpHeader& h);
+  void deliver_in_order(TimePoint now);
+  void take_fin(TimePoint now);
 
   // Send path and timers (connection_tx.cpp).
   Transmit make(SegmentKind kind, Seq seq, std::uint8_t flags) const;
@@ -149,6 +157,8 @@ class Connection {
   bool fin_sent_ = false;
   bool orphaned_ = false;  // close() rather than shutdown()
   std::uint64_t bytes_received_ = 0;
+  RangeSet ooo_;  // received stream bytes beyond RCV.NXT
+  std::optional<std::uint64_t> peer_fin_offset_;
   bool peer_fin_ = false;
 
   // Pending control output.
@@ -167,7 +177,15 @@ class Connection {
   bool timing_ = false;         // a segment is being timed (Karn: never a retransmitted one)
   Seq timed_seq_;               // the ACK that completes the measurement
   TimePoint timed_at_;
-  std::uint32_t cwnd_ = 0;      // bytes; fixed at the initial window for now
+  std::unique_ptr<CongestionControl> cc_;
+
+  // Loss recovery (RFC 5681 3.2, RFC 6582).
+  int dupacks_ = 0;
+  bool in_recovery_ = false;
+  Seq recover_;                  // snd_max when recovery began
+  bool retransmit_head_ = false;  // send the segment at snd_una again, now
+  RetransmitCause head_cause_ = RetransmitCause::fast_retransmit;
+  RetransmitCause rewind_cause_ = RetransmitCause::timeout;
 
   TimerTable timers_;
   std::deque<Event> events_;

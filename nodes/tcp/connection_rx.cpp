@@ -30,7 +30,7 @@ void Connection::on_segment(TimePoint now, const wire::TcpHeader& h, std::uint32
   // SYN-RECEIVED to ESTABLISHED on it. Take its ACK and nothing else.
   if (state_ == State::syn_received && !passive_ && h.has(kSyn) && h.has(kAck) && !h.has(kRst) &&
       seq == irs_) {
-    process_ack(now, h);
+    process_ack(now, h, 0);
     return;
   }
 
@@ -41,6 +41,7 @@ void Connection::on_segment(TimePoint now, const wire::TcpHeader& h, std::uint32
       // The peer sent its SYN again: our SYN-ACK was lost or is late. Answer with the
       // SYN-ACK again, as Linux does for a request socket.
       snd_nxt_ = iss_;
+      rewind_cause_ = RetransmitCause::duplicate_syn;
       return;
     }
     if (state_ == State::time_wait && h.has(kFin) && seq + length + 1 == rcv_nxt_) {
@@ -66,7 +67,7 @@ void Connection::on_segment(TimePoint now, const wire::TcpHeader& h, std::uint32
 
   // Fifth: the ACK field.
   if (!h.has(kAck)) return;
-  if (!process_ack(now, h)) return;
+  if (!process_ack(now, h, length)) return;
 
   // Sixth and seventh: text; eighth: FIN.
   process_text_and_fin(now, h, length);
@@ -154,6 +155,60 @@ void Connection::process_rst(TimePoint now, Seq seq) {
   }
 }
 
+void Connection::on_new_ack(TimePoint now, Seq ack, std::uint32_t acked) {
+  snd_una_ = ack;
+  if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
+  retries_ = 0;
+  dupacks_ = 0;
+  if (timing_ && snd_una_ >= timed_seq_) {
+    timing_ = false;
+    sample_rtt(now, now - timed_at_);
+  }
+  // RFC 6298 5.2 and 5.3: stop the timer when all is acknowledged, else restart it.
+  if (snd_una_ == snd_max_) {
+    timers_.cancel(Timer::retransmission);
+  } else {
+    arm_retransmission(now);
+  }
+  if (!in_recovery_) {
+    cc_->on_ack(now, acked, have_rtt_ ? srtt_ : Duration::zero());
+    return;
+  }
+  const auto flight = static_cast<std::uint32_t>(snd_max_ - snd_una_);
+  if (ack >= recover_ || cc_->partial_ack_ends_recovery()) {
+    // A full ACK (RFC 6582 step 3), or Reno, for which any new ACK ends recovery.
+    in_recovery_ = false;
+    cc_->on_recovery_end(flight);
+    return;
+  }
+  // RFC 6582 step 3, partial ACK: the next hole is lost too. Send it again, deflate
+  // the window by what was acknowledged and add back one segment.
+  retransmit_head_ = true;
+  head_cause_ = RetransmitCause::partial_ack;
+  cc_->deflate(acked);
+}
+
+void Connection::on_duplicate_ack(TimePoint now) {
+  ++dupacks_;
+  if (in_recovery_) {
+    cc_->inflate(cc_->mss());  // RFC 5681 3.2 step 4: a segment left the network
+    return;
+  }
+  if (dupacks_ != config_.dupack_threshold) return;
+  // RFC 6582 step 2: only if the ACK covers more than `recover` — duplicate ACKs for
+  // data sent before the last recovery or timeout start no new one.
+  if (!(snd_una_ > recover_)) return;
+  in_recovery_ = true;
+  recover_ = snd_max_;
+  cc_->on_congestion(now, static_cast<std::uint32_t>(snd_max_ - snd_una_));
+  retransmit_head_ = true;
+  head_cause_ = RetransmitCause::fast_retransmit;
+  timing_ = false;  // Karn
+  Event e{EventKind::recovery, now};
+  e.bytes = cc_->cwnd();
+  emit(e);
+}
+
 void Connection::update_window(const wire::TcpHeader& h) {
   // 3.10.7.4, fifth: take the window from the newest segment only.
   const Seq seq(h.seq), ack(h.ack);
@@ -165,7 +220,7 @@ void Connection::update_window(const wire::TcpHeader& h) {
 }
 
 // 3.10.7.4, fifth. Returns false when the segment is to be dropped here.
-bool Connection::process_ack(TimePoint now, const wire::TcpHeader& h) {
+bool Connection::process_ack(TimePoint now, const wire::TcpHeader& h, std::uint32_t length) {
   const Seq ack(h.ack);
   if (state_ == State::syn_received) {
     if (!(snd_una_ < ack && ack <= snd_max_)) {
@@ -185,19 +240,12 @@ bool Connection::process_ack(TimePoint now, const wire::TcpHeader& h) {
     return false;
   }
   if (snd_una_ < ack) {
-    snd_una_ = ack;
-    if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
-    retries_ = 0;
-    if (timing_ && snd_una_ >= timed_seq_) {
-      timing_ = false;
-      sample_rtt(now, now - timed_at_);
-    }
-    // RFC 6298 5.2 and 5.3: stop the timer when all is acknowledged, else restart it.
-    if (snd_una_ == snd_max_) {
-      timers_.cancel(Timer::retransmission);
-    } else {
-      arm_retransmission(now);
-    }
+    const auto acked = static_cast<std::uint32_t>(ack - snd_una_);
+    on_new_ack(now, ack, acked);
+  } else if (ack == snd_una_ && length == 0 && !h.has(kSyn) && !h.has(kFin) && h.window == snd_wnd_ &&
+             snd_una_ < snd_max_) {
+    // RFC 5681 2: a duplicate ACK — no data, no window change, data outstanding.
+    on_duplicate_ack(now);
   }
   if (snd_una_ <= ack) update_window(h);
 
@@ -221,42 +269,57 @@ bool Connection::process_ack(TimePoint now, const wire::TcpHeader& h) {
   return true;
 }
 
-// 3.10.7.4, seventh and eighth.
+// 3.10.7.4, seventh and eighth. Data beyond RCV.NXT is remembered (as stream ranges;
+// the bytes are the host's) and delivered when the hole before it fills; so is a FIN.
 void Connection::process_text_and_fin(TimePoint now, const wire::TcpHeader& h, std::uint32_t length) {
-  Seq seq(h.seq);
   const bool can_receive =
       state_ == State::established || state_ == State::fin_wait_1 || state_ == State::fin_wait_2;
-  if (length > 0 && can_receive) {
-    std::uint32_t len = length;
-    if (seq < rcv_nxt_) {  // trim what we already have
-      const auto dup = static_cast<std::uint32_t>(rcv_nxt_ - seq);
-      len = dup >= len ? 0 : len - dup;
-      seq = rcv_nxt_;
-    }
-    if (seq != rcv_nxt_) {
-      // Out of order: not queued yet (see the header); a duplicate ACK says what is missing.
-      ack_pending_ = true;
-      return;
-    }
-    if (len > 0) {
-      rcv_nxt_ += len;
-      bytes_received_ += len;
-      Event e{EventKind::data_received, now};
-      e.bytes = len;
-      emit(e);
-    }
+  // Stream offset of `seq`, for sequence numbers at or after RCV.NXT.
+  auto offset_of = [this](Seq s) { return bytes_received_ + static_cast<std::uint64_t>(s - rcv_nxt_); };
+  Seq seq(h.seq);
+  std::uint32_t len = length;
+  if (seq < rcv_nxt_) {  // trim what we already have
+    const auto dup = static_cast<std::uint32_t>(rcv_nxt_ - seq);
+    len = dup >= len ? 0 : len - dup;
+    seq = rcv_nxt_;
+  }
+  const Seq fin_seq = seq + len;
+  if (len > 0 && can_receive && !peer_fin_) {
+    ooo_.add(offset_of(seq), offset_of(seq) + len);
+    deliver_in_order(now);
+    // RFC 5681 4.2: ACK out-of-order data at once (a duplicate ACK); in-order data is
+    // ACKed at once too until delayed ACKs exist.
     ack_pending_ = true;
-    seq = seq + len;
   } else if (length > 0) {
-    seq = seq + length;  // data after the peer's FIN: ignored (3.10.7.4, seventh)
+    ack_pending_ = true;
   }
 
-  if (!h.has(kFin)) return;
-  if (seq != rcv_nxt_ || peer_fin_) {
-    // A FIN we cannot take yet (data missing before it), or one we already took.
-    ack_pending_ = true;
-    return;
+  if (h.has(kFin) && !peer_fin_) {
+    if (fin_seq < rcv_nxt_) {
+      ack_pending_ = true;
+    } else {
+      peer_fin_offset_ = offset_of(fin_seq);
+      ack_pending_ = true;
+    }
+  } else if (h.has(kFin)) {
+    ack_pending_ = true;  // a repeated FIN
   }
+  if (peer_fin_offset_ && *peer_fin_offset_ == bytes_received_ && !peer_fin_) take_fin(now);
+}
+
+void Connection::deliver_in_order(TimePoint now) {
+  const std::uint64_t end = ooo_.contiguous_end(bytes_received_);
+  if (end == bytes_received_) return;
+  const auto n = end - bytes_received_;
+  ooo_.remove_below(end);
+  rcv_nxt_ += static_cast<std::uint32_t>(n);
+  bytes_received_ = end;
+  Event e{EventKind::data_received, now};
+  e.bytes = n;
+  emit(e);
+}
+
+void Connection::take_fin(TimePoint now) {
   peer_fin_ = true;
   rcv_nxt_ += 1;
   ack_pending_ = true;

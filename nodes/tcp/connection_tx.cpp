@@ -9,9 +9,8 @@ using namespace wire::tcp_flags;
 
 Connection::Connection(const Config& config, std::uint16_t local_port, std::uint16_t remote_port, std::uint32_t iss)
     : config_(config), local_port_(local_port), remote_port_(remote_port), iss_(iss), snd_una_(iss),
-      snd_nxt_(iss), snd_max_(iss), rto_(config.initial_rto) {
-  cwnd_ = config_.initial_window * config_.mss;
-}
+      snd_nxt_(iss), snd_max_(iss), rto_(config.initial_rto),
+      cc_(make_congestion_control(config.congestion, config.mss, config.initial_window)), recover_(iss) {}
 
 void Connection::set_state(TimePoint now, State to) {
   if (to == state_) return;
@@ -112,7 +111,7 @@ void Connection::abort(TimePoint now) {
 }
 
 std::uint32_t Connection::send_window() const {
-  const std::uint32_t wnd = std::min(snd_wnd_, cwnd_);
+  const std::uint32_t wnd = std::min(snd_wnd_, cc_->cwnd());
   const std::int64_t in_flight = snd_nxt_ - snd_una_;
   return in_flight >= static_cast<std::int64_t>(wnd) ? 0 : wnd - static_cast<std::uint32_t>(in_flight);
 }
@@ -141,6 +140,7 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
   }
   Transmit t;
   bool have = false;
+  std::optional<RetransmitCause> retransmit_cause;
   const bool syn_unacked = snd_una_ == iss_;
   if ((state_ == State::syn_sent || (state_ == State::syn_received) ||
        (passive_ && syn_unacked && synchronized(state_))) &&
@@ -154,6 +154,24 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
     t.retransmission = snd_max_ > iss_ && !syn_reply_;
     syn_reply_ = false;
     snd_nxt_ = iss_ + 1;
+    have = true;
+  } else if (retransmit_head_ && synchronized(state_) && snd_una_ < snd_max_) {
+    // Fast retransmit, or NewReno's retransmission at a partial ACK: the first
+    // unacknowledged segment, whatever the window says (RFC 5681 3.2 step 3).
+    retransmit_head_ = false;
+    const Seq end = data_end();
+    const std::uint32_t mss = std::min<std::uint32_t>(config_.mss, peer_mss_);
+    if (snd_una_ < end) {
+      const std::uint32_t len = std::min(mss, static_cast<std::uint32_t>(end - snd_una_));
+      t = make(SegmentKind::data, snd_una_, kAck | kPsh);
+      t.stream_offset = static_cast<std::uint64_t>(snd_una_ - (iss_ + 1));
+      t.length = len;
+      if (fin_sent_ && snd_una_ + len == end) t.header.flags |= kFin;
+    } else {
+      t = make(SegmentKind::fin, end, kFin | kAck);
+    }
+    t.retransmission = true;
+    retransmit_cause = head_cause_;
     have = true;
   } else if (synchronized(state_) && state_ != State::time_wait) {
     const Seq end = data_end();
@@ -193,6 +211,7 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
     Event e{EventKind::retransmission, now};
     e.segment = t.kind;
     e.seq = t.header.seq;
+    e.cause = retransmit_cause.value_or(rewind_cause_);
     emit(e);
   } else if (!timing_) {
     // RFC 6298 3 / Karn: time one segment at a time, never a retransmitted one.
@@ -271,6 +290,14 @@ void Connection::on_retransmission_timeout(TimePoint now) {
   ++retries_;
   rto_ = std::min(rto_ * 2, config_.max_rto);
   timing_ = false;  // Karn: the measurement in progress is void
+  // RFC 5681 3.1: back to slow start from one segment; RFC 6582 step 4: remember how
+  // far we had sent, so that duplicate ACKs for it start no new recovery.
+  if (!syn) cc_->on_timeout(static_cast<std::uint32_t>(snd_max_ - snd_una_));
+  in_recovery_ = false;
+  dupacks_ = 0;
+  recover_ = snd_max_;
+  retransmit_head_ = false;
+  rewind_cause_ = RetransmitCause::timeout;
   snd_nxt_ = snd_una_;
   if (fin_sent_ && snd_una_ <= data_end()) fin_sent_ = false;
   arm_retransmission(now);

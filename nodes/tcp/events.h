@@ -11,9 +11,13 @@ namespace shakedown::tcp {
 
 enum class SegmentKind : std::uint8_t { syn, syn_ack, data, fin, rst, ack };
 
+// Why a segment was sent again.
+enum class RetransmitCause : std::uint8_t { timeout, fast_retransmit, partial_ack, duplicate_syn };
+
 enum class EventKind : std::uint8_t {
   state_changed,    // from -> to
-  retransmission,   // kind and sequence number of what was sent again
+  retransmission,   // kind, sequence number and cause of what was sent again
+  recovery,         // fast recovery began (bytes = cwnd after the reduction)
   timer_fired,      // timer
   rtt_sample,       // rtt, and the new rto
   data_received,    // `bytes` new in-order bytes are readable
@@ -29,6 +33,7 @@ struct Event {
   State from = State::closed;
   State to = State::closed;
   SegmentKind segment = SegmentKind::ack;
+  RetransmitCause cause = RetransmitCause::timeout;
   Timer timer = Timer::retransmission;
   std::uint32_t seq = 0;
   std::uint64_t bytes = 0;

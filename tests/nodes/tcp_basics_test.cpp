@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include "emulator/random.h"
 #include "nodes/tcp/config.h"
+#include "nodes/tcp/ranges.h"
 #include "nodes/tcp/seq.h"
 #include "nodes/tcp/state.h"
 #include "nodes/tcp/timers.h"
@@ -63,6 +65,60 @@ TEST(Config, LinuxDefaults) {
   EXPECT_EQ(c.syn_retries, 6);
   EXPECT_EQ(c.synack_retries, 5);
   EXPECT_FALSE(c.two_way_handshake);
+}
+
+}  // namespace
+}  // namespace shakedown::tcp
+
+namespace shakedown::tcp {
+namespace {
+
+TEST(RangeSet, MergesOverlappingAndTouchingRanges) {
+  RangeSet s;
+  s.add(10, 20);
+  s.add(30, 40);
+  s.add(50, 60);
+  EXPECT_EQ(s.ranges().size(), 3u);
+  s.add(20, 30);  // touches both neighbours
+  EXPECT_EQ(s.ranges(), (std::vector<Range>{{10, 40}, {50, 60}}));
+  s.add(35, 55);
+  EXPECT_EQ(s.ranges(), (std::vector<Range>{{10, 60}}));
+  s.add(0, 5);
+  s.add(70, 80);
+  EXPECT_EQ(s.ranges(), (std::vector<Range>{{0, 5}, {10, 60}, {70, 80}}));
+  EXPECT_EQ(s.bytes(), 5u + 50 + 10);
+  s.add(7, 7);  // empty: nothing
+  EXPECT_EQ(s.ranges().size(), 3u);
+}
+
+TEST(RangeSet, ContiguousEndAndRemoval) {
+  RangeSet s;
+  s.add(100, 200);
+  s.add(300, 400);
+  EXPECT_EQ(s.contiguous_end(100), 200u);
+  EXPECT_EQ(s.contiguous_end(150), 200u);
+  EXPECT_EQ(s.contiguous_end(99), 99u);
+  EXPECT_EQ(s.contiguous_end(250), 250u);
+  EXPECT_TRUE(s.contains(399));
+  EXPECT_FALSE(s.contains(400));
+  s.remove_below(350);
+  EXPECT_EQ(s.ranges(), (std::vector<Range>{{350, 400}}));
+}
+
+TEST(RangeSet, AgreesWithABitmapUnderRandomAdds) {
+  RandomStream rng(5, "ranges");
+  for (int round = 0; round < 200; ++round) {
+    RangeSet s;
+    std::vector<bool> bits(200, false);
+    for (int i = 0; i < 20; ++i) {
+      const auto b = rng.below(190);
+      const auto e = b + rng.below(12);
+      s.add(b, e);
+      for (auto k = b; k < e; ++k) bits[k] = true;
+    }
+    for (std::uint64_t k = 0; k < 200; ++k) ASSERT_EQ(s.contains(k), bits[k]) << k;
+    for (std::size_t i = 1; i < s.ranges().size(); ++i) ASSERT_LT(s.ranges()[i - 1].end, s.ranges()[i].begin);
+  }
 }
 
 }  // namespace

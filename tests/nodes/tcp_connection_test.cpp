@@ -241,14 +241,68 @@ TEST(Transfer, SurvivesSequenceWraparound) {
   EXPECT_LT(p.client().snd_una().raw(), 0x00100000u) << "wrapped past zero";
 }
 
-TEST(Transfer, LostDataSegmentIsRetransmittedAfterTheRto) {
+std::vector<Event> retransmissions(const Pair& p, int side) {
+  std::vector<Event> out;
+  for (const auto& l : p.log())
+    if (l.side == side && l.event.kind == EventKind::retransmission) out.push_back(l.event);
+  return out;
+}
+
+TEST(Recovery, ThreeDuplicateAcksTriggerFastRetransmit) {
   Pair p(Config{}, Config{}, 10_ms);
   open(p);
   p.drop(kClient, testing::is_data, 3);
   p.at(t(30_ms), kClient, [](Connection& c, TimePoint) { c.send(10 * 1460); });
   p.run_until(t(5_s));
   EXPECT_EQ(p.server().bytes_received(), 10u * 1460);
-  EXPECT_EQ(p.count(kClient, EventKind::retransmission), 8) << "go-back-N from the hole until fast retransmit exists";
+  const auto r = retransmissions(p, kClient);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].cause, RetransmitCause::fast_retransmit);
+  EXPECT_EQ(r[0].seq, 1001u + 2 * 1460) << "the third segment";
+  // Segments 4, 5 and 6 left at 30 ms and reached the server at 40 ms; their duplicate
+  // ACKs are back at 50 ms, when the third one triggers the retransmission.
+  EXPECT_EQ(r[0].time, t(50_ms));
+  EXPECT_EQ(p.count(kClient, EventKind::recovery), 1);
+  EXPECT_FALSE(p.client().in_recovery());
+}
+
+TEST(Recovery, ATailLossNeedsTheRto) {
+  // The last segment has no followers to produce duplicate ACKs.
+  Pair p(Config{}, Config{}, 10_ms);
+  open(p);
+  p.drop(kClient, testing::is_data, 4);
+  p.at(t(30_ms), kClient, [](Connection& c, TimePoint) { c.send(4 * 1460); });
+  p.run_until(t(5_s));
+  const auto r = retransmissions(p, kClient);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].cause, RetransmitCause::timeout);
+  EXPECT_EQ(p.server().bytes_received(), 4u * 1460);
+  EXPECT_EQ(p.client().congestion().cwnd(), 1460u + 1460u) << "slow start from one segment, one ACK since";
+}
+
+// Two holes in one window: NewReno repairs the second at the partial ACK, inside one
+// recovery; Reno leaves recovery at the partial ACK and needs the RTO for the second.
+TEST(Recovery, NewRenoRepairsTwoHolesInOneRecovery) {
+  for (auto algorithm : {CongestionAlgorithm::newreno, CongestionAlgorithm::reno}) {
+    Config cfg;
+    cfg.congestion = algorithm;
+    Pair p(cfg, Config{}, 10_ms);
+    open(p);
+    p.drop(kClient, testing::is_data, 2);
+    p.drop(kClient, testing::is_data, 5);
+    p.at(t(30_ms), kClient, [](Connection& c, TimePoint) { c.send(10 * 1460); });
+    p.run_until(t(10_s));
+    EXPECT_EQ(p.server().bytes_received(), 10u * 1460) << to_string(algorithm);
+    const auto r = retransmissions(p, kClient);
+    ASSERT_EQ(r.size(), 2u) << to_string(algorithm);
+    EXPECT_EQ(r[0].cause, RetransmitCause::fast_retransmit);
+    if (algorithm == CongestionAlgorithm::newreno) {
+      EXPECT_EQ(r[1].cause, RetransmitCause::partial_ack);
+      EXPECT_EQ(r[1].time - r[0].time, 20_ms) << "one RTT: the partial ACK of the first repair";
+    } else {
+      EXPECT_EQ(r[1].cause, RetransmitCause::timeout);
+    }
+  }
 }
 
 // --- Tier 1: the bare core, segment in, segment out ----------------------------------
