@@ -101,7 +101,7 @@ void Connection::abort(TimePoint now) {
     case State::fin_wait_2:
     case State::close_wait:
       rst_pending_ = true;
-      rst_seq_ = snd_nxt_;
+      rst_seq_ = snd_max_;
       rst_with_ack_ = false;
       break;
     default:
@@ -203,7 +203,9 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
   if (!have) {
     if (!ack_pending_) return std::nullopt;
     ack_pending_ = false;
-    return make(SegmentKind::ack, snd_nxt_, kAck);
+    // RFC 9293 SND.NXT is the highest number sent (snd_max_ here: snd_nxt_ rewinds for
+    // retransmission); an ACK below the peer's RCV.NXT would fail its acceptability test.
+    return make(SegmentKind::ack, snd_max_, kAck);
   }
   ack_pending_ = false;  // every segment but the SYN carries the ACK
   const Seq seg_end = Seq(t.header.seq) + t.length + (t.header.has(kSyn) ? 1 : 0) + (t.header.has(kFin) ? 1 : 0);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "emulator/engine.h"
+#include "emulator/random.h"
 #include "nodes/tcp/connection.h"
 
 namespace shakedown::tcp {
@@ -54,11 +55,34 @@ class Pair {
     rules_.push_back({from, std::move(match), nth, 0, extra, false});
   }
 
+  // Random impairments on every segment in both directions: loss, duplication, and an
+  // extra delay uniform in [0, max_extra) that reorders segments.
+  void randomize(std::uint64_t seed, double loss, double duplicate, Duration max_extra) {
+    rng_ = RandomStream(seed, "tcp-pair");
+    loss_ = loss;
+    duplicate_ = duplicate;
+    max_extra_ = max_extra;
+  }
+  int random_drops() const { return random_drops_; }
+
   // Runs a command on one side at time t, then services that side.
   void at(TimePoint t, int side, std::function<void(Connection&, TimePoint)> command) {
     engine.at(t, [this, side, command = std::move(command)] {
       command(conn_[side], engine.now());
       service(side);
+    });
+  }
+
+  // Runs a command once `side` has reached ESTABLISHED (or a later state), checking
+  // from `earliest` on every 100 ms.
+  void when_established(TimePoint earliest, int side, std::function<void(Connection&, TimePoint)> command) {
+    engine.at(earliest, [this, side, command = std::move(command)]() mutable {
+      if (synchronized(conn_[side].state())) {
+        command(conn_[side], engine.now());
+        service(side);
+      } else if (conn_[side].state() != State::closed || side == 1) {
+        when_established(engine.now() + Duration::milliseconds(100), side, std::move(command));
+      }
     });
   }
 
@@ -128,10 +152,25 @@ class Pair {
       if (r.drop) dropped = true;
       extra += r.extra;
     }
+    int copies = 1;
+    if (loss_ > 0 && rng_.uniform01() < loss_) {
+      dropped = true;
+      ++random_drops_;
+    }
+    if (duplicate_ > 0 && rng_.uniform01() < duplicate_) ++copies;
     sent_.push_back({engine.now(), from, t, dropped});
     if (dropped) return;
+    for (int i = 0; i < copies; ++i) {
+      Duration jitter = Duration::zero();
+      if (max_extra_ > Duration::zero())
+        jitter = Duration::nanoseconds(static_cast<std::int64_t>(rng_.below(static_cast<std::uint64_t>(max_extra_.ns()))));
+      deliver(from, t, one_way_ + extra + jitter);
+    }
+  }
+
+  void deliver(int from, const Transmit& t, Duration delay) {
     const int to = 1 - from;
-    engine.after(one_way_ + extra, [this, to, t] {
+    engine.after(delay, [this, to, t] {
       const TimePoint now = engine.now();
       if (to == 1 && listening_ && conn_[1].state() == State::closed && t.header.has(wire::tcp_flags::kSyn) &&
           !t.header.has(wire::tcp_flags::kAck)) {
@@ -146,6 +185,11 @@ class Pair {
 
   Duration one_way_;
   Connection conn_[2];
+  RandomStream rng_{0};
+  double loss_ = 0;
+  double duplicate_ = 0;
+  Duration max_extra_ = Duration::zero();
+  int random_drops_ = 0;
   bool listening_ = false;
   std::vector<Rule> rules_;
   std::vector<Sent> sent_;
