@@ -1,0 +1,226 @@
+#include "nodes/tcp/endpoint.h"
+
+#include <algorithm>
+
+namespace shakedown::tcp {
+
+using namespace wire::tcp_flags;
+
+Endpoint::Endpoint(const Config& config, wire::Ipv4Address address, RandomStream isn_rng)
+    : config_(config), address_(address), isn_rng_(isn_rng) {}
+
+void Endpoint::listen(std::uint16_t port, std::uint32_t backlog, std::uint32_t syn_backlog) {
+  listeners_[port] = Listener{std::max<std::uint32_t>(backlog, 1), std::max<std::uint32_t>(syn_backlog, 1), 0, {}};
+}
+
+ConnId Endpoint::create(TimePoint, const Key& key) {
+  std::uint32_t index;
+  if (!free_.empty()) {
+    index = free_.back();
+    free_.pop_back();
+  } else {
+    index = static_cast<std::uint32_t>(slots_.size());
+    slots_.push_back(Slot{Connection(config_, 0, 0, 0), key, 0, false, false, std::nullopt, false});
+  }
+  Slot& s = slots_[index];
+  s.conn = Connection(config_, key.local_port, key.remote_port, isn_rng_.next_u32());
+  s.key = key;
+  s.used = true;
+  s.marked = false;
+  s.listener.reset();
+  s.queued_for_accept = false;
+  ++live_;
+  const ConnId id{index, s.generation};
+  table_[key] = id;
+  return id;
+}
+
+void Endpoint::release(ConnId id) {
+  Slot& s = slots_[id.index];
+  table_.erase(s.key);
+  if (s.listener) {
+    auto it = listeners_.find(*s.listener);
+    if (it != listeners_.end()) {
+      if (s.queued_for_accept) {
+        auto& q = it->second.ready;
+        q.erase(std::remove(q.begin(), q.end(), id), q.end());
+      } else if (it->second.half_open > 0) {
+        --it->second.half_open;
+      }
+    }
+  }
+  s.used = false;
+  ++s.generation;
+  free_.push_back(id.index);
+  --live_;
+}
+
+std::optional<ConnId> Endpoint::connect(TimePoint now, wire::Ipv4Address remote, std::uint16_t remote_port) {
+  // Linux picks ports by a hash and a search; a rotating cursor over the same range
+  // gives the same guarantee (a free port if one exists) and stays deterministic.
+  const std::uint32_t range = kEphemeralLast - kEphemeralFirst + 1;
+  for (std::uint32_t tried = 0; tried < range; ++tried) {
+    const std::uint16_t port = next_port_;
+    next_port_ = next_port_ == kEphemeralLast ? kEphemeralFirst : static_cast<std::uint16_t>(next_port_ + 1);
+    const Key key{port, remote_port, remote.value};
+    if (table_.contains(key) || listeners_.contains(port)) continue;
+    const ConnId id = create(now, key);
+    slots_[id.index].conn.connect(now);
+    mark(now, id);
+    return id;
+  }
+  return std::nullopt;
+}
+
+std::optional<ConnId> Endpoint::accept(std::uint16_t port) {
+  auto it = listeners_.find(port);
+  if (it == listeners_.end() || it->second.ready.empty()) return std::nullopt;
+  const ConnId id = it->second.ready.front();
+  it->second.ready.pop_front();
+  Slot& s = slots_[id.index];
+  s.listener.reset();
+  s.queued_for_accept = false;
+  return id;
+}
+
+std::size_t Endpoint::accept_queue(std::uint16_t port) const {
+  auto it = listeners_.find(port);
+  return it == listeners_.end() ? 0 : it->second.ready.size();
+}
+
+std::size_t Endpoint::syn_queue(std::uint16_t port) const {
+  auto it = listeners_.find(port);
+  return it == listeners_.end() ? 0 : it->second.half_open;
+}
+
+// RFC 9293 3.10.7.1: a segment for no connection. A RST is never answered; otherwise
+// the RST is made acceptable to the sender: <SEQ=SEG.ACK><CTL=RST> if the segment had
+// an ACK, else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+void Endpoint::answer_no_connection(wire::Ipv4Address to, const wire::TcpHeader& h, std::uint32_t payload_length) {
+  if (h.has(kRst)) return;
+  // The two-way teaching variant: the client ignores an unexpected SYN-ACK instead of
+  // refusing it, which is exactly what leaves the server with a dead connection.
+  if (config_.two_way_handshake && h.has(kSyn) && h.has(kAck)) return;
+  Transmit t;
+  t.kind = SegmentKind::rst;
+  t.header.src_port = h.dst_port;
+  t.header.dst_port = h.src_port;
+  if (h.has(kAck)) {
+    t.header.seq = h.ack;
+    t.header.flags = kRst;
+  } else {
+    t.header.seq = 0;
+    t.header.ack = h.seq + payload_length + (h.has(kSyn) ? 1 : 0) + (h.has(kFin) ? 1 : 0);
+    t.header.flags = kRst | kAck;
+  }
+  ++stats_.rst_sent_no_connection;
+  out_.push_back(Outgoing{address_, to, t, ConnId{}});
+}
+
+void Endpoint::on_segment(TimePoint now, wire::Ipv4Address src, wire::Ipv4Address dst, const wire::TcpHeader& h,
+                          std::uint32_t payload_length) {
+  if (dst != address_) {
+    ++stats_.drops[static_cast<int>(EndpointDrop::bad_segment)];
+    return;
+  }
+  const Key key{h.dst_port, h.src_port, src.value};
+  if (auto it = table_.find(key); it != table_.end()) {
+    const ConnId id = it->second;
+    Slot& s = slots_[id.index];
+    if (s.conn.state() == State::syn_received && s.listener && h.has(kAck) && !h.has(kRst) && !h.has(kSyn)) {
+      const Listener& l = listeners_.at(*s.listener);
+      if (l.ready.size() >= l.backlog) {
+        // Linux: the final ACK finds the accept queue full and is dropped; the SYN-ACK
+        // will be retransmitted and the client's next ACK may find room.
+        ++stats_.drops[static_cast<int>(EndpointDrop::accept_queue_full)];
+        return;
+      }
+    }
+    s.conn.on_segment(now, h, payload_length);
+    mark(now, id);
+    return;
+  }
+  // RFC 9293 3.10.7.2: LISTEN.
+  auto lit = listeners_.find(h.dst_port);
+  if (lit == listeners_.end()) {
+    ++stats_.drops[static_cast<int>(EndpointDrop::no_listener)];
+    return answer_no_connection(src, h, payload_length);
+  }
+  if (h.has(kRst)) return;                                              // first: ignore
+  if (h.has(kAck)) return answer_no_connection(src, h, payload_length);  // second
+  if (!h.has(kSyn)) return;                                              // fourth: drop
+  Listener& l = lit->second;
+  if (l.half_open >= l.syn_backlog || l.ready.size() >= l.backlog) {
+    ++stats_.drops[static_cast<int>(l.half_open >= l.syn_backlog ? EndpointDrop::syn_queue_full
+                                                                   : EndpointDrop::accept_queue_full)];
+    return;
+  }
+  const ConnId id = create(now, key);
+  Slot& s = slots_[id.index];
+  s.listener = h.dst_port;
+  ++l.half_open;
+  s.conn.accept(now, h);
+  mark(now, id);
+}
+
+void Endpoint::on_timeout(TimePoint now, ConnId id) {
+  if (!alive(id)) return;
+  Connection& c = slots_[id.index].conn;
+  if (c.next_deadline() > now) return;  // moved since the wake-up was armed
+  c.on_timeout(now);
+  mark(now, id);
+}
+
+void Endpoint::mark(TimePoint now, ConnId id) {
+  collect(now, id);
+  Slot& s = slots_[id.index];
+  if (s.marked) return;
+  s.marked = true;
+  changed_.push_back(id);
+}
+
+// Drains a connection's output and events; moves it to the accept queue when its
+// handshake completes; frees it once it is CLOSED with nothing left to send.
+void Endpoint::collect(TimePoint now, ConnId id) {
+  Slot& s = slots_[id.index];
+  while (auto t = s.conn.poll_transmit(now)) out_.push_back(Outgoing{address_, wire::Ipv4Address{s.key.remote}, *t, id});
+  while (auto e = s.conn.poll_event()) events_.push_back(TaggedEvent{id, *e});
+  if (s.listener && !s.queued_for_accept && synchronized(s.conn.state())) {
+    Listener& l = listeners_.at(*s.listener);
+    if (l.half_open > 0) --l.half_open;
+    l.ready.push_back(id);
+    s.queued_for_accept = true;
+  }
+}
+
+std::optional<Outgoing> Endpoint::poll_transmit() {
+  if (out_.empty()) return std::nullopt;
+  Outgoing o = out_.front();
+  out_.pop_front();
+  return o;
+}
+
+std::optional<TaggedEvent> Endpoint::poll_event() {
+  if (events_.empty()) return std::nullopt;
+  TaggedEvent e = events_.front();
+  events_.pop_front();
+  return e;
+}
+
+std::optional<ConnId> Endpoint::poll_changed() {
+  while (!changed_.empty()) {
+    const ConnId id = changed_.front();
+    changed_.pop_front();
+    Slot& s = slots_[id.index];
+    if (!s.marked || s.generation != id.generation) continue;
+    s.marked = false;
+    if (s.conn.state() == State::closed) {
+      release(id);
+      continue;
+    }
+    return id;
+  }
+  return std::nullopt;
+}
+
+}  // namespace shakedown::tcp

@@ -1,0 +1,159 @@
+// A host's TCP: every connection of one host, listeners, and the answers for segments
+// that belong to no connection. Pure like Connection: no clock, no engine, no I/O.
+//
+// Calling protocol:
+//   inputs    on_segment(now, src, dst, header, payload_length)   every TCP segment for the host
+//             on_timeout(now, id)                                  when now >= deadline(id)
+//   commands  listen(port, backlog), connect(now, ...), accept(port), and the
+//             connection commands through connection(id)
+//   outputs   poll_transmit()       segments with their addresses, until it returns nothing
+//             poll_event()          connection events tagged with the connection id
+//             poll_changed()        connections whose deadline may have moved: the host
+//                                   re-arms one engine wake-up for each (ARCHITECTURE rule 6)
+// After a command on connection(id), call touched(now, id) so its output is collected.
+//
+// Listen queues behave as Linux's do (net/ipv4/tcp_input.c, tcp_conn_request and
+// tcp_check_req, with tcp_syncookies=0 and tcp_abort_on_overflow=0):
+//  - a SYN is dropped silently when the listener's SYN queue (half-open connections)
+//    is full, or when its accept queue is full — the client retries its SYN;
+//  - the handshake's final ACK is dropped when the accept queue is full — the server
+//    stays in SYN_RECEIVED and retransmits its SYN-ACK until there is room.
+// SYN cookies are not implemented.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "emulator/random.h"
+#include "emulator/time.h"
+#include "nodes/tcp/config.h"
+#include "nodes/tcp/connection.h"
+#include "nodes/wire/ipv4.h"
+#include "nodes/wire/tcp.h"
+
+namespace shakedown::tcp {
+
+struct ConnId {
+  std::uint32_t index = 0xffffffffu;
+  std::uint32_t generation = 0;
+  bool valid() const { return index != 0xffffffffu; }
+  bool operator==(const ConnId&) const = default;
+};
+
+struct Outgoing {
+  wire::Ipv4Address src;
+  wire::Ipv4Address dst;
+  Transmit segment;
+  ConnId conn;  // invalid for answers on behalf of no connection
+};
+
+struct TaggedEvent {
+  ConnId conn;
+  Event event;
+};
+
+// Why the endpoint discarded a segment without passing it to a connection.
+enum class EndpointDrop : std::uint8_t { no_listener, syn_queue_full, accept_queue_full, bad_segment };
+
+struct EndpointStats {
+  std::uint64_t rst_sent_no_connection = 0;
+  std::uint64_t drops[4] = {};
+  std::uint64_t drop(EndpointDrop d) const { return drops[static_cast<int>(d)]; }
+};
+
+class Endpoint {
+ public:
+  // Linux's ephemeral range (net.ipv4.ip_local_port_range).
+  static constexpr std::uint16_t kEphemeralFirst = 32768;
+  static constexpr std::uint16_t kEphemeralLast = 60999;
+
+  // `isn_rng` chooses initial sequence numbers: a seeded stream per host keeps runs
+  // deterministic (RFC 9293 3.4.1's clock-driven ISN serves no purpose in emulation).
+  Endpoint(const Config& config, wire::Ipv4Address address, RandomStream isn_rng);
+
+  // Listens on a port. `backlog` bounds the accept queue (Linux: min(backlog,
+  // somaxconn)); `syn_backlog` the half-open connections (tcp_max_syn_backlog).
+  void listen(std::uint16_t port, std::uint32_t backlog = 4096, std::uint32_t syn_backlog = 1024);
+  // Connects from an ephemeral port; nullopt when every port to that peer is taken.
+  std::optional<ConnId> connect(TimePoint now, wire::Ipv4Address remote, std::uint16_t remote_port);
+  // Takes the oldest established connection from a listener's accept queue.
+  std::optional<ConnId> accept(std::uint16_t port);
+
+  Connection& connection(ConnId id) { return slots_[id.index].conn; }
+  const Connection& connection(ConnId id) const { return slots_[id.index].conn; }
+  bool alive(ConnId id) const {
+    return id.index < slots_.size() && slots_[id.index].generation == id.generation && slots_[id.index].used;
+  }
+  // Collects a connection's output after a command on it.
+  void touched(TimePoint now, ConnId id) { mark(now, id); }
+
+  void on_segment(TimePoint now, wire::Ipv4Address src, wire::Ipv4Address dst, const wire::TcpHeader& h,
+                  std::uint32_t payload_length);
+  void on_timeout(TimePoint now, ConnId id);
+
+  std::optional<Outgoing> poll_transmit();
+  std::optional<TaggedEvent> poll_event();
+  std::optional<ConnId> poll_changed();
+  TimePoint deadline(ConnId id) const { return alive(id) ? connection(id).next_deadline() : TimePoint::max(); }
+
+  std::size_t connections() const { return live_; }
+  std::size_t accept_queue(std::uint16_t port) const;
+  std::size_t syn_queue(std::uint16_t port) const;
+  const EndpointStats& stats() const { return stats_; }
+  wire::Ipv4Address address() const { return address_; }
+
+ private:
+  struct Key {
+    std::uint16_t local_port;
+    std::uint16_t remote_port;
+    std::uint32_t remote;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const {
+      std::uint64_t x = (static_cast<std::uint64_t>(k.remote) << 32) | (static_cast<std::uint64_t>(k.local_port) << 16) |
+                        k.remote_port;
+      return static_cast<std::size_t>(splitmix64(x));
+    }
+  };
+  struct Slot {
+    Connection conn;
+    Key key;
+    std::uint32_t generation = 0;
+    bool used = false;
+    bool marked = false;
+    std::optional<std::uint16_t> listener;  // the port it was accepted on, until accepted
+    bool queued_for_accept = false;
+  };
+  struct Listener {
+    std::uint32_t backlog;
+    std::uint32_t syn_backlog;
+    std::uint32_t half_open = 0;
+    std::deque<ConnId> ready;
+  };
+
+  ConnId create(TimePoint now, const Key& key);
+  void release(ConnId id);
+  void mark(TimePoint now, ConnId id);
+  void collect(TimePoint now, ConnId id);
+  void answer_no_connection(wire::Ipv4Address to, const wire::TcpHeader& h, std::uint32_t payload_length);
+
+  Config config_;
+  wire::Ipv4Address address_;
+  RandomStream isn_rng_;
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_;
+  std::size_t live_ = 0;
+  std::unordered_map<Key, ConnId, KeyHash> table_;
+  std::unordered_map<std::uint16_t, Listener> listeners_;
+  std::uint16_t next_port_ = kEphemeralFirst;
+  std::deque<ConnId> changed_;
+  std::deque<Outgoing> out_;
+  std::deque<TaggedEvent> events_;
+  EndpointStats stats_;
+};
+
+}  // namespace shakedown::tcp
