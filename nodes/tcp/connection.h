@@ -25,8 +25,9 @@
 // algorithm and backoff, SYN/SYN-ACK/data retry limits; MSS negotiation; the two-way
 // handshake teaching variant; out-of-order data kept and delivered when the hole
 // fills; fast retransmit and fast recovery (RFC 5681, NewReno's partial ACKs of RFC
-// 6582) with Reno, NewReno or CUBIC. Not yet (issue 3): SACK, window scaling,
-// timestamps, delayed ACKs, Nagle, zero-window probes, keepalive.
+// 6582) with Reno, NewReno or CUBIC; delayed ACKs (every second full segment or the
+// timer). Not yet (issue 3): SACK, window scaling, timestamps, Nagle, zero-window
+// probes, keepalive, Linux's quick-ACK mode at connection start.
 #pragma once
 
 #include <cstdint>
@@ -128,6 +129,7 @@ class Connection {
   // Send path and timers (connection_tx.cpp).
   Transmit make(SegmentKind kind, Seq seq, std::uint8_t flags) const;
   void arm_retransmission(TimePoint now);
+  void ack_sent();
   void on_retransmission_timeout(TimePoint now);
   void sample_rtt(TimePoint now, Duration rtt);
   std::uint32_t send_window() const;
@@ -163,6 +165,7 @@ class Connection {
 
   // Pending control output.
   bool ack_pending_ = false;
+  std::uint32_t unacked_bytes_ = 0;  // in-order bytes received since our last ACK
   bool rst_pending_ = false;
   Seq rst_seq_;
   bool rst_with_ack_ = false;

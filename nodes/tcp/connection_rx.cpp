@@ -284,12 +284,32 @@ void Connection::process_text_and_fin(TimePoint now, const wire::TcpHeader& h, s
     seq = rcv_nxt_;
   }
   const Seq fin_seq = seq + len;
+  if (len > 0 && can_receive && !peer_fin_ && orphaned_) {
+    // RFC 1122 4.2.2.13: new data after CLOSE can never be read; a RST tells the peer
+    // it was lost (Linux does the same).
+    rst_pending_ = true;
+    rst_seq_ = snd_max_;
+    rst_with_ack_ = false;
+    return become_closed(now, EventKind::reset);
+  }
   if (len > 0 && can_receive && !peer_fin_) {
+    const bool in_order = seq == rcv_nxt_;
+    const bool fills_hole = in_order && !ooo_.empty();
     ooo_.add(offset_of(seq), offset_of(seq) + len);
     deliver_in_order(now);
-    // RFC 5681 4.2: ACK out-of-order data at once (a duplicate ACK); in-order data is
-    // ACKed at once too until delayed ACKs exist.
-    ack_pending_ = true;
+    // RFC 5681 4.2: out-of-order data (a duplicate ACK) and data that fills a hole are
+    // ACKed at once; in-order data may wait for a second full-sized segment or the
+    // delayed-ACK timer (RFC 9293 3.8.6.3: at most 0.5 s).
+    if (!in_order || fills_hole || config_.delayed_ack == Duration::zero()) {
+      ack_pending_ = true;
+    } else {
+      unacked_bytes_ += len;
+      if (unacked_bytes_ >= 2u * config_.mss) {
+        ack_pending_ = true;
+      } else if (!timers_.armed(Timer::delayed_ack)) {
+        timers_.set(Timer::delayed_ack, now + config_.delayed_ack);
+      }
+    }
   } else if (length > 0) {
     ack_pending_ = true;
   }

@@ -202,12 +202,12 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
   }
   if (!have) {
     if (!ack_pending_) return std::nullopt;
-    ack_pending_ = false;
+    ack_sent();
     // RFC 9293 SND.NXT is the highest number sent (snd_max_ here: snd_nxt_ rewinds for
     // retransmission); an ACK below the peer's RCV.NXT would fail its acceptability test.
     return make(SegmentKind::ack, snd_max_, kAck);
   }
-  ack_pending_ = false;  // every segment but the SYN carries the ACK
+  if (t.header.has(kAck)) ack_sent();
   const Seq seg_end = Seq(t.header.seq) + t.length + (t.header.has(kSyn) ? 1 : 0) + (t.header.has(kFin) ? 1 : 0);
   if (t.retransmission) {
     Event e{EventKind::retransmission, now};
@@ -230,6 +230,13 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
     if (state_ == State::close_wait) set_state(now, State::last_ack);
   }
   return t;
+}
+
+// Any segment carrying an ACK satisfies what was pending, delayed or not.
+void Connection::ack_sent() {
+  ack_pending_ = false;
+  unacked_bytes_ = 0;
+  timers_.cancel(Timer::delayed_ack);
 }
 
 std::optional<Event> Connection::poll_event() {
@@ -271,6 +278,9 @@ void Connection::on_timeout(TimePoint now) {
         break;
       case Timer::time_wait:
         if (state_ == State::time_wait) become_closed(now, EventKind::closed);
+        break;
+      case Timer::delayed_ack:
+        ack_pending_ = true;
         break;
       case Timer::fin_wait_2:
         if (state_ == State::fin_wait_2) become_closed(now, EventKind::timed_out);
