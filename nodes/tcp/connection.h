@@ -26,8 +26,10 @@
 // handshake teaching variant; out-of-order data kept and delivered when the hole
 // fills; fast retransmit and fast recovery (RFC 5681, NewReno's partial ACKs of RFC
 // 6582) with Reno, NewReno or CUBIC; delayed ACKs (every second full segment or the
-// timer). Not yet (issue 3): SACK, window scaling, timestamps, Nagle, zero-window
-// probes, keepalive, Linux's quick-ACK mode at connection start.
+// timer); window scaling, timestamps (RTT samples from echoes where Karn forbids
+// timing) and SACK-permitted negotiated in the handshake, SACK blocks on ACKs. Not yet
+// (issue 3): SACK-based recovery (RFC 6675), PAWS, Nagle, zero-window probes,
+// keepalive, Linux's quick-ACK mode at connection start.
 #pragma once
 
 #include <cstdint>
@@ -101,13 +103,19 @@ class Connection {
   const TimerTable& timers() const { return timers_; }
   const CongestionControl& congestion() const { return *cc_; }
   bool in_recovery() const { return in_recovery_; }
+  bool sack_enabled() const { return sack_ok_; }
+  bool timestamps_enabled() const { return ts_ok_; }
+  bool window_scaling_enabled() const { return ws_ok_; }
+  std::uint32_t send_window_limit() const { return snd_wnd_; }
   std::uint16_t peer_mss() const { return peer_mss_; }
 
  private:
   // Sequence space: ISS is the SYN; stream byte k is ISS + 1 + k; the FIN follows.
   Seq data_seq(std::uint64_t offset) const { return iss_ + 1 + static_cast<std::uint32_t>(offset); }
   Seq data_end() const { return data_seq(app_bytes_); }
-  bool fin_acked() const { return fin_sent_ && snd_una_ > data_end(); }
+  // Only a FIN occupies the number after the last data byte, so an ACK beyond it
+  // acknowledges the FIN, whether or not the FIN is being retransmitted right now.
+  bool fin_acked() const { return fin_requested_ && snd_una_ > data_end(); }
 
   void set_state(TimePoint now, State to);
   void emit(Event e) { events_.push_back(e); }
@@ -119,7 +127,13 @@ class Connection {
   bool acceptable(Seq seq, std::uint32_t length) const;
   void process_rst(TimePoint now, Seq seq);
   bool process_ack(TimePoint now, const wire::TcpHeader& h, std::uint32_t length);
-  void on_new_ack(TimePoint now, Seq ack, std::uint32_t acked);
+  void on_new_ack(TimePoint now, Seq ack, std::uint32_t acked, const wire::TcpHeader& h);
+  void negotiate(const wire::TcpOptions& peer, bool we_offered);
+  std::uint32_t peer_window(const wire::TcpHeader& h) const;
+  std::uint32_t rcv_wnd() const;
+  std::uint8_t offered_wscale() const;
+  std::uint32_t ts_now(TimePoint now) const;
+  void decorate(Transmit& t, TimePoint now) const;
   void on_duplicate_ack(TimePoint now);
   void process_text_and_fin(TimePoint now, const wire::TcpHeader& h, std::uint32_t length);
   void update_window(const wire::TcpHeader& h);
@@ -153,6 +167,14 @@ class Connection {
   Seq rcv_nxt_;
   std::uint16_t peer_mss_ = 536;  // RFC 9293 3.7.1 default when none is announced
 
+  // Options agreed in the handshake (RFC 7323, RFC 2018): each side must offer it.
+  bool sack_ok_ = false;
+  bool ts_ok_ = false;
+  bool ws_ok_ = false;
+  std::uint8_t snd_wscale_ = 0;  // the peer's shift, applied to windows it announces
+  std::uint8_t rcv_wscale_ = 0;  // ours
+  std::uint32_t ts_recent_ = 0;  // RFC 7323 4.3: the TSval to echo
+
   // The virtual send stream.
   std::uint64_t app_bytes_ = 0;
   bool fin_requested_ = false;
@@ -160,6 +182,7 @@ class Connection {
   bool orphaned_ = false;  // close() rather than shutdown()
   std::uint64_t bytes_received_ = 0;
   RangeSet ooo_;  // received stream bytes beyond RCV.NXT
+  std::uint64_t last_ooo_offset_ = 0;  // where the newest segment landed, for SACK order
   std::optional<std::uint64_t> peer_fin_offset_;
   bool peer_fin_ = false;
 

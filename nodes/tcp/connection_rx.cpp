@@ -55,6 +55,10 @@ void Connection::on_segment(TimePoint now, const wire::TcpHeader& h, std::uint32
     return;
   }
 
+  // RFC 7323 4.3: remember the peer's newest timestamp from a segment that covers
+  // RCV.NXT (the last ACK we sent), to echo it.
+  if (ts_ok_ && h.options.timestamps && seq <= rcv_nxt_) ts_recent_ = h.options.timestamps->value;
+
   // Second: RST (with RFC 5961 3.2: only an exact match resets).
   if (h.has(kRst)) return process_rst(now, seq);
 
@@ -97,6 +101,7 @@ void Connection::segment_in_syn_sent(TimePoint now, const wire::TcpHeader& h, st
   irs_ = Seq(h.seq);
   rcv_nxt_ = irs_ + 1;
   if (h.options.mss) peer_mss_ = *h.options.mss;
+  negotiate(h.options, /*we_offered=*/true);
   if (ack_ok) {
     snd_una_ = ack;
     timers_.cancel(Timer::retransmission);
@@ -106,7 +111,7 @@ void Connection::segment_in_syn_sent(TimePoint now, const wire::TcpHeader& h, st
       sample_rtt(now, now - timed_at_);
     }
   }
-  snd_wnd_ = h.window;
+  snd_wnd_ = peer_window(h);
   snd_wl1_ = Seq(h.seq);
   snd_wl2_ = ack;
   if (snd_una_ > iss_) {
@@ -130,7 +135,7 @@ void Connection::segment_in_syn_sent(TimePoint now, const wire::TcpHeader& h, st
 
 // 3.10.7.4, first: the four cases of segment length and receive window.
 bool Connection::acceptable(Seq seq, std::uint32_t length) const {
-  const std::uint32_t window = std::min<std::uint32_t>(config_.receive_buffer, 65535);
+  const std::uint32_t window = rcv_wnd();
   const Seq lo = rcv_nxt_;
   const Seq hi = rcv_nxt_ + window;
   if (length == 0) return window == 0 ? seq == lo : in_window(seq, lo, hi);
@@ -155,7 +160,7 @@ void Connection::process_rst(TimePoint now, Seq seq) {
   }
 }
 
-void Connection::on_new_ack(TimePoint now, Seq ack, std::uint32_t acked) {
+void Connection::on_new_ack(TimePoint now, Seq ack, std::uint32_t acked, const wire::TcpHeader& h) {
   snd_una_ = ack;
   if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
   retries_ = 0;
@@ -163,6 +168,12 @@ void Connection::on_new_ack(TimePoint now, Seq ack, std::uint32_t acked) {
   if (timing_ && snd_una_ >= timed_seq_) {
     timing_ = false;
     sample_rtt(now, now - timed_at_);
+  } else if (!timing_ && ts_ok_ && h.options.timestamps && h.options.timestamps->echo != 0) {
+    // RFC 7323 4.1: the echoed timestamp times even a retransmitted segment, which
+    // Karn's algorithm cannot. Linux likewise prefers its own timing and falls back
+    // on the echo. Millisecond resolution.
+    const auto ms = static_cast<std::int32_t>(ts_now(now) - h.options.timestamps->echo);
+    if (ms >= 0) sample_rtt(now, Duration::milliseconds(ms));
   }
   // RFC 6298 5.2 and 5.3: stop the timer when all is acknowledged, else restart it.
   if (snd_una_ == snd_max_) {
@@ -213,7 +224,7 @@ void Connection::update_window(const wire::TcpHeader& h) {
   // 3.10.7.4, fifth: take the window from the newest segment only.
   const Seq seq(h.seq), ack(h.ack);
   if (snd_wl1_ < seq || (snd_wl1_ == seq && snd_wl2_ <= ack)) {
-    snd_wnd_ = h.window;
+    snd_wnd_ = peer_window(h);
     snd_wl1_ = seq;
     snd_wl2_ = ack;
   }
@@ -230,7 +241,7 @@ bool Connection::process_ack(TimePoint now, const wire::TcpHeader& h, std::uint3
       return false;
     }
     set_state(now, State::established);
-    snd_wnd_ = h.window;
+    snd_wnd_ = peer_window(h);
     snd_wl1_ = Seq(h.seq);
     snd_wl2_ = ack;
   }
@@ -241,8 +252,8 @@ bool Connection::process_ack(TimePoint now, const wire::TcpHeader& h, std::uint3
   }
   if (snd_una_ < ack) {
     const auto acked = static_cast<std::uint32_t>(ack - snd_una_);
-    on_new_ack(now, ack, acked);
-  } else if (ack == snd_una_ && length == 0 && !h.has(kSyn) && !h.has(kFin) && h.window == snd_wnd_ &&
+    on_new_ack(now, ack, acked, h);
+  } else if (ack == snd_una_ && length == 0 && !h.has(kSyn) && !h.has(kFin) && peer_window(h) == snd_wnd_ &&
              snd_una_ < snd_max_) {
     // RFC 5681 2: a duplicate ACK — no data, no window change, data outstanding.
     on_duplicate_ack(now);
@@ -295,6 +306,7 @@ void Connection::process_text_and_fin(TimePoint now, const wire::TcpHeader& h, s
   if (len > 0 && can_receive && !peer_fin_) {
     const bool in_order = seq == rcv_nxt_;
     const bool fills_hole = in_order && !ooo_.empty();
+    last_ooo_offset_ = offset_of(seq);
     ooo_.add(offset_of(seq), offset_of(seq) + len);
     deliver_in_order(now);
     // RFC 5681 4.2: out-of-order data (a duplicate ACK) and data that fills a hole are

@@ -55,9 +55,10 @@ void Connection::accept(TimePoint now, const wire::TcpHeader& syn) {
   passive_ = true;
   irs_ = Seq(syn.seq);
   rcv_nxt_ = irs_ + 1;
-  snd_wnd_ = syn.window;
+  snd_wnd_ = syn.window;  // never scaled in a SYN (RFC 7323 2.2)
   snd_wl1_ = Seq(syn.seq);
   if (syn.options.mss) peer_mss_ = *syn.options.mss;
+  negotiate(syn.options, /*we_offered=*/true);
   snd_nxt_ = iss_;
   // The textbook two-way handshake: the server counts the connection open as soon as it
   // answers; nothing waits for the client to confirm it asked.
@@ -124,9 +125,65 @@ Transmit Connection::make(SegmentKind kind, Seq seq, std::uint8_t flags) const {
   t.header.seq = seq.raw();
   t.header.flags = flags;
   if (flags & kAck) t.header.ack = rcv_nxt_.raw();
-  t.header.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(config_.receive_buffer, 65535));
+  // RFC 7323 2.2: the window of a SYN is never scaled.
+  const std::uint32_t window = (flags & kSyn) ? std::min<std::uint32_t>(rcv_wnd(), 65535) : rcv_wnd() >> rcv_wscale_;
+  t.header.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(window, 65535));
   t.retransmission = seq < snd_max_;
   return t;
+}
+
+std::uint8_t Connection::offered_wscale() const {
+  std::uint8_t shift = 0;
+  while (shift < 14 && (config_.receive_buffer >> shift) > 65535) ++shift;
+  return shift;
+}
+
+std::uint32_t Connection::rcv_wnd() const {
+  return ws_ok_ ? config_.receive_buffer : std::min<std::uint32_t>(config_.receive_buffer, 65535);
+}
+
+std::uint32_t Connection::peer_window(const wire::TcpHeader& h) const {
+  if (h.has(kSyn)) return h.window;
+  return static_cast<std::uint32_t>(h.window) << snd_wscale_;
+}
+
+// A millisecond timestamp clock (RFC 7323 5.4 asks for 1 ms to 1 s per tick), offset by
+// one so that a timestamp is never zero, which TSecr uses for "none".
+std::uint32_t Connection::ts_now(TimePoint now) const {
+  return static_cast<std::uint32_t>(now.ns() / 1'000'000) + 1;
+}
+
+// An option is used only if both sides put it in their SYN (RFC 7323 2.2, 3.2; RFC
+// 2018 2). The passive side decides on the SYN; the active side on the SYN-ACK.
+void Connection::negotiate(const wire::TcpOptions& peer, bool we_offered) {
+  sack_ok_ = we_offered && config_.sack && peer.sack_permitted;
+  ts_ok_ = we_offered && config_.timestamps && peer.timestamps.has_value();
+  ws_ok_ = we_offered && config_.window_scaling && peer.window_scale.has_value();
+  snd_wscale_ = ws_ok_ ? std::min<std::uint8_t>(*peer.window_scale, 14) : 0;
+  rcv_wscale_ = ws_ok_ ? offered_wscale() : 0;
+  if (peer.timestamps) ts_recent_ = peer.timestamps->value;
+}
+
+// Options on every segment after the SYN: timestamps, and SACK blocks describing the
+// out-of-order data, the block with the newest arrival first (RFC 2018 4).
+void Connection::decorate(Transmit& t, TimePoint now) const {
+  if (t.header.has(kRst) || t.header.has(kSyn)) return;
+  if (ts_ok_) t.header.options.timestamps = wire::TcpTimestamps{ts_now(now), ts_recent_};
+  if (sack_ok_ && t.header.has(kAck) && !ooo_.empty()) {
+    const std::size_t room = t.header.options.sack_room();
+    auto to_seq = [this](std::uint64_t offset) { return (rcv_nxt_ + static_cast<std::uint32_t>(offset - bytes_received_)).raw(); };
+    std::uint8_t n = 0;
+    const auto& ranges = ooo_.ranges();
+    // The newest arrival's block first, then the others from the highest down.
+    std::size_t newest = ranges.size();
+    for (std::size_t i = 0; i < ranges.size(); ++i)
+      if (ranges[i].begin <= last_ooo_offset_ && last_ooo_offset_ < ranges[i].end) newest = i;
+    if (newest < ranges.size() && n < room)
+      t.header.options.sack[n++] = wire::SackBlock{to_seq(ranges[newest].begin), to_seq(ranges[newest].end)};
+    for (std::size_t i = ranges.size(); i-- > 0 && n < room;)
+      if (i != newest) t.header.options.sack[n++] = wire::SackBlock{to_seq(ranges[i].begin), to_seq(ranges[i].end)};
+    t.header.options.sack_count = n;
+  }
 }
 
 std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
@@ -149,6 +206,17 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
     const bool synack = state_ != State::syn_sent;
     t = make(synack ? SegmentKind::syn_ack : SegmentKind::syn, iss_, synack ? (kSyn | kAck) : kSyn);
     t.header.options.mss = config_.mss;
+    if (!synack) {
+      // The active side offers what it is configured for.
+      t.header.options.sack_permitted = config_.sack;
+      if (config_.timestamps) t.header.options.timestamps = wire::TcpTimestamps{ts_now(now), 0};
+      if (config_.window_scaling) t.header.options.window_scale = offered_wscale();
+    } else {
+      // The passive side answers only what was offered.
+      t.header.options.sack_permitted = sack_ok_;
+      if (ts_ok_) t.header.options.timestamps = wire::TcpTimestamps{ts_now(now), ts_recent_};
+      if (ws_ok_) t.header.options.window_scale = rcv_wscale_;
+    }
     // A retransmission if an earlier one went unanswered; not the SYN-ACK a
     // simultaneous open answers with (RFC 9293 3.10.7.3, fourth).
     t.retransmission = snd_max_ > iss_ && !syn_reply_;
@@ -205,9 +273,12 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
     ack_sent();
     // RFC 9293 SND.NXT is the highest number sent (snd_max_ here: snd_nxt_ rewinds for
     // retransmission); an ACK below the peer's RCV.NXT would fail its acceptability test.
-    return make(SegmentKind::ack, snd_max_, kAck);
+    Transmit ack = make(SegmentKind::ack, snd_max_, kAck);
+    decorate(ack, now);
+    return ack;
   }
   if (t.header.has(kAck)) ack_sent();
+  decorate(t, now);
   const Seq seg_end = Seq(t.header.seq) + t.length + (t.header.has(kSyn) ? 1 : 0) + (t.header.has(kFin) ? 1 : 0);
   if (t.retransmission) {
     Event e{EventKind::retransmission, now};

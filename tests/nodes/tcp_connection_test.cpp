@@ -345,6 +345,89 @@ TEST(Property, EveryByteArrivesAndBothSidesCloseUnderRandomImpairments) {
   EXPECT_GT(drops, 10'000) << "the impairments did happen";
 }
 
+TEST(Options, NegotiatedWhenBothOfferThem) {
+  Pair p(Config{}, Config{}, 10_ms);
+  open(p);
+  p.at(t(30_ms), kClient, [](Connection& c, TimePoint) { c.send(3000); });
+  p.run_until(t(1_s));
+  for (int side : {kClient, kServer}) {
+    EXPECT_TRUE(p.side(side).sack_enabled());
+    EXPECT_TRUE(p.side(side).timestamps_enabled());
+    EXPECT_TRUE(p.side(side).window_scaling_enabled());
+    // 131072-byte buffer: shift 2; the peer scales 32768 back to 131072.
+    EXPECT_EQ(p.side(side).send_window_limit(), 131072u);
+  }
+  const auto& syn = p.sent()[0].segment.header;
+  EXPECT_EQ(syn.window, 65535) << "a SYN's window is never scaled";
+  EXPECT_EQ(syn.options.window_scale, 2);
+  EXPECT_TRUE(syn.options.sack_permitted);
+  ASSERT_TRUE(syn.options.timestamps);
+  EXPECT_EQ(syn.options.timestamps->echo, 0u);
+  const auto& synack = p.sent()[1].segment.header;
+  ASSERT_TRUE(synack.options.timestamps);
+  EXPECT_EQ(synack.options.timestamps->echo, syn.options.timestamps->value);
+  const auto& data = p.sent()[3].segment.header;
+  EXPECT_EQ(data.window, 32768);
+  ASSERT_TRUE(data.options.timestamps);
+  EXPECT_EQ(data.options.timestamps->value, 31u) << "milliseconds, plus one";
+}
+
+TEST(Options, NotUsedUnlessBothSidesOfferThem) {
+  Config plain;
+  plain.sack = false;
+  plain.timestamps = false;
+  plain.window_scaling = false;
+  Pair p(Config{}, plain, 10_ms);
+  open(p);
+  p.at(t(30_ms), kClient, [](Connection& c, TimePoint) { c.send(3000); });
+  p.run_until(t(1_s));
+  for (int side : {kClient, kServer}) {
+    EXPECT_FALSE(p.side(side).sack_enabled());
+    EXPECT_FALSE(p.side(side).timestamps_enabled());
+    EXPECT_FALSE(p.side(side).window_scaling_enabled());
+  }
+  const auto& synack = p.sent()[1].segment.header;
+  EXPECT_FALSE(synack.options.timestamps);
+  EXPECT_FALSE(synack.options.window_scale);
+  EXPECT_FALSE(synack.options.sack_permitted);
+  for (std::size_t i = 2; i < p.sent().size(); ++i) EXPECT_FALSE(p.sent()[i].segment.header.options.timestamps);
+  EXPECT_EQ(p.client().send_window_limit(), 65535u);
+}
+
+TEST(Options, DuplicateAcksCarrySackBlocks) {
+  Pair p(Config{}, Config{}, 10_ms);
+  open(p);
+  p.drop(kClient, testing::is_data, 3);
+  p.at(t(30_ms), kClient, [](Connection& c, TimePoint) { c.send(10 * 1460); });
+  p.run_until(t(45_ms));
+  // The server's ACKs after the hole report the data beyond it.
+  std::vector<wire::TcpHeader> dupacks;
+  for (const auto& s : p.sent())
+    if (s.from == kServer && s.segment.header.options.sack_count > 0) dupacks.push_back(s.segment.header);
+  ASSERT_EQ(dupacks.size(), 7u);
+  const std::uint32_t hole = 1001 + 2 * 1460;
+  EXPECT_EQ(dupacks.back().ack, hole);
+  EXPECT_EQ(dupacks.back().options.sack[0], (wire::SackBlock{hole + 1460, hole + 8 * 1460}));
+}
+
+TEST(Close, AFinCoveredByTheAckOfATimeoutRetransmissionCounts) {
+  // Two segments, the FIN riding on the second; the first is lost. The lone duplicate
+  // ACK cannot trigger fast retransmit, so the RTO resends the first segment — and
+  // the ACK for it covers the FIN too, which must move the client to FIN_WAIT_2.
+  Pair p(Config{}, Config{}, 10_ms);
+  open(p);
+  p.drop(kClient, testing::is_data, 1);
+  p.at(t(30_ms), kClient, [](Connection& c, TimePoint now) {
+    c.send(2 * 1460);
+    c.shutdown(now);
+  });
+  p.run_until(t(5_s));
+  ASSERT_EQ(retransmissions(p, kClient).size(), 1u);
+  EXPECT_EQ(retransmissions(p, kClient)[0].cause, RetransmitCause::timeout);
+  EXPECT_EQ(p.client().state(), State::fin_wait_2);
+  EXPECT_EQ(p.server().bytes_received(), 2u * 1460);
+}
+
 TEST(Close, DataAfterCloseIsAnsweredWithRst) {
   // RFC 1122 4.2.2.13: the server closed; data that arrives after can never be read.
   Pair p(Config{}, Config{}, 10_ms);
