@@ -27,9 +27,10 @@
 // fills; fast retransmit and fast recovery (RFC 5681, NewReno's partial ACKs of RFC
 // 6582) with Reno, NewReno or CUBIC; delayed ACKs (every second full segment or the
 // timer); window scaling, timestamps (RTT samples from echoes where Karn forbids
-// timing) and SACK-permitted negotiated in the handshake, SACK blocks on ACKs. Not yet
-// (issue 3): SACK-based recovery (RFC 6675), PAWS, Nagle, zero-window probes,
-// keepalive, Linux's quick-ACK mode at connection start.
+// timing) and SACK-permitted negotiated in the handshake, SACK blocks on ACKs, and
+// SACK-driven recovery (one hole below the highest SACKed byte per ACK: RFC 6675's
+// NextSeg rule 1). Not yet (issue 3): RFC 6675's pipe estimate, PAWS, Nagle and
+// sender SWS avoidance, zero-window probes, keepalive, Linux's quick-ACK mode.
 #pragma once
 
 #include <cstdint>
@@ -135,6 +136,12 @@ class Connection {
   std::uint32_t ts_now(TimePoint now) const;
   void decorate(Transmit& t, TimePoint now) const;
   void on_duplicate_ack(TimePoint now);
+  std::uint64_t unwrap(Seq s) const { return una64_ + static_cast<std::uint64_t>(static_cast<std::int64_t>(s - snd_una_)); }
+  void advance_una(Seq ack);
+  void update_scoreboard(const wire::TcpHeader& h);
+  // Schedules the next hole below the highest SACKed byte for retransmission (RFC 6675
+  // NextSeg, rule 1); the head when there is no SACK information. False if none.
+  bool schedule_next_hole(RetransmitCause cause);
   void process_text_and_fin(TimePoint now, const wire::TcpHeader& h, std::uint32_t length);
   void update_window(const wire::TcpHeader& h);
   void deliver_in_order(TimePoint now);
@@ -209,8 +216,13 @@ class Connection {
   int dupacks_ = 0;
   bool in_recovery_ = false;
   Seq recover_;                  // snd_max when recovery began
-  bool retransmit_head_ = false;  // send the segment at snd_una again, now
-  RetransmitCause head_cause_ = RetransmitCause::fast_retransmit;
+  std::optional<Seq> rtx_seq_;    // send the segment starting here again, now
+  RetransmitCause rtx_cause_ = RetransmitCause::fast_retransmit;
+  // The SACK scoreboard (RFC 6675), in 64-bit unwrapped sequence numbers: una64_ is
+  // SND.UNA unwrapped, so ranges stay ordered across 2^32.
+  RangeSet sacked_;
+  std::uint64_t una64_ = 0;
+  std::uint64_t high_rxt_ = 0;     // end of the highest retransmission in this recovery
   RetransmitCause rewind_cause_ = RetransmitCause::timeout;
 
   TimerTable timers_;

@@ -103,7 +103,7 @@ void Connection::segment_in_syn_sent(TimePoint now, const wire::TcpHeader& h, st
   if (h.options.mss) peer_mss_ = *h.options.mss;
   negotiate(h.options, /*we_offered=*/true);
   if (ack_ok) {
-    snd_una_ = ack;
+    advance_una(ack);
     timers_.cancel(Timer::retransmission);
     retries_ = 0;
     if (timing_ && snd_una_ >= timed_seq_) {
@@ -160,8 +160,44 @@ void Connection::process_rst(TimePoint now, Seq seq) {
   }
 }
 
-void Connection::on_new_ack(TimePoint now, Seq ack, std::uint32_t acked, const wire::TcpHeader& h) {
+void Connection::advance_una(Seq ack) {
+  una64_ += static_cast<std::uint64_t>(ack - snd_una_);
   snd_una_ = ack;
+  sacked_.remove_below(una64_);
+}
+
+// RFC 2018 / RFC 6675: record the blocks the receiver reports, ignoring any outside
+// what is outstanding (a reneging or confused receiver must not corrupt the board).
+void Connection::update_scoreboard(const wire::TcpHeader& h) {
+  if (!sack_ok_) return;
+  for (std::size_t i = 0; i < h.options.sack_count; ++i) {
+    const Seq left(h.options.sack[i].left), right(h.options.sack[i].right);
+    if (!(snd_una_ < left && left < right && right <= snd_max_)) continue;
+    sacked_.add(unwrap(left), unwrap(right));
+  }
+}
+
+bool Connection::schedule_next_hole(RetransmitCause cause) {
+  if (!sack_ok_ || sacked_.empty()) {
+    rtx_seq_ = snd_una_;
+    rtx_cause_ = cause;
+    return true;
+  }
+  const std::uint64_t highest = sacked_.ranges().back().end;
+  std::uint64_t h = std::max(high_rxt_, una64_);
+  while (h < highest) {
+    if (!sacked_.contains(h)) {
+      rtx_seq_ = snd_una_ + static_cast<std::uint32_t>(h - una64_);
+      rtx_cause_ = cause;
+      return true;
+    }
+    h = sacked_.contiguous_end(h);
+  }
+  return false;
+}
+
+void Connection::on_new_ack(TimePoint now, Seq ack, std::uint32_t acked, const wire::TcpHeader& h) {
+  advance_una(ack);
   if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
   retries_ = 0;
   dupacks_ = 0;
@@ -194,8 +230,7 @@ void Connection::on_new_ack(TimePoint now, Seq ack, std::uint32_t acked, const w
   }
   // RFC 6582 step 3, partial ACK: the next hole is lost too. Send it again, deflate
   // the window by what was acknowledged and add back one segment.
-  retransmit_head_ = true;
-  head_cause_ = RetransmitCause::partial_ack;
+  schedule_next_hole(RetransmitCause::partial_ack);
   cc_->deflate(acked);
 }
 
@@ -203,6 +238,8 @@ void Connection::on_duplicate_ack(TimePoint now) {
   ++dupacks_;
   if (in_recovery_) {
     cc_->inflate(cc_->mss());  // RFC 5681 3.2 step 4: a segment left the network
+    // With SACK information, each duplicate ACK may release the next known hole.
+    if (sack_ok_ && !sacked_.empty()) schedule_next_hole(RetransmitCause::sack);
     return;
   }
   if (dupacks_ != config_.dupack_threshold) return;
@@ -212,8 +249,9 @@ void Connection::on_duplicate_ack(TimePoint now) {
   in_recovery_ = true;
   recover_ = snd_max_;
   cc_->on_congestion(now, static_cast<std::uint32_t>(snd_max_ - snd_una_));
-  retransmit_head_ = true;
-  head_cause_ = RetransmitCause::fast_retransmit;
+  high_rxt_ = una64_;
+  rtx_seq_ = snd_una_;
+  rtx_cause_ = RetransmitCause::fast_retransmit;
   timing_ = false;  // Karn
   Event e{EventKind::recovery, now};
   e.bytes = cc_->cwnd();
@@ -250,6 +288,7 @@ bool Connection::process_ack(TimePoint now, const wire::TcpHeader& h, std::uint3
     ack_pending_ = true;
     return false;
   }
+  update_scoreboard(h);
   if (snd_una_ < ack) {
     const auto acked = static_cast<std::uint32_t>(ack - snd_una_);
     on_new_ack(now, ack, acked, h);

@@ -223,23 +223,32 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
     syn_reply_ = false;
     snd_nxt_ = iss_ + 1;
     have = true;
-  } else if (retransmit_head_ && synchronized(state_) && snd_una_ < snd_max_) {
-    // Fast retransmit, or NewReno's retransmission at a partial ACK: the first
-    // unacknowledged segment, whatever the window says (RFC 5681 3.2 step 3).
-    retransmit_head_ = false;
+  } else if (rtx_seq_ && synchronized(state_) && snd_una_ < snd_max_ && *rtx_seq_ >= snd_una_) {
+    // Fast retransmit, a retransmission at a partial ACK, or a hole the SACK scoreboard
+    // shows: one segment, whatever the window says (RFC 5681 3.2 step 3), never running
+    // into data the receiver already SACKed.
+    const Seq from = *rtx_seq_;
+    rtx_seq_.reset();
     const Seq end = data_end();
     const std::uint32_t mss = std::min<std::uint32_t>(config_.mss, peer_mss_);
-    if (snd_una_ < end) {
-      const std::uint32_t len = std::min(mss, static_cast<std::uint32_t>(end - snd_una_));
-      t = make(SegmentKind::data, snd_una_, kAck | kPsh);
-      t.stream_offset = static_cast<std::uint64_t>(snd_una_ - (iss_ + 1));
+    if (from < end) {
+      std::uint64_t limit = unwrap(end);
+      for (const Range& r : sacked_.ranges())
+        if (r.begin > unwrap(from)) {
+          limit = std::min(limit, r.begin);
+          break;
+        }
+      const auto len = static_cast<std::uint32_t>(std::min<std::uint64_t>(mss, limit - unwrap(from)));
+      t = make(SegmentKind::data, from, kAck | kPsh);
+      t.stream_offset = static_cast<std::uint64_t>(from - (iss_ + 1));
       t.length = len;
-      if (fin_sent_ && snd_una_ + len == end) t.header.flags |= kFin;
+      if (fin_sent_ && from + len == end) t.header.flags |= kFin;
+      high_rxt_ = std::max(high_rxt_, unwrap(from) + len);
     } else {
       t = make(SegmentKind::fin, end, kFin | kAck);
     }
     t.retransmission = true;
-    retransmit_cause = head_cause_;
+    retransmit_cause = rtx_cause_;
     have = true;
   } else if (synchronized(state_) && state_ != State::time_wait) {
     const Seq end = data_end();
@@ -379,7 +388,8 @@ void Connection::on_retransmission_timeout(TimePoint now) {
   in_recovery_ = false;
   dupacks_ = 0;
   recover_ = snd_max_;
-  retransmit_head_ = false;
+  rtx_seq_.reset();
+  sacked_ = RangeSet();  // RFC 6675 5.1: after a timeout, SACK information is not trusted
   rewind_cause_ = RetransmitCause::timeout;
   snd_nxt_ = snd_una_;
   if (fin_sent_ && snd_una_ <= data_end()) fin_sent_ = false;

@@ -12,7 +12,7 @@ namespace shakedown::tcp {
 enum class SegmentKind : std::uint8_t { syn, syn_ack, data, fin, rst, ack };
 
 // Why a segment was sent again.
-enum class RetransmitCause : std::uint8_t { timeout, fast_retransmit, partial_ack, duplicate_syn };
+enum class RetransmitCause : std::uint8_t { timeout, fast_retransmit, partial_ack, sack, duplicate_syn };
 
 enum class EventKind : std::uint8_t {
   state_changed,    // from -> to

@@ -280,12 +280,13 @@ TEST(Recovery, ATailLossNeedsTheRto) {
   EXPECT_EQ(p.client().congestion().cwnd(), 1460u + 1460u) << "slow start from one segment, one ACK since";
 }
 
-// Two holes in one window: NewReno repairs the second at the partial ACK, inside one
-// recovery; Reno leaves recovery at the partial ACK and needs the RTO for the second.
+// Two holes in one window, without SACK: NewReno repairs the second at the partial
+// ACK, inside one recovery; Reno leaves recovery at the partial ACK and needs the RTO.
 TEST(Recovery, NewRenoRepairsTwoHolesInOneRecovery) {
   for (auto algorithm : {CongestionAlgorithm::newreno, CongestionAlgorithm::reno}) {
     Config cfg;
     cfg.congestion = algorithm;
+    cfg.sack = false;
     Pair p(cfg, Config{}, 10_ms);
     open(p);
     p.drop(kClient, testing::is_data, 2);
@@ -343,6 +344,41 @@ TEST(Property, EveryByteArrivesAndBothSidesCloseUnderRandomImpairments) {
     }
   }
   EXPECT_GT(drops, 10'000) << "the impairments did happen";
+}
+
+// Three holes in one window. With SACK the scoreboard shows all three, and each
+// duplicate ACK releases the next: all are repaired at once. Without
+// SACK, NewReno learns of one hole per round trip, from each partial ACK.
+TEST(Recovery, SackRepairsSeveralHolesInOneRoundTrip) {
+  for (bool sack : {true, false}) {
+    Config cfg;
+    cfg.congestion = CongestionAlgorithm::newreno;
+    cfg.sack = sack;
+    Pair p(cfg, Config{}, 10_ms);
+    open(p);
+    // Segments 3, 5 and 7 of the initial window of 10.
+    p.drop(kClient, testing::is_data, 3);
+    p.drop(kClient, testing::is_data, 5);
+    p.drop(kClient, testing::is_data, 7);
+    p.at(t(30_ms), kClient, [](Connection& c, TimePoint) { c.send(20 * 1460); });
+    p.run_until(t(10_s));
+    EXPECT_EQ(p.server().bytes_received(), 20u * 1460);
+    const auto r = retransmissions(p, kClient);
+    ASSERT_EQ(r.size(), 3u) << (sack ? "sack" : "no sack");
+    EXPECT_EQ(r[0].cause, RetransmitCause::fast_retransmit);
+    for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(r[i].seq, 1001u + (2 + 2 * i) * 1460);
+    if (sack) {
+      EXPECT_EQ(r[1].cause, RetransmitCause::sack);
+      EXPECT_EQ(r[2].cause, RetransmitCause::sack);
+      EXPECT_LT(r[2].time - r[0].time, 20_ms) << "within one round trip";
+    } else {
+      EXPECT_EQ(r[1].cause, RetransmitCause::partial_ack);
+      EXPECT_EQ(r[2].cause, RetransmitCause::partial_ack);
+      EXPECT_EQ(r[1].time - r[0].time, 20_ms);
+      EXPECT_EQ(r[2].time - r[1].time, 20_ms);
+    }
+    EXPECT_EQ(p.count(kClient, EventKind::recovery), 1);
+  }
 }
 
 TEST(Options, NegotiatedWhenBothOfferThem) {
