@@ -34,7 +34,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <vector>
 #include <memory>
 #include <optional>
 #include <span>
@@ -226,7 +226,10 @@ class Connection {
   RetransmitCause rewind_cause_ = RetransmitCause::timeout;
 
   TimerTable timers_;
-  std::deque<Event> events_;
+  // Events wait here until polled. A vector, not a deque: an empty deque allocates
+  // ~600 bytes, an empty vector nothing, and a million idle connections notice.
+  std::vector<Event> events_;
+  std::size_t events_read_ = 0;
 };
 
 }  // namespace shakedown::tcp

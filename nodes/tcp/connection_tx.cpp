@@ -320,10 +320,14 @@ void Connection::ack_sent() {
 }
 
 std::optional<Event> Connection::poll_event() {
-  if (events_.empty()) return std::nullopt;
-  Event e = events_.front();
-  events_.pop_front();
-  return e;
+  if (events_read_ == events_.size()) {
+    // Drained: start over, and give back an unusually large buffer.
+    events_.clear();
+    events_read_ = 0;
+    if (events_.capacity() > 16) events_.shrink_to_fit();
+    return std::nullopt;
+  }
+  return events_[events_read_++];
 }
 
 void Connection::arm_retransmission(TimePoint now) { timers_.set(Timer::retransmission, now + rto_); }
