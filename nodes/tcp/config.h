@@ -57,6 +57,11 @@ struct Config {
   bool timestamps = true;      // RFC 7323
   bool window_scaling = true;  // RFC 7323
 
+  // --- Small segments -------------------------------------------------------------------
+  // Nagle's algorithm (RFC 896, RFC 9293 3.7.4): at most one small segment in flight.
+  // On in Linux unless TCP_NODELAY.
+  bool nagle = true;
+
   // --- ACKs --------------------------------------------------------------------------
   // Delayed ACK: RFC 9293 3.8.6.3 allows up to 500 ms; Linux's minimum is 40 ms.
   Duration delayed_ack = Duration::milliseconds(40);

@@ -29,8 +29,9 @@
 // timer); window scaling, timestamps (RTT samples from echoes where Karn forbids
 // timing) and SACK-permitted negotiated in the handshake, SACK blocks on ACKs, and
 // SACK-driven recovery (one hole below the highest SACKed byte per ACK: RFC 6675's
-// NextSeg rule 1). Not yet (issue 3): RFC 6675's pipe estimate, PAWS, Nagle and
-// sender SWS avoidance, zero-window probes, keepalive, Linux's quick-ACK mode.
+// NextSeg rule 1); sender silly-window avoidance and Nagle. Not yet (issue 3):
+// RFC 6675's pipe estimate, PAWS, zero-window probes (the receive window never
+// closes: received data is consumed at once), keepalive, Linux's quick-ACK mode.
 #pragma once
 
 #include <cstdint>
@@ -168,6 +169,7 @@ class Connection {
   Seq snd_nxt_;
   Seq snd_max_;  // highest sequence number sent so far (snd_nxt rewinds on timeout)
   std::uint32_t snd_wnd_ = 0;
+  std::uint32_t max_snd_wnd_ = 0;  // largest window the peer has offered
   Seq snd_wl1_;
   Seq snd_wl2_;
   Seq irs_;

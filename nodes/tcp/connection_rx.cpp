@@ -112,6 +112,7 @@ void Connection::segment_in_syn_sent(TimePoint now, const wire::TcpHeader& h, st
     }
   }
   snd_wnd_ = peer_window(h);
+  max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
   snd_wl1_ = Seq(h.seq);
   snd_wl2_ = ack;
   if (snd_una_ > iss_) {
@@ -263,6 +264,7 @@ void Connection::update_window(const wire::TcpHeader& h) {
   const Seq seq(h.seq), ack(h.ack);
   if (snd_wl1_ < seq || (snd_wl1_ == seq && snd_wl2_ <= ack)) {
     snd_wnd_ = peer_window(h);
+    max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
     snd_wl1_ = seq;
     snd_wl2_ = ack;
   }
@@ -280,6 +282,7 @@ bool Connection::process_ack(TimePoint now, const wire::TcpHeader& h, std::uint3
     }
     set_state(now, State::established);
     snd_wnd_ = peer_window(h);
+    max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
     snd_wl1_ = Seq(h.seq);
     snd_wl2_ = ack;
   }

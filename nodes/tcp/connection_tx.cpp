@@ -56,6 +56,7 @@ void Connection::accept(TimePoint now, const wire::TcpHeader& syn) {
   irs_ = Seq(syn.seq);
   rcv_nxt_ = irs_ + 1;
   snd_wnd_ = syn.window;  // never scaled in a SYN (RFC 7323 2.2)
+  max_snd_wnd_ = snd_wnd_;
   snd_wl1_ = Seq(syn.seq);
   if (syn.options.mss) peer_mss_ = *syn.options.mss;
   negotiate(syn.options, /*we_offered=*/true);
@@ -256,7 +257,15 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
       const std::uint32_t window = send_window();
       const std::uint32_t mss = std::min<std::uint32_t>(config_.mss, peer_mss_);
       const auto left = static_cast<std::uint32_t>(end - snd_nxt_);
-      const std::uint32_t len = std::min({mss, left, window});
+      std::uint32_t len = std::min({mss, left, window});
+      // RFC 9293 3.8.6.2.1, sender silly-window avoidance: send less than a full segment
+      // only if it is all that is left and (Nagle, RFC 896) nothing small is in flight,
+      // or if it is at least half the largest window the peer offered.
+      if (len > 0 && len < mss) {
+        const bool last_piece = len == left && (!config_.nagle || snd_nxt_ == snd_una_);
+        const bool half_window = len >= max_snd_wnd_ / 2;
+        if (!last_piece && !half_window) len = 0;
+      }
       if (len > 0) {
         t = make(SegmentKind::data, snd_nxt_, kAck | kPsh);
         t.stream_offset = static_cast<std::uint64_t>(snd_nxt_ - (iss_ + 1));

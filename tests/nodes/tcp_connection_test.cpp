@@ -381,6 +381,42 @@ TEST(Recovery, SackRepairsSeveralHolesInOneRoundTrip) {
   }
 }
 
+// Nagle meets delayed ACK: the second small write waits for the ACK of the first,
+// which the receiver delays by 40 ms. TCP_NODELAY (nagle = false) sends it at once.
+TEST(SmallSegments, NagleHoldsASecondSmallSegmentUntilTheAck) {
+  for (bool nagle : {true, false}) {
+    Config cfg;
+    cfg.nagle = nagle;
+    Pair p(cfg, Config{}, 10_ms);
+    open(p);
+    p.at(t(30_ms), kClient, [](Connection& c, TimePoint) { c.send(100); });
+    p.at(t(31_ms), kClient, [](Connection& c, TimePoint) { c.send(100); });
+    p.run_until(t(1_s));
+    const auto sent = p.sent_times(kClient, testing::is_data);
+    ASSERT_EQ(sent.size(), 2u);
+    EXPECT_EQ(sent[0], t(30_ms));
+    // The first arrives at 40 ms, its delayed ACK leaves at 80 ms and lands at 90 ms.
+    EXPECT_EQ(sent[1], nagle ? t(90_ms) : t(31_ms)) << (nagle ? "nagle" : "nodelay");
+    EXPECT_EQ(p.server().bytes_received(), 200u);
+  }
+}
+
+TEST(SmallSegments, NoSillyWindowFragmentsInABulkTransfer) {
+  // A 10000-byte receive window holds 6 full segments and 1240 bytes: a sender without
+  // silly-window avoidance fills that gap with a 1240-byte segment every round trip.
+  Config small_window;
+  small_window.receive_buffer = 10'000;
+  Pair p(Config{}, small_window, 10_ms);
+  open(p);
+  p.at(t(30_ms), kClient, [](Connection& c, TimePoint) { c.send(100 * 1460 + 700); });
+  p.run_until(t(10_s));
+  int small = 0;
+  for (const auto& s : p.sent())
+    if (s.from == kClient && s.segment.length > 0 && s.segment.length < 1460) ++small;
+  EXPECT_EQ(small, 1) << "only the last 700 bytes go in a short segment";
+  EXPECT_EQ(p.server().bytes_received(), 100u * 1460 + 700);
+}
+
 TEST(Options, NegotiatedWhenBothOfferThem) {
   Pair p(Config{}, Config{}, 10_ms);
   open(p);
