@@ -57,6 +57,12 @@ struct Config {
   bool timestamps = true;      // RFC 7323
   bool window_scaling = true;  // RFC 7323
 
+  // When false, received data counts as read the moment it arrives, so the window
+  // never closes. When true, the application must call Connection::read(): data it
+  // has not read fills the receive buffer and closes the window (flow control,
+  // zero-window probing).
+  bool application_reads = false;
+
   // --- Small segments -------------------------------------------------------------------
   // Nagle's algorithm (RFC 896, RFC 9293 3.7.4): at most one small segment in flight.
   // On in Linux unless TCP_NODELAY.

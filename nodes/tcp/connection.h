@@ -29,9 +29,9 @@
 // timer); window scaling, timestamps (RTT samples from echoes where Karn forbids
 // timing) and SACK-permitted negotiated in the handshake, SACK blocks on ACKs, and
 // SACK-driven recovery (one hole below the highest SACKed byte per ACK: RFC 6675's
-// NextSeg rule 1); sender silly-window avoidance and Nagle. Not yet (issue 3):
-// RFC 6675's pipe estimate, PAWS, zero-window probes (the receive window never
-// closes: received data is consumed at once), keepalive, Linux's quick-ACK mode.
+// NextSeg rule 1); sender and receiver silly-window avoidance and Nagle; flow control
+// with zero-window probing when the application reads (Config::application_reads).
+// Not yet (issue 3): RFC 6675's pipe estimate, PAWS, keepalive, Linux's quick-ACK mode.
 #pragma once
 
 #include <cstdint>
@@ -73,6 +73,10 @@ class Connection {
   void accept(TimePoint now, const wire::TcpHeader& syn);
   // Appends bytes to the send stream. Ignored once the send side is shut.
   void send(std::uint64_t bytes);
+  // The application read this many received bytes (with Config::application_reads);
+  // the window reopens, and a window update goes out when it grew enough.
+  void read(std::uint64_t bytes);
+  std::uint64_t unread() const { return unread_; }
   // No more data will be sent: a FIN follows the queued data (half-close).
   void shutdown(TimePoint now);
   // The application is done with the connection: shutdown, and an orphaned
@@ -133,6 +137,7 @@ class Connection {
   void negotiate(const wire::TcpOptions& peer, bool we_offered);
   std::uint32_t peer_window(const wire::TcpHeader& h) const;
   std::uint32_t rcv_wnd() const;
+  std::uint32_t buffer_limit() const;
   std::uint8_t offered_wscale() const;
   std::uint32_t ts_now(TimePoint now) const;
   void decorate(Transmit& t, TimePoint now) const;
@@ -152,6 +157,7 @@ class Connection {
   Transmit make(SegmentKind kind, Seq seq, std::uint8_t flags) const;
   void arm_retransmission(TimePoint now);
   void ack_sent();
+  void note_advertised(const Transmit& t);
   void on_retransmission_timeout(TimePoint now);
   void sample_rtt(TimePoint now, Duration rtt);
   std::uint32_t send_window() const;
@@ -192,6 +198,13 @@ class Connection {
   std::uint64_t bytes_received_ = 0;
   RangeSet ooo_;  // received stream bytes beyond RCV.NXT
   std::uint64_t last_ooo_offset_ = 0;  // where the newest segment landed, for SACK order
+  std::uint64_t unread_ = 0;  // delivered in order, not yet read by the application
+  Seq rcv_adv_;               // right edge of the window last advertised
+  bool rcv_adv_set_ = false;
+  // Zero-window probing (RFC 9293 3.8.6.1).
+  bool probe_pending_ = false;
+  bool sws_override_ = false;
+  Duration persist_interval_;
   std::optional<std::uint64_t> peer_fin_offset_;
   bool peer_fin_ = false;
 

@@ -136,7 +136,12 @@ void Connection::segment_in_syn_sent(TimePoint now, const wire::TcpHeader& h, st
 
 // 3.10.7.4, first: the four cases of segment length and receive window.
 bool Connection::acceptable(Seq seq, std::uint32_t length) const {
-  const std::uint32_t window = rcv_wnd();
+  // The window we offered: what remains up to the right edge last advertised.
+  std::uint32_t window = buffer_limit();
+  if (rcv_adv_set_) {
+    const std::int64_t remaining = rcv_adv_ - rcv_nxt_;
+    window = remaining > 0 ? static_cast<std::uint32_t>(remaining) : 0;
+  }
   const Seq lo = rcv_nxt_;
   const Seq hi = rcv_nxt_ + window;
   if (length == 0) return window == 0 ? seq == lo : in_window(seq, lo, hi);
@@ -388,6 +393,7 @@ void Connection::deliver_in_order(TimePoint now) {
   ooo_.remove_below(end);
   rcv_nxt_ += static_cast<std::uint32_t>(n);
   bytes_received_ = end;
+  if (config_.application_reads) unread_ += n;
   Event e{EventKind::data_received, now};
   e.bytes = n;
   emit(e);

@@ -139,8 +139,29 @@ std::uint8_t Connection::offered_wscale() const {
   return shift;
 }
 
-std::uint32_t Connection::rcv_wnd() const {
+std::uint32_t Connection::buffer_limit() const {
   return ws_ok_ ? config_.receive_buffer : std::min<std::uint32_t>(config_.receive_buffer, 65535);
+}
+
+// The window to offer. RFC 9293 3.8.6.2.2, receiver silly-window avoidance: the right
+// edge moves only when it can move by min(buffer / 2, MSS); until then the rest of the
+// old offer stands (the window never shrinks).
+std::uint32_t Connection::rcv_wnd() const {
+  const std::uint32_t limit = buffer_limit();
+  const auto unread = static_cast<std::uint32_t>(std::min<std::uint64_t>(unread_, limit));
+  const std::uint32_t available = limit - unread;
+  if (!rcv_adv_set_) return available;
+  const std::int64_t remaining = rcv_adv_ - rcv_nxt_;
+  const std::uint32_t current = remaining > 0 ? static_cast<std::uint32_t>(remaining) : 0;
+  const std::uint32_t step = std::min<std::uint32_t>(limit / 2, config_.mss);
+  return available >= current + step ? available : current;
+}
+
+void Connection::read(std::uint64_t bytes) {
+  const std::uint32_t before = rcv_wnd();
+  unread_ -= std::min(bytes, unread_);
+  // Tell the peer when the window grew enough to matter (a window update).
+  if (rcv_wnd() > before && synchronized(state_)) ack_pending_ = true;
 }
 
 std::uint32_t Connection::peer_window(const wire::TcpHeader& h) const {
@@ -260,11 +281,25 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
       std::uint32_t len = std::min({mss, left, window});
       // RFC 9293 3.8.6.2.1, sender silly-window avoidance: send less than a full segment
       // only if it is all that is left and (Nagle, RFC 896) nothing small is in flight,
-      // or if it is at least half the largest window the peer offered.
-      if (len > 0 && len < mss) {
+      // or if it is at least half the largest window the peer offered — or when the
+      // override timeout (the persist timer, below) says to.
+      if (len > 0 && len < mss && !sws_override_) {
         const bool last_piece = len == left && (!config_.nagle || snd_nxt_ == snd_una_);
         const bool half_window = len >= max_snd_wnd_ / 2;
         if (!last_piece && !half_window) len = 0;
+      }
+      sws_override_ = false;
+      if (len == 0 && snd_una_ == snd_max_) {
+        // Data waits, and nothing in flight will bring news of the window: the persist
+        // timer probes a closed window (RFC 9293 3.8.6.1) or overrides silly-window
+        // avoidance for a small one, with backoff, for as long as the peer answers.
+        if (!timers_.armed(Timer::persist)) {
+          if (persist_interval_ == Duration::zero()) persist_interval_ = rto_;
+          timers_.set(Timer::persist, now + persist_interval_);
+        }
+      } else if (len > 0) {
+        timers_.cancel(Timer::persist);
+        persist_interval_ = Duration::zero();
       }
       if (len > 0) {
         t = make(SegmentKind::data, snd_nxt_, kAck | kPsh);
@@ -292,11 +327,19 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
     // RFC 9293 SND.NXT is the highest number sent (snd_max_ here: snd_nxt_ rewinds for
     // retransmission); an ACK below the peer's RCV.NXT would fail its acceptability test.
     Transmit ack = make(SegmentKind::ack, snd_max_, kAck);
+    if (probe_pending_) {
+      // Linux's zero-window probe: an ACK with an old sequence number, which the
+      // receiver must answer with an ACK carrying its current window.
+      probe_pending_ = false;
+      ack.header.seq = (snd_una_ - 1).raw();
+    }
     decorate(ack, now);
+    note_advertised(ack);
     return ack;
   }
   if (t.header.has(kAck)) ack_sent();
   decorate(t, now);
+  note_advertised(t);
   const Seq seg_end = Seq(t.header.seq) + t.length + (t.header.has(kSyn) ? 1 : 0) + (t.header.has(kFin) ? 1 : 0);
   if (t.retransmission) {
     Event e{EventKind::retransmission, now};
@@ -319,6 +362,15 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
     if (state_ == State::close_wait) set_state(now, State::last_ack);
   }
   return t;
+}
+
+void Connection::note_advertised(const Transmit& t) {
+  if (!t.header.has(kAck) || t.header.has(kRst)) return;
+  const std::uint32_t window =
+      t.header.has(kSyn) ? t.header.window : static_cast<std::uint32_t>(t.header.window) << rcv_wscale_;
+  const Seq edge = rcv_nxt_ + window;
+  if (!rcv_adv_set_ || edge > rcv_adv_) rcv_adv_ = edge;
+  rcv_adv_set_ = true;
 }
 
 // Any segment carrying an ACK satisfies what was pending, delayed or not.
@@ -374,6 +426,18 @@ void Connection::on_timeout(TimePoint now) {
         break;
       case Timer::delayed_ack:
         ack_pending_ = true;
+        break;
+      case Timer::persist:
+        if (snd_nxt_ < data_end() && snd_una_ == snd_max_) {
+          if (snd_wnd_ == 0) {
+            probe_pending_ = true;
+            ack_pending_ = true;
+          } else {
+            sws_override_ = true;  // send the small segment the window allows
+          }
+          persist_interval_ = std::min(persist_interval_ * 2, config_.max_rto);
+          timers_.set(Timer::persist, now + persist_interval_);
+        }
         break;
       case Timer::fin_wait_2:
         if (state_ == State::fin_wait_2) become_closed(now, EventKind::timed_out);

@@ -417,6 +417,40 @@ TEST(SmallSegments, NoSillyWindowFragmentsInABulkTransfer) {
   EXPECT_EQ(p.server().bytes_received(), 100u * 1460 + 700);
 }
 
+// The receiving application stops reading: the window closes, the sender probes with
+// backoff (RFC 9293 3.8.6.1) and never gives up while the probes are answered, and
+// resumes as soon as the application reads again.
+TEST(FlowControl, ZeroWindowIsProbedUntilTheApplicationReads) {
+  Config reader;
+  reader.application_reads = true;
+  reader.receive_buffer = 20'000;
+  reader.window_scaling = false;
+  Pair p(Config{}, reader, 10_ms);
+  open(p);
+  p.at(t(30_ms), kClient, [](Connection& c, TimePoint) { c.send(50'000); });
+  p.run_until(t(2_s));
+  EXPECT_EQ(p.server().bytes_received(), 20'000u) << "the buffer is full";
+  EXPECT_EQ(p.server().unread(), 20'000u);
+  EXPECT_EQ(p.client().send_window_limit(), 0u);
+  EXPECT_TRUE(p.client().timers().armed(Timer::persist));
+  // Let it sit for ten minutes: probes back off to max_rto and keep being answered.
+  p.run_until(t(600_s));
+  int probes = 0;
+  for (const auto& s : p.sent())
+    if (s.from == kClient && s.segment.kind == SegmentKind::ack && s.segment.header.seq == 1000 + 20'000) ++probes;
+  EXPECT_GE(probes, 8);
+  EXPECT_LE(probes, 15) << "backed off, not every RTO";
+  EXPECT_EQ(p.client().state(), State::established) << "answered probes never time out";
+  // The application reads everything, twice over time: the window reopens and the
+  // rest flows.
+  p.at(t(600_s), kServer, [](Connection& c, TimePoint) { c.read(c.unread()); });
+  p.at(t(601_s), kServer, [](Connection& c, TimePoint) { c.read(c.unread()); });
+  p.at(t(602_s), kServer, [](Connection& c, TimePoint) { c.read(c.unread()); });
+  p.run_until(t(603_s));
+  EXPECT_EQ(p.server().bytes_received(), 50'000u);
+  EXPECT_FALSE(p.client().timers().armed(Timer::persist));
+}
+
 TEST(Options, NegotiatedWhenBothOfferThem) {
   Pair p(Config{}, Config{}, 10_ms);
   open(p);
@@ -426,8 +460,10 @@ TEST(Options, NegotiatedWhenBothOfferThem) {
     EXPECT_TRUE(p.side(side).sack_enabled());
     EXPECT_TRUE(p.side(side).timestamps_enabled());
     EXPECT_TRUE(p.side(side).window_scaling_enabled());
-    // 131072-byte buffer: shift 2; the peer scales 32768 back to 131072.
-    EXPECT_EQ(p.side(side).send_window_limit(), 131072u);
+    // 131072-byte buffer: shift 2, so windows up to 131072 bytes; receiver silly-window
+    // avoidance moves the right edge only in steps of an MSS.
+    EXPECT_GT(p.side(side).send_window_limit(), 131072u - 1460);
+    EXPECT_LE(p.side(side).send_window_limit(), 131072u);
   }
   const auto& syn = p.sent()[0].segment.header;
   EXPECT_EQ(syn.window, 65535) << "a SYN's window is never scaled";
@@ -463,7 +499,8 @@ TEST(Options, NotUsedUnlessBothSidesOfferThem) {
   EXPECT_FALSE(synack.options.window_scale);
   EXPECT_FALSE(synack.options.sack_permitted);
   for (std::size_t i = 2; i < p.sent().size(); ++i) EXPECT_FALSE(p.sent()[i].segment.header.options.timestamps);
-  EXPECT_EQ(p.client().send_window_limit(), 65535u);
+  EXPECT_GT(p.client().send_window_limit(), 65535u - 1460);
+  EXPECT_LE(p.client().send_window_limit(), 65535u);
 }
 
 TEST(Options, DuplicateAcksCarrySackBlocks) {
