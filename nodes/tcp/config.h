@@ -63,6 +63,14 @@ struct Config {
   // zero-window probing).
   bool application_reads = false;
 
+  // --- Keepalive (RFC 1122 4.2.3.6: off by default, interval at least 2 hours) --------
+  // Linux: SO_KEEPALIVE off; tcp_keepalive_time 7200 s, tcp_keepalive_intvl 75 s,
+  // tcp_keepalive_probes 9 — a dead peer is declared after 7200 + 9 * 75 s of silence.
+  bool keepalive = false;
+  Duration keepalive_time = Duration::seconds(7200);
+  Duration keepalive_interval = Duration::seconds(75);
+  int keepalive_probes = 9;
+
   // --- Small segments -------------------------------------------------------------------
   // Nagle's algorithm (RFC 896, RFC 9293 3.7.4): at most one small segment in flight.
   // On in Linux unless TCP_NODELAY.

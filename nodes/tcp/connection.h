@@ -31,7 +31,8 @@
 // SACK-driven recovery (one hole below the highest SACKed byte per ACK: RFC 6675's
 // NextSeg rule 1); sender and receiver silly-window avoidance and Nagle; flow control
 // with zero-window probing when the application reads (Config::application_reads).
-// Not yet (issue 3): RFC 6675's pipe estimate, PAWS, keepalive, Linux's quick-ACK mode.
+// Keepalive (RFC 1122 4.2.3.6). Not yet (issue 3): RFC 6675's pipe estimate, PAWS,
+// Linux's quick-ACK mode.
 #pragma once
 
 #include <cstdint>
@@ -158,6 +159,8 @@ class Connection {
   void arm_retransmission(TimePoint now);
   void ack_sent();
   void note_advertised(const Transmit& t);
+  void on_keepalive_timeout(TimePoint now);
+  void heard_from_peer(TimePoint now);
   void on_retransmission_timeout(TimePoint now);
   void sample_rtt(TimePoint now, Duration rtt);
   std::uint32_t send_window() const;
@@ -204,6 +207,7 @@ class Connection {
   // Zero-window probing (RFC 9293 3.8.6.1).
   bool probe_pending_ = false;
   bool sws_override_ = false;
+  int keepalive_probes_sent_ = 0;
   Duration persist_interval_;
   std::optional<std::uint64_t> peer_fin_offset_;
   bool peer_fin_ = false;

@@ -22,6 +22,7 @@ void Connection::on_segment(TimePoint now, const wire::TcpHeader& h, std::uint32
       break;
   }
   const Seq seq(h.seq);
+  heard_from_peer(now);
   // SYN and FIN occupy sequence space (3.3.1).
   const std::uint32_t seg_len = length + (h.has(kSyn) ? 1 : 0) + (h.has(kFin) ? 1 : 0);
 

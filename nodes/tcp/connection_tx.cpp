@@ -19,6 +19,7 @@ void Connection::set_state(TimePoint now, State to) {
   e.to = to;
   state_ = to;
   emit(e);
+  if (to == State::established) heard_from_peer(now);
 }
 
 void Connection::become_closed(TimePoint now, EventKind why) {
@@ -364,6 +365,29 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
   return t;
 }
 
+// Every segment from the peer proves it alive: the keepalive clock starts again.
+void Connection::heard_from_peer(TimePoint now) {
+  keepalive_probes_sent_ = 0;
+  if (config_.keepalive && (state_ == State::established || state_ == State::close_wait))
+    timers_.set(Timer::keepalive, now + config_.keepalive_time);
+}
+
+// RFC 1122 4.2.3.6 as Linux does it: probe an idle connection with an old sequence
+// number (the peer must answer with an ACK), every keepalive_interval, and give up
+// after keepalive_probes unanswered probes. Data in flight has its own timer.
+void Connection::on_keepalive_timeout(TimePoint now) {
+  if (!config_.keepalive || !(state_ == State::established || state_ == State::close_wait)) return;
+  if (snd_una_ != snd_max_) {
+    timers_.set(Timer::keepalive, now + config_.keepalive_time);
+    return;
+  }
+  if (keepalive_probes_sent_ >= config_.keepalive_probes) return become_closed(now, EventKind::timed_out);
+  ++keepalive_probes_sent_;
+  probe_pending_ = true;
+  ack_pending_ = true;
+  timers_.set(Timer::keepalive, now + config_.keepalive_interval);
+}
+
 void Connection::note_advertised(const Transmit& t) {
   if (!t.header.has(kAck) || t.header.has(kRst)) return;
   const std::uint32_t window =
@@ -426,6 +450,9 @@ void Connection::on_timeout(TimePoint now) {
         break;
       case Timer::delayed_ack:
         ack_pending_ = true;
+        break;
+      case Timer::keepalive:
+        on_keepalive_timeout(now);
         break;
       case Timer::persist:
         if (snd_nxt_ < data_end() && snd_una_ == snd_max_) {

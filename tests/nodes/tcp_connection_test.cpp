@@ -451,6 +451,39 @@ TEST(FlowControl, ZeroWindowIsProbedUntilTheApplicationReads) {
   EXPECT_FALSE(p.client().timers().armed(Timer::persist));
 }
 
+// A peer that vanished without a word (its host crashed): keepalive finds out after
+// keepalive_time of silence plus keepalive_probes unanswered probes.
+TEST(Keepalive, DeclaresASilentPeerDead) {
+  Config cfg;
+  cfg.keepalive = true;
+  Pair p(cfg, Config{}, 10_ms);
+  open(p);
+  p.drop(kServer, [&p](const Transmit&) { return p.engine.now() > t(1_s); }, 1);
+  for (int i = 2; i < 100; ++i) p.drop(kServer, [&p](const Transmit&) { return p.engine.now() > t(1_s); }, i);
+  p.run_until(t(10'000_s));
+  // Established at 20 ms, the last word from the server; 7200 s later the first of 9
+  // probes, 75 s apart; the connection is given up 75 s after the last.
+  EXPECT_EQ(p.entered(kClient, State::closed), std::vector{t(20_ms) + 7200_s + 9 * 75_s});
+  EXPECT_EQ(p.count(kClient, EventKind::timed_out), 1);
+  int probes = 0;
+  for (const auto& s : p.sent())
+    if (s.from == kClient && s.segment.kind == SegmentKind::ack && s.time > t(1_s)) ++probes;
+  EXPECT_EQ(probes, 9);
+}
+
+TEST(Keepalive, AnsweredProbesKeepTheConnection) {
+  Config cfg;
+  cfg.keepalive = true;
+  Pair p(cfg, Config{}, 10_ms);
+  open(p);
+  p.run_until(t(30'000_s));
+  EXPECT_EQ(p.client().state(), State::established);
+  int probes = 0;
+  for (const auto& s : p.sent())
+    if (s.from == kClient && s.segment.kind == SegmentKind::ack && s.time > t(1_s)) ++probes;
+  EXPECT_EQ(probes, 4) << "one every 7200 s, each answered";
+}
+
 TEST(Options, NegotiatedWhenBothOfferThem) {
   Pair p(Config{}, Config{}, 10_ms);
   open(p);
