@@ -297,6 +297,13 @@ bool Connection::process_ack(TimePoint now, const wire::TcpHeader& h, std::uint3
     ack_pending_ = true;
     return false;
   }
+  // RFC 5961 5.2: an ACK older than the largest window the peer has offered cannot come
+  // from the peer; a blind attacker guessed. Challenge ACK, and drop the segment (with
+  // any data it carries).
+  if (ack < snd_una_ - std::max<std::uint32_t>(max_snd_wnd_, 1)) {
+    ack_pending_ = true;
+    return false;
+  }
   update_scoreboard(h);
   if (snd_una_ < ack) {
     const auto acked = static_cast<std::uint32_t>(ack - snd_una_);
