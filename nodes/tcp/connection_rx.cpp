@@ -35,6 +35,15 @@ void Connection::on_segment(TimePoint now, const wire::TcpHeader& h, std::uint32
     return;
   }
 
+  // RFC 7323 5.3, PAWS: with timestamps, a segment whose TSval is older than the one we
+  // last echoed is an old duplicate from an earlier incarnation of the sequence space;
+  // drop it and ACK, unless it is a RST.
+  if (ts_ok_ && h.options.timestamps && !h.has(kRst) &&
+      static_cast<std::int32_t>(h.options.timestamps->value - ts_recent_) < 0) {
+    ack_pending_ = true;
+    return;
+  }
+
   // First: the acceptability test (3.10.7.4).
   if (!acceptable(seq, seg_len)) {
     if (h.has(kRst)) return;

@@ -484,6 +484,28 @@ TEST(Keepalive, AnsweredProbesKeepTheConnection) {
   EXPECT_EQ(probes, 4) << "one every 7200 s, each answered";
 }
 
+// RFC 7323 5: a segment whose timestamp is older than the last one echoed is an old
+// duplicate, even when its sequence number looks acceptable (as after a wraparound).
+TEST(Options, PawsDropsASegmentWithAnOldTimestamp) {
+  Pair p(Config{}, Config{}, 10_ms);
+  open(p);
+  p.at(t(30_ms), kClient, [](Connection& c, TimePoint) { c.send(1000); });
+  p.run_until(t(1_s));
+  ASSERT_TRUE(p.server().timestamps_enabled());
+  // Replay the client's data segment with new, in-window sequence numbers but its old
+  // timestamp: PAWS must refuse it.
+  Transmit old = p.sent()[3].segment;
+  ASSERT_EQ(old.length, 1000u);
+  old.header.seq = p.server().rcv_nxt().raw();
+  old.header.options.timestamps->value -= 5;
+  const auto before = p.server().bytes_received();
+  p.server().on_segment(t(1_s), old.header, old.length);
+  EXPECT_EQ(p.server().bytes_received(), before);
+  old.header.options.timestamps->value += 1000;  // a fresh timestamp: accepted
+  p.server().on_segment(t(1_s), old.header, old.length);
+  EXPECT_EQ(p.server().bytes_received(), before + 1000);
+}
+
 TEST(Options, NegotiatedWhenBothOfferThem) {
   Pair p(Config{}, Config{}, 10_ms);
   open(p);
