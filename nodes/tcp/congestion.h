@@ -39,6 +39,8 @@ class CongestionControl {
   // a partial ACK deflates the window (RFC 6582 step 3).
   void inflate(std::uint32_t bytes) { cwnd_ += bytes; }
   void deflate(std::uint32_t bytes) { cwnd_ = cwnd_ > bytes + mss_ ? cwnd_ - bytes : mss_; }
+  // RFC 6675 5 step 4: SACK recovery runs at cwnd = ssthresh, with no inflation.
+  void cwnd_to_ssthresh() { cwnd_ = ssthresh_; }
 
  protected:
   CongestionControl(std::uint32_t mss, std::uint32_t initial_window_segments)

@@ -28,11 +28,10 @@
 // 6582) with Reno, NewReno or CUBIC; delayed ACKs (every second full segment or the
 // timer); window scaling, timestamps (RTT samples from echoes where Karn forbids
 // timing) and SACK-permitted negotiated in the handshake, SACK blocks on ACKs, and
-// SACK-driven recovery (one hole below the highest SACKed byte per ACK: RFC 6675's
-// NextSeg rule 1); sender and receiver silly-window avoidance and Nagle; flow control
+// SACK-driven recovery per RFC 6675 (IsLost, SetPipe, NextSeg); sender and receiver silly-window avoidance and Nagle; flow control
 // with zero-window probing when the application reads (Config::application_reads).
-// Keepalive (RFC 1122 4.2.3.6). Not yet (issue 3): RFC 6675's pipe estimate, PAWS,
-// Linux's quick-ACK mode.
+// Keepalive (RFC 1122 4.2.3.6); PAWS (RFC 7323 5). Not yet: Linux's quick-ACK mode,
+// SYN cookies, receive-buffer autotuning.
 #pragma once
 
 #include <cstdint>
@@ -111,6 +110,8 @@ class Connection {
   const CongestionControl& congestion() const { return *cc_; }
   bool in_recovery() const { return in_recovery_; }
   bool sack_enabled() const { return sack_ok_; }
+  // RFC 6675's estimate of bytes in the network (meaningful during SACK recovery).
+  std::uint64_t pipe_estimate() const { return pipe(); }
   bool timestamps_enabled() const { return ts_ok_; }
   bool window_scaling_enabled() const { return ws_ok_; }
   std::uint32_t send_window_limit() const { return snd_wnd_; }
@@ -149,6 +150,12 @@ class Connection {
   // Schedules the next hole below the highest SACKed byte for retransmission (RFC 6675
   // NextSeg, rule 1); the head when there is no SACK information. False if none.
   bool schedule_next_hole(RetransmitCause cause);
+  // RFC 6675: the scoreboard's view of what is lost and what is in the network.
+  bool sack_recovery() const { return in_recovery_ && sack_ok_; }
+  std::uint64_t lost_below() const;   // every unSACKed byte below this is lost (IsLost)
+  std::uint64_t sacked_between(std::uint64_t a, std::uint64_t b) const;
+  std::uint64_t pipe() const;          // SetPipe
+  void enter_recovery(TimePoint now);
   void process_text_and_fin(TimePoint now, const wire::TcpHeader& h, std::uint32_t length);
   void update_window(const wire::TcpHeader& h);
   void deliver_in_order(TimePoint now);
@@ -164,6 +171,7 @@ class Connection {
   void on_retransmission_timeout(TimePoint now);
   void sample_rtt(TimePoint now, Duration rtt);
   std::uint32_t send_window() const;
+  bool sack_next_segment();
 
   Config config_;
   std::uint16_t local_port_;

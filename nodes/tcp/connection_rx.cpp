@@ -193,6 +193,54 @@ void Connection::update_scoreboard(const wire::TcpHeader& h) {
   }
 }
 
+std::uint64_t Connection::sacked_between(std::uint64_t a, std::uint64_t b) const {
+  std::uint64_t n = 0;
+  for (const Range& r : sacked_.ranges()) {
+    const std::uint64_t lo = std::max(a, r.begin), hi = std::min(b, r.end);
+    if (lo < hi) n += hi - lo;
+  }
+  return n;
+}
+
+// RFC 6675 IsLost: a byte is lost once DupThresh discontiguous SACKed blocks, or more
+// than (DupThresh - 1) * SMSS SACKed bytes, lie above it. Both counts only grow as the
+// byte gets lower, so the lost bytes are exactly the unSACKed ones below one point.
+std::uint64_t Connection::lost_below() const {
+  const auto& ranges = sacked_.ranges();
+  const std::uint64_t mss = std::min<std::uint32_t>(config_.mss, peer_mss_);
+  const auto threshold = static_cast<std::uint64_t>(config_.dupack_threshold);
+  std::uint64_t bytes = 0, blocks = 0;
+  for (std::size_t i = ranges.size(); i-- > 0;) {
+    bytes += ranges[i].end - ranges[i].begin;
+    ++blocks;
+    if (blocks >= threshold || bytes > (threshold - 1) * mss) return ranges[i].begin;
+  }
+  return una64_;
+}
+
+// RFC 6675 SetPipe: unSACKed bytes not lost are in the network once, and bytes
+// retransmitted in this recovery once more.
+std::uint64_t Connection::pipe() const {
+  const std::uint64_t top = unwrap(snd_max_);
+  const std::uint64_t lost = std::max(lost_below(), una64_);
+  auto unsacked = [this](std::uint64_t a, std::uint64_t b) { return a < b ? (b - a) - sacked_between(a, b) : 0; };
+  return unsacked(lost, top) + unsacked(una64_, std::min(high_rxt_, top));
+}
+
+void Connection::enter_recovery(TimePoint now) {
+  in_recovery_ = true;
+  recover_ = snd_max_;
+  cc_->on_congestion(now, static_cast<std::uint32_t>(snd_max_ - snd_una_));
+  if (sack_ok_) cc_->cwnd_to_ssthresh();  // RFC 6675 5 step 4; no inflation follows
+  high_rxt_ = una64_;
+  rtx_seq_ = snd_una_;
+  rtx_cause_ = RetransmitCause::fast_retransmit;
+  timing_ = false;  // Karn
+  Event e{EventKind::recovery, now};
+  e.bytes = cc_->cwnd();
+  emit(e);
+}
+
 bool Connection::schedule_next_hole(RetransmitCause cause) {
   if (!sack_ok_ || sacked_.empty()) {
     rtx_seq_ = snd_una_;
@@ -244,6 +292,7 @@ void Connection::on_new_ack(TimePoint now, Seq ack, std::uint32_t acked, const w
     cc_->on_recovery_end(flight);
     return;
   }
+  if (sack_ok_) return;  // RFC 6675: the send loop works from the scoreboard
   // RFC 6582 step 3, partial ACK: the next hole is lost too. Send it again, deflate
   // the window by what was acknowledged and add back one segment.
   schedule_next_hole(RetransmitCause::partial_ack);
@@ -253,25 +302,16 @@ void Connection::on_new_ack(TimePoint now, Seq ack, std::uint32_t acked, const w
 void Connection::on_duplicate_ack(TimePoint now) {
   ++dupacks_;
   if (in_recovery_) {
-    cc_->inflate(cc_->mss());  // RFC 5681 3.2 step 4: a segment left the network
-    // With SACK information, each duplicate ACK may release the next known hole.
-    if (sack_ok_ && !sacked_.empty()) schedule_next_hole(RetransmitCause::sack);
+    // Without SACK: RFC 5681 3.2 step 4, a segment left the network. With SACK the
+    // scoreboard's pipe estimate does that accounting (RFC 6675).
+    if (!sack_ok_) cc_->inflate(cc_->mss());
     return;
   }
   if (dupacks_ != config_.dupack_threshold) return;
   // RFC 6582 step 2: only if the ACK covers more than `recover` — duplicate ACKs for
   // data sent before the last recovery or timeout start no new one.
   if (!(snd_una_ > recover_)) return;
-  in_recovery_ = true;
-  recover_ = snd_max_;
-  cc_->on_congestion(now, static_cast<std::uint32_t>(snd_max_ - snd_una_));
-  high_rxt_ = una64_;
-  rtx_seq_ = snd_una_;
-  rtx_cause_ = RetransmitCause::fast_retransmit;
-  timing_ = false;  // Karn
-  Event e{EventKind::recovery, now};
-  e.bytes = cc_->cwnd();
-  emit(e);
+  enter_recovery(now);
 }
 
 void Connection::update_window(const wire::TcpHeader& h) {
@@ -323,6 +363,10 @@ bool Connection::process_ack(TimePoint now, const wire::TcpHeader& h, std::uint3
     on_duplicate_ack(now);
   }
   if (snd_una_ <= ack) update_window(h);
+  // RFC 6675 5: the scoreboard alone may show the first segment lost (when ACKs were
+  // lost or thinned, fewer than DupThresh duplicates arrive).
+  if (sack_ok_ && !in_recovery_ && !sacked_.empty() && lost_below() > una64_ && snd_una_ > recover_)
+    enter_recovery(now);
 
   // The states whose next step is our FIN being acknowledged.
   if (fin_acked()) {

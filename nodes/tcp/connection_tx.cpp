@@ -113,7 +113,34 @@ void Connection::abort(TimePoint now) {
   if (state_ != State::closed) become_closed(now, EventKind::reset);
 }
 
+// RFC 6675 NextSeg, rules 1 and 3 (rule 2, new data, is the ordinary send path, which
+// send_window() limits by pipe during SACK recovery). Sets rtx_seq_; false if nothing
+// should be retransmitted now.
+bool Connection::sack_next_segment() {
+  const std::uint32_t mss = std::min<std::uint32_t>(config_.mss, peer_mss_);
+  if (cc_->cwnd() < pipe() + mss) return false;
+  const std::uint64_t lost = lost_below();
+  const std::uint64_t highest = sacked_.empty() ? una64_ : sacked_.ranges().back().end;
+  std::uint64_t h = std::max(high_rxt_, una64_);
+  while (h < highest && sacked_.contains(h)) h = sacked_.contiguous_end(h);
+  if (h >= highest) return false;
+  // Rule 1: a lost hole. Rule 3 (a hole not yet known lost) only when no new data can go.
+  const bool new_data_possible = snd_nxt_ < data_end() && send_window() > 0;
+  if (h >= lost && new_data_possible) return false;
+  rtx_seq_ = snd_una_ + static_cast<std::uint32_t>(h - una64_);
+  rtx_cause_ = h == una64_ && high_rxt_ == una64_ ? RetransmitCause::fast_retransmit : RetransmitCause::sack;
+  return true;
+}
+
 std::uint32_t Connection::send_window() const {
+  if (sack_recovery()) {
+    // New data in SACK recovery: what cwnd leaves beside pipe, within the peer's window.
+    const std::uint64_t p = pipe();
+    const std::uint32_t cwnd = cc_->cwnd();
+    const std::uint32_t by_cwnd = p >= cwnd ? 0 : static_cast<std::uint32_t>(cwnd - p);
+    const std::int64_t in_window = static_cast<std::int64_t>(snd_wnd_) - (snd_nxt_ - snd_una_);
+    return std::min<std::uint32_t>(by_cwnd, in_window > 0 ? static_cast<std::uint32_t>(in_window) : 0);
+  }
   const std::uint32_t wnd = std::min(snd_wnd_, cc_->cwnd());
   const std::int64_t in_flight = snd_nxt_ - snd_una_;
   return in_flight >= static_cast<std::int64_t>(wnd) ? 0 : wnd - static_cast<std::uint32_t>(in_flight);
@@ -246,6 +273,10 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
     syn_reply_ = false;
     snd_nxt_ = iss_ + 1;
     have = true;
+  } else if (sack_recovery() && !rtx_seq_ && synchronized(state_) && sack_next_segment()) {
+    // RFC 6675 NextSeg chose a hole to send again (rtx_seq_ is now set); it is sent
+    // by the branch below on this same call.
+    return poll_transmit(now);
   } else if (rtx_seq_ && synchronized(state_) && snd_una_ < snd_max_ && *rtx_seq_ >= snd_una_) {
     // Fast retransmit, a retransmission at a partial ACK, or a hole the SACK scoreboard
     // shows: one segment, whatever the window says (RFC 5681 3.2 step 3), never running
