@@ -18,26 +18,18 @@
 // application, or generated from (connection, offset) for bulk workloads). Received
 // payload is handed over the same way: in order, by count.
 //
-// Implemented so far: RFC 9293 3.10 for every state — active, passive and simultaneous
-// open, data transfer, active, passive and simultaneous close, half-close, abort, RST
-// in every state, TIME_WAIT of 2 MSL, the FIN_WAIT_2 timeout, the acceptability test
-// of 3.10.7.4 and RFC 5961 challenge ACKs; RFC 6298 retransmission with Karn's
-// algorithm and backoff, SYN/SYN-ACK/data retry limits; MSS negotiation; the two-way
-// handshake teaching variant; out-of-order data kept and delivered when the hole
-// fills; fast retransmit and fast recovery (RFC 5681, NewReno's partial ACKs of RFC
-// 6582) with Reno, NewReno or CUBIC; delayed ACKs (every second full segment or the
-// timer); window scaling, timestamps (RTT samples from echoes where Karn forbids
-// timing) and SACK-permitted negotiated in the handshake, SACK blocks on ACKs, and
-// SACK-driven recovery per RFC 6675 (IsLost, SetPipe, NextSeg); sender and receiver silly-window avoidance and Nagle; flow control
-// with zero-window probing when the application reads (Config::application_reads).
-// Keepalive (RFC 1122 4.2.3.6); PAWS (RFC 7323 5). Not yet: Linux's quick-ACK mode,
-// SYN cookies, receive-buffer autotuning.
+// What it implements, in brief (docs/tcp.md has the whole list): every transition of
+// RFC 9293 3.10 with RFC 5961's challenge ACKs; RFC 6298 retransmission; fast
+// retransmit and recovery (RFC 5681, RFC 6582) or, with SACK, RFC 6675; Reno, NewReno
+// and CUBIC; delayed ACKs, Nagle, silly-window avoidance on both sides; window
+// scaling, timestamps and PAWS (RFC 7323); flow control with zero-window probes;
+// keepalive; the two-way handshake as a teaching variant.
 #pragma once
 
 #include <cstdint>
-#include <vector>
 #include <memory>
 #include <optional>
+#include <vector>
 #include <span>
 
 #include "emulator/time.h"
@@ -147,9 +139,6 @@ class Connection {
   std::uint64_t unwrap(Seq s) const { return una64_ + static_cast<std::uint64_t>(static_cast<std::int64_t>(s - snd_una_)); }
   void advance_una(Seq ack);
   void update_scoreboard(const wire::TcpHeader& h);
-  // Schedules the next hole below the highest SACKed byte for retransmission (RFC 6675
-  // NextSeg, rule 1); the head when there is no SACK information. False if none.
-  bool schedule_next_hole(RetransmitCause cause);
   // RFC 6675: the scoreboard's view of what is lost and what is in the network.
   bool sack_recovery() const { return in_recovery_ && sack_ok_; }
   std::uint64_t lost_below() const;   // every unSACKed byte below this is lost (IsLost)

@@ -241,25 +241,6 @@ void Connection::enter_recovery(TimePoint now) {
   emit(e);
 }
 
-bool Connection::schedule_next_hole(RetransmitCause cause) {
-  if (!sack_ok_ || sacked_.empty()) {
-    rtx_seq_ = snd_una_;
-    rtx_cause_ = cause;
-    return true;
-  }
-  const std::uint64_t highest = sacked_.ranges().back().end;
-  std::uint64_t h = std::max(high_rxt_, una64_);
-  while (h < highest) {
-    if (!sacked_.contains(h)) {
-      rtx_seq_ = snd_una_ + static_cast<std::uint32_t>(h - una64_);
-      rtx_cause_ = cause;
-      return true;
-    }
-    h = sacked_.contiguous_end(h);
-  }
-  return false;
-}
-
 void Connection::on_new_ack(TimePoint now, Seq ack, std::uint32_t acked, const wire::TcpHeader& h) {
   advance_una(ack);
   if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
@@ -295,7 +276,8 @@ void Connection::on_new_ack(TimePoint now, Seq ack, std::uint32_t acked, const w
   if (sack_ok_) return;  // RFC 6675: the send loop works from the scoreboard
   // RFC 6582 step 3, partial ACK: the next hole is lost too. Send it again, deflate
   // the window by what was acknowledged and add back one segment.
-  schedule_next_hole(RetransmitCause::partial_ack);
+  rtx_seq_ = snd_una_;
+  rtx_cause_ = RetransmitCause::partial_ack;
   cc_->deflate(acked);
 }
 
