@@ -2,6 +2,7 @@
 
 #include "nodes/tcp/connection.h"
 #include "tcp_pair.h"
+#include "tcp_segments.h"
 
 namespace shakedown::tcp {
 namespace {
@@ -140,8 +141,7 @@ TEST(Retransmission, LostLastAckMakesThePassiveSideResendItsFin) {
   open(p);
   p.at(t(30_ms), kClient, [](Connection& c, TimePoint now) { c.close(now); });
   p.at(t(100_ms), kServer, [](Connection& c, TimePoint now) { c.close(now); });
-  // The client's ACK of the server's FIN is its third pure ACK (after the handshake
-  // ACK and... ) — match it by what it acknowledges instead: the server's FIN.
+  // Lose the client's ACK of the server's FIN (the ACK of 5002: the FIN is 5001).
   p.drop(kClient, [](const Transmit& s) { return s.kind == SegmentKind::ack && s.header.ack == 5002; });
   p.run_until(t(100_s));
   const auto server_fins = p.sent_times(kServer, testing::is_fin);
@@ -632,16 +632,7 @@ TEST(Close, DataAfterCloseIsAnsweredWithRst) {
 
 // --- Tier 1: the bare core, segment in, segment out ----------------------------------
 
-wire::TcpHeader seg(std::uint32_t seq, std::uint32_t ack, std::uint8_t flags, std::uint16_t window = 65535) {
-  wire::TcpHeader h;
-  h.src_port = 80;
-  h.dst_port = 40000;
-  h.seq = seq;
-  h.ack = ack;
-  h.flags = flags;
-  h.window = window;
-  return h;
-}
+using testing::seg;
 
 // An ESTABLISHED client with ISS 1000 whose peer's ISN is 5000.
 Connection established_client() {

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "nodes/tcp/connection.h"
+#include "tcp_segments.h"
 
 namespace shakedown::tcp {
 inline void PrintTo(State s, std::ostream* os) { *os << to_string(s); }
@@ -19,7 +20,6 @@ using namespace wire::tcp_flags;
 
 constexpr std::uint32_t kIss = 1000;   // ours
 constexpr std::uint32_t kIrs = 5000;   // the peer's
-constexpr std::uint32_t kWindow = 65535;
 const TimePoint t0 = TimePoint::zero();
 
 Config plain() {
@@ -31,16 +31,7 @@ Config plain() {
   return c;
 }
 
-wire::TcpHeader seg(std::uint32_t seq, std::uint32_t ack, std::uint8_t flags) {
-  wire::TcpHeader h;
-  h.src_port = 80;
-  h.dst_port = 40000;
-  h.seq = seq;
-  h.ack = ack;
-  h.flags = flags;
-  h.window = kWindow;
-  return h;
-}
+using testing::seg;
 
 void drain(Connection& c, TimePoint now) {
   while (c.poll_transmit(now)) {
