@@ -136,6 +136,22 @@ TEST(Retransmission, LostFinIsRetransmitted) {
   EXPECT_EQ(p.count(kClient, EventKind::retransmission), 1);
 }
 
+TEST(Retransmission, LostFinOfThePassiveSideIsRetransmitted) {
+  Pair p(Config{}, Config{}, 10_ms);
+  open(p);
+  p.drop(kServer, testing::is_fin, 1);
+  p.at(t(30_ms), kClient, [](Connection& c, TimePoint now) { c.shutdown(now); });
+  p.at(t(100_ms), kServer, [](Connection& c, TimePoint now) { c.close(now); });
+  p.run_until(t(100_s));
+  const auto fins = p.sent_times(kServer, testing::is_fin);
+  ASSERT_EQ(fins.size(), 2u);
+  EXPECT_EQ(fins[0], t(100_ms));
+  // The server's RTO: one 20 ms RTT sample (its SYN-ACK) gives 200 ms (min_rto).
+  EXPECT_EQ(fins[1], t(300_ms));
+  EXPECT_EQ(p.entered(kClient, State::time_wait), std::vector{t(310_ms)});
+  EXPECT_EQ(p.entered(kServer, State::closed), std::vector{t(320_ms)});
+}
+
 TEST(Retransmission, LostLastAckMakesThePassiveSideResendItsFin) {
   Pair p(Config{}, Config{}, 10_ms);
   open(p);
