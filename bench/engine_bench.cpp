@@ -32,8 +32,7 @@ void BM_SchedulerHold(benchmark::State& state) {
   for (auto _ : state) {
     auto fired = s.pop();
     fired.run();
-    s.schedule(fired.time + Duration::nanoseconds(static_cast<std::int64_t>(rng.below(1'000'000))), counter,
-               fired.tag);
+    s.schedule(fired.time + Duration::nanoseconds(static_cast<std::int64_t>(rng.below(1'000'000))), counter, fired.tag);
   }
   benchmark::DoNotOptimize(counter.sum);
   state.SetItemsProcessed(state.iterations());

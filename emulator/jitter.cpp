@@ -59,10 +59,14 @@ const NetemTable* netem_table(JitterDistribution d) {
   static const NetemTable pareto = make_pareto();
   static const NetemTable paretonormal = make_paretonormal();
   switch (d) {
-    case JitterDistribution::uniform: return nullptr;
-    case JitterDistribution::normal: return &normal;
-    case JitterDistribution::pareto: return &pareto;
-    case JitterDistribution::paretonormal: return &paretonormal;
+    case JitterDistribution::uniform:
+      return nullptr;
+    case JitterDistribution::normal:
+      return &normal;
+    case JitterDistribution::pareto:
+      return &pareto;
+    case JitterDistribution::paretonormal:
+      return &paretonormal;
   }
   return nullptr;
 }

@@ -7,9 +7,13 @@
 
 namespace shakedown {
 
-LinkDirection::LinkDirection(Engine& engine, PacketPool& pool, std::uint64_t run_seed, std::string component,
-                             Site site, const LinkParams& params)
-    : engine_(engine), pool_(pool), run_seed_(run_seed), component_(std::move(component)), site_(site),
+LinkDirection::LinkDirection(Engine& engine, PacketPool& pool, std::uint64_t run_seed, std::string component, Site site,
+                             const LinkParams& params)
+    : engine_(engine),
+      pool_(pool),
+      run_seed_(run_seed),
+      component_(std::move(component)),
+      site_(site),
       params_(params) {
   build_stages();
 }
@@ -22,8 +26,7 @@ LinkDirection::~LinkDirection() {
 void LinkDirection::build_stages() {
   // Streams are named per stage, and per parameter change, so that a change mid-run
   // neither replays old draws nor shifts another stage's numbers.
-  const std::string base =
-      params_version_ == 0 ? component_ : fmt::format("{}/v{}", component_, params_version_);
+  const std::string base = params_version_ == 0 ? component_ : fmt::format("{}/v{}", component_, params_version_);
   loss_.emplace(params_.loss, RandomStream(run_seed_, base + "/loss"));
   jitter_.emplace(params_.delay, RandomStream(run_seed_, base + "/delay"));
   duplicate_rng_ = RandomStream(run_seed_, base + "/duplicate");
@@ -94,7 +97,8 @@ void LinkDirection::send(PacketPtr packet) {
   }
   queue_bytes_ += packet->size();
   queue_.push_back(std::move(packet));
-  stats_.max_queue_packets = std::max<std::uint32_t>(stats_.max_queue_packets, static_cast<std::uint32_t>(queue_.size()));
+  stats_.max_queue_packets =
+      std::max<std::uint32_t>(stats_.max_queue_packets, static_cast<std::uint32_t>(queue_.size()));
 }
 
 Duration LinkDirection::serialization_time(std::size_t bytes) const {
@@ -184,8 +188,7 @@ void LinkDirection::enter_delay_line(TimePoint arrival, PacketPtr packet) {
   delay_line_.push_back(InFlight{arrival, next_seq_++, std::move(packet)});
   std::push_heap(delay_line_.begin(), delay_line_.end(), Later{});
   if (!new_head) return;
-  if (!engine_.reschedule(delivery_event_, arrival))
-    delivery_event_ = engine_.at(arrival, *this, kDeliveryDue);
+  if (!engine_.reschedule(delivery_event_, arrival)) delivery_event_ = engine_.at(arrival, *this, kDeliveryDue);
 }
 
 void LinkDirection::deliver_due() {

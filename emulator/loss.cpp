@@ -34,11 +34,15 @@ LossStage::LossStage(const LossModel& model, RandomStream rng) : rng_(rng) {
 
 bool LossStage::lose() {
   switch (kind_) {
-    case Kind::none: return false;
+    case Kind::none:
+      return false;
     // "Random packet drop 0 => none, ~0 => all".
-    case Kind::random: return random_threshold_ != 0 && random_threshold_ >= random_.next(rng_);
-    case Kind::gilbert_elliott: return lose_gilbert_elliott();
-    case Kind::four_state: return lose_four_state();
+    case Kind::random:
+      return random_threshold_ != 0 && random_threshold_ >= random_.next(rng_);
+    case Kind::gilbert_elliott:
+      return lose_gilbert_elliott();
+    case Kind::four_state:
+      return lose_four_state();
   }
   return false;
 }

@@ -113,8 +113,8 @@ class Scheduler {
   static constexpr std::uint64_t kSeqLimit = std::uint64_t{1} << (64 - kSlotBits);
   struct Entry {
     std::int64_t time;
-    std::uint64_t order;     // seq << kSlotBits | slot
-    EventHandler* handler;   // nullptr: the callable in callbacks_[slot]
+    std::uint64_t order;    // seq << kSlotBits | slot
+    EventHandler* handler;  // nullptr: the callable in callbacks_[slot]
     std::uint64_t tag;
     std::uint32_t slot() const { return static_cast<std::uint32_t>(order & kSlotMask); }
   };
@@ -138,8 +138,7 @@ class Scheduler {
   };
 
   bool live(EventId id) const {
-    return id.slot_ < slots_.size() && slots_[id.slot_].generation == id.generation_ &&
-           slots_[id.slot_].tier != kFree;
+    return id.slot_ < slots_.size() && slots_[id.slot_].generation == id.generation_ && slots_[id.slot_].tier != kFree;
   }
   std::uint32_t new_slot();
   EventId add(std::uint32_t slot, std::int64_t time, EventHandler* handler, std::uint64_t tag);

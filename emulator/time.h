@@ -36,8 +36,14 @@ class Duration {
   constexpr Duration operator*(std::int64_t k) const { return Duration(ns_ * k); }
   constexpr Duration operator/(std::int64_t k) const { return Duration(ns_ / k); }
   constexpr std::int64_t operator/(Duration o) const { return ns_ / o.ns_; }
-  constexpr Duration& operator+=(Duration o) { ns_ += o.ns_; return *this; }
-  constexpr Duration& operator-=(Duration o) { ns_ -= o.ns_; return *this; }
+  constexpr Duration& operator+=(Duration o) {
+    ns_ += o.ns_;
+    return *this;
+  }
+  constexpr Duration& operator-=(Duration o) {
+    ns_ -= o.ns_;
+    return *this;
+  }
 
  private:
   constexpr explicit Duration(std::int64_t ns) : ns_(ns) {}
@@ -62,7 +68,10 @@ class TimePoint {
   constexpr TimePoint operator+(Duration d) const { return TimePoint(since_start_ + d); }
   constexpr TimePoint operator-(Duration d) const { return TimePoint(since_start_ - d); }
   constexpr Duration operator-(TimePoint o) const { return since_start_ - o.since_start_; }
-  constexpr TimePoint& operator+=(Duration d) { since_start_ += d; return *this; }
+  constexpr TimePoint& operator+=(Duration d) {
+    since_start_ += d;
+    return *this;
+  }
 
  private:
   constexpr explicit TimePoint(Duration d) : since_start_(d) {}

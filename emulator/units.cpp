@@ -4,9 +4,9 @@
 
 #include <array>
 #include <cctype>
-#include <cstdlib>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 
@@ -14,8 +14,6 @@
 
 namespace shakedown {
 namespace {
-
-
 
 // A non-negative decimal number as written, kept exact: value = mantissa / 10^scale.
 struct Decimal {
@@ -32,8 +30,8 @@ std::string quoted(std::string_view s) { return fmt::format("'{}'", s); }
 
 Split split_number(std::string_view text) {
   std::size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.' ||
-                             text[i] == '-' || text[i] == '+'))
+  while (i < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.' || text[i] == '-' || text[i] == '+'))
     ++i;
   std::size_t j = i;
   while (j < text.size() && text[j] == ' ') ++j;  // "10 ms" is as clear as "10ms"
@@ -77,8 +75,7 @@ std::uint64_t scale_exact(Decimal d, std::uint64_t factor, std::string_view whol
                           std::uint64_t limit) {
   const u128 num = d.mantissa * factor;
   const u128 den = pow10(d.scale);
-  if (num % den != 0)
-    throw UnitError(fmt::format("{} is finer than the resolution of 1 {}", quoted(whole), base_unit));
+  if (num % den != 0) throw UnitError(fmt::format("{} is finer than the resolution of 1 {}", quoted(whole), base_unit));
   const u128 v = num / den;
   if (v > limit) throw UnitError(fmt::format("{} is too large", quoted(whole)));
   return static_cast<std::uint64_t>(v);
@@ -158,12 +155,12 @@ std::uint32_t Probability::threshold() const {
 Duration parse_duration(std::string_view text) {
   const auto [number, unit] = split_number(text);
   if (unit.empty())
-    throw UnitError(fmt::format("{} has no unit: write it with one of ns, us, ms, s, min, h (e.g. '10ms')",
-                                quoted(text)));
+    throw UnitError(
+        fmt::format("{} has no unit: write it with one of ns, us, ms, s, min, h (e.g. '10ms')", quoted(text)));
   const auto factor = lookup(kDurationUnits, unit);
   if (!factor)
-    throw UnitError(fmt::format("{} has an unknown time unit {}: expected ns, us, ms, s, min or h", quoted(text),
-                                quoted(unit)));
+    throw UnitError(
+        fmt::format("{} has an unknown time unit {}: expected ns, us, ms, s, min or h", quoted(text), quoted(unit)));
   const Decimal d = parse_decimal(number, text, "duration");
   const auto ns =
       scale_exact(d, *factor, text, "ns", static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()));
@@ -180,9 +177,10 @@ DataRate parse_rate(std::string_view text) {
       throw UnitError(fmt::format("{} is ambiguous: write '{}bps' for bits or '{}Bps' for bytes per second",
                                   quoted(text), static_cast<char>(std::toupper(unit[0])),
                                   static_cast<char>(std::toupper(unit[0]))));
-    throw UnitError(fmt::format("{} has an unknown rate unit {}: expected bps, Kbps, Mbps, Gbps, Tbps (bits) or "
-                                "Bps, KBps, MBps, GBps (bytes)",
-                                quoted(text), quoted(unit)));
+    throw UnitError(
+        fmt::format("{} has an unknown rate unit {}: expected bps, Kbps, Mbps, Gbps, Tbps (bits) or "
+                    "Bps, KBps, MBps, GBps (bytes)",
+                    quoted(text), quoted(unit)));
   }
   const Decimal d = parse_decimal(number, text, "rate");
   return DataRate::bps(scale_exact(d, *factor, text, "bit/s", std::numeric_limits<std::uint64_t>::max()));
@@ -204,8 +202,8 @@ std::uint64_t parse_bytes(std::string_view text) {
     throw UnitError(fmt::format("{} has no unit: write a size such as '1500B', '64KB' or '1MiB'", quoted(text)));
   const auto factor = lookup(kByteUnits, unit);
   if (!factor)
-    throw UnitError(fmt::format("{} has an unknown size unit {}: expected B, KB, MB, GB, KiB, MiB or GiB",
-                                quoted(text), quoted(unit)));
+    throw UnitError(fmt::format("{} has an unknown size unit {}: expected B, KB, MB, GB, KiB, MiB or GiB", quoted(text),
+                                quoted(unit)));
   const Decimal d = parse_decimal(number, text, "size");
   return scale_exact(d, *factor, text, "byte", std::numeric_limits<std::uint64_t>::max());
 }

@@ -10,9 +10,12 @@ namespace shakedown::tcp {
 
 std::string_view to_string(CongestionAlgorithm a) {
   switch (a) {
-    case CongestionAlgorithm::reno: return "reno";
-    case CongestionAlgorithm::newreno: return "newreno";
-    case CongestionAlgorithm::cubic: return "cubic";
+    case CongestionAlgorithm::reno:
+      return "reno";
+    case CongestionAlgorithm::newreno:
+      return "newreno";
+    case CongestionAlgorithm::cubic:
+      return "cubic";
   }
   return "?";
 }
@@ -46,9 +49,12 @@ void CongestionControl::reno_growth(std::uint32_t acked_bytes) {
 std::unique_ptr<CongestionControl> make_congestion_control(CongestionAlgorithm a, std::uint32_t mss,
                                                            std::uint32_t initial_window_segments) {
   switch (a) {
-    case CongestionAlgorithm::reno: return std::make_unique<Reno>(mss, initial_window_segments);
-    case CongestionAlgorithm::newreno: return std::make_unique<NewReno>(mss, initial_window_segments);
-    case CongestionAlgorithm::cubic: return std::make_unique<Cubic>(mss, initial_window_segments);
+    case CongestionAlgorithm::reno:
+      return std::make_unique<Reno>(mss, initial_window_segments);
+    case CongestionAlgorithm::newreno:
+      return std::make_unique<NewReno>(mss, initial_window_segments);
+    case CongestionAlgorithm::cubic:
+      return std::make_unique<Cubic>(mss, initial_window_segments);
   }
   return std::make_unique<NewReno>(mss, initial_window_segments);
 }

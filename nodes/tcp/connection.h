@@ -29,8 +29,8 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <vector>
 #include <span>
+#include <vector>
 
 #include "emulator/time.h"
 #include "nodes/tcp/config.h"
@@ -136,14 +136,16 @@ class Connection {
   std::uint32_t ts_now(TimePoint now) const;
   void decorate(Transmit& t, TimePoint now) const;
   void on_duplicate_ack(TimePoint now);
-  std::uint64_t unwrap(Seq s) const { return una64_ + static_cast<std::uint64_t>(static_cast<std::int64_t>(s - snd_una_)); }
+  std::uint64_t unwrap(Seq s) const {
+    return una64_ + static_cast<std::uint64_t>(static_cast<std::int64_t>(s - snd_una_));
+  }
   void advance_una(Seq ack);
   void update_scoreboard(const wire::TcpHeader& h);
   // RFC 6675: the scoreboard's view of what is lost and what is in the network.
   bool sack_recovery() const { return in_recovery_ && sack_ok_; }
-  std::uint64_t lost_below() const;   // every unSACKed byte below this is lost (IsLost)
+  std::uint64_t lost_below() const;  // every unSACKed byte below this is lost (IsLost)
   std::uint64_t sacked_between(std::uint64_t a, std::uint64_t b) const;
-  std::uint64_t pipe() const;          // SetPipe
+  std::uint64_t pipe() const;  // SetPipe
   void enter_recovery(TimePoint now);
   void process_text_and_fin(TimePoint now, const wire::TcpHeader& h, std::uint32_t length);
   void update_window(const wire::TcpHeader& h);
@@ -196,10 +198,10 @@ class Connection {
   bool fin_sent_ = false;
   bool orphaned_ = false;  // close() rather than shutdown()
   std::uint64_t bytes_received_ = 0;
-  RangeSet ooo_;  // received stream bytes beyond RCV.NXT
+  RangeSet ooo_;                       // received stream bytes beyond RCV.NXT
   std::uint64_t last_ooo_offset_ = 0;  // where the newest segment landed, for SACK order
-  std::uint64_t unread_ = 0;  // delivered in order, not yet read by the application
-  Seq rcv_adv_;               // right edge of the window last advertised
+  std::uint64_t unread_ = 0;           // delivered in order, not yet read by the application
+  Seq rcv_adv_;                        // right edge of the window last advertised
   bool rcv_adv_set_ = false;
   // Zero-window probing (RFC 9293 3.8.6.1).
   bool probe_pending_ = false;
@@ -222,23 +224,23 @@ class Connection {
   Duration rttvar_;
   Duration rto_;
   bool have_rtt_ = false;
-  int retries_ = 0;             // consecutive timeouts of the current segment
-  bool timing_ = false;         // a segment is being timed (Karn: never a retransmitted one)
-  Seq timed_seq_;               // the ACK that completes the measurement
+  int retries_ = 0;      // consecutive timeouts of the current segment
+  bool timing_ = false;  // a segment is being timed (Karn: never a retransmitted one)
+  Seq timed_seq_;        // the ACK that completes the measurement
   TimePoint timed_at_;
   std::unique_ptr<CongestionControl> cc_;
 
   // Loss recovery (RFC 5681 3.2, RFC 6582).
   int dupacks_ = 0;
   bool in_recovery_ = false;
-  Seq recover_;                  // snd_max when recovery began
-  std::optional<Seq> rtx_seq_;    // send the segment starting here again, now
+  Seq recover_;                 // snd_max when recovery began
+  std::optional<Seq> rtx_seq_;  // send the segment starting here again, now
   RetransmitCause rtx_cause_ = RetransmitCause::fast_retransmit;
   // The SACK scoreboard (RFC 6675), in 64-bit unwrapped sequence numbers: una64_ is
   // SND.UNA unwrapped, so ranges stay ordered across 2^32.
   RangeSet sacked_;
   std::uint64_t una64_ = 0;
-  std::uint64_t high_rxt_ = 0;     // end of the highest retransmission in this recovery
+  std::uint64_t high_rxt_ = 0;  // end of the highest retransmission in this recovery
   RetransmitCause rewind_cause_ = RetransmitCause::timeout;
 
   TimerTable timers_;

@@ -29,8 +29,7 @@ void Connection::on_segment(TimePoint now, const wire::TcpHeader& h, std::uint32
   // Simultaneous open (RFC 9293 figure 8, line 6): the peer's SYN-ACK repeats the SYN
   // we already took, so the acceptability test would reject it, yet the figure moves
   // SYN-RECEIVED to ESTABLISHED on it. Take its ACK and nothing else.
-  if (state_ == State::syn_received && !passive_ && h.has(kSyn) && h.has(kAck) && !h.has(kRst) &&
-      seq == irs_) {
+  if (state_ == State::syn_received && !passive_ && h.has(kSyn) && h.has(kAck) && !h.has(kRst) && seq == irs_) {
     process_ack(now, h, 0);
     return;
   }
@@ -373,8 +372,7 @@ bool Connection::process_ack(TimePoint now, const wire::TcpHeader& h, std::uint3
 // 3.10.7.4, seventh and eighth. Data beyond RCV.NXT is remembered (as stream ranges;
 // the bytes are the host's) and delivered when the hole before it fills; so is a FIN.
 void Connection::process_text_and_fin(TimePoint now, const wire::TcpHeader& h, std::uint32_t length) {
-  const bool can_receive =
-      state_ == State::established || state_ == State::fin_wait_1 || state_ == State::fin_wait_2;
+  const bool can_receive = state_ == State::established || state_ == State::fin_wait_1 || state_ == State::fin_wait_2;
   // Stream offset of `seq`, for sequence numbers at or after RCV.NXT.
   auto offset_of = [this](Seq s) { return bytes_received_ + static_cast<std::uint64_t>(s - rcv_nxt_); };
   Seq seq(h.seq);

@@ -8,9 +8,16 @@ namespace shakedown::tcp {
 using namespace wire::tcp_flags;
 
 Connection::Connection(const Config& config, std::uint16_t local_port, std::uint16_t remote_port, std::uint32_t iss)
-    : config_(config), local_port_(local_port), remote_port_(remote_port), iss_(iss), snd_una_(iss),
-      snd_nxt_(iss), snd_max_(iss), rto_(config.initial_rto),
-      cc_(make_congestion_control(config.congestion, config.mss, config.initial_window)), recover_(iss) {}
+    : config_(config),
+      local_port_(local_port),
+      remote_port_(remote_port),
+      iss_(iss),
+      snd_una_(iss),
+      snd_nxt_(iss),
+      snd_max_(iss),
+      rto_(config.initial_rto),
+      cc_(make_congestion_control(config.congestion, config.mss, config.initial_window)),
+      recover_(iss) {}
 
 void Connection::set_state(TimePoint now, State to) {
   if (to == state_) return;
@@ -199,9 +206,7 @@ std::uint32_t Connection::peer_window(const wire::TcpHeader& h) const {
 
 // A millisecond timestamp clock (RFC 7323 5.4 asks for 1 ms to 1 s per tick), offset by
 // one so that a timestamp is never zero, which TSecr uses for "none".
-std::uint32_t Connection::ts_now(TimePoint now) const {
-  return static_cast<std::uint32_t>(now.ns() / 1'000'000) + 1;
-}
+std::uint32_t Connection::ts_now(TimePoint now) const { return static_cast<std::uint32_t>(now.ns() / 1'000'000) + 1; }
 
 // An option is used only if both sides put it in their SYN (RFC 7323 2.2, 3.2; RFC
 // 2018 2). The passive side decides on the SYN; the active side on the SYN-ACK.
@@ -221,7 +226,9 @@ void Connection::decorate(Transmit& t, TimePoint now) const {
   if (ts_ok_) t.header.options.timestamps = wire::TcpTimestamps{ts_now(now), ts_recent_};
   if (sack_ok_ && t.header.has(kAck) && !ooo_.empty()) {
     const std::size_t room = t.header.options.sack_room();
-    auto to_seq = [this](std::uint64_t offset) { return (rcv_nxt_ + static_cast<std::uint32_t>(offset - bytes_received_)).raw(); };
+    auto to_seq = [this](std::uint64_t offset) {
+      return (rcv_nxt_ + static_cast<std::uint32_t>(offset - bytes_received_)).raw();
+    };
     std::uint8_t n = 0;
     const auto& ranges = ooo_.ranges();
     // The newest arrival's block first, then the others from the highest down.
@@ -511,8 +518,8 @@ void Connection::on_timeout(TimePoint now) {
 void Connection::on_retransmission_timeout(TimePoint now) {
   if (snd_una_ == snd_max_) return;  // nothing outstanding
   const bool syn = snd_una_ == iss_;
-  const int limit = syn ? (state_ == State::syn_sent ? config_.syn_retries : config_.synack_retries)
-                        : config_.data_retries;
+  const int limit =
+      syn ? (state_ == State::syn_sent ? config_.syn_retries : config_.synack_retries) : config_.data_retries;
   if (retries_ >= limit) return become_closed(now, EventKind::timed_out);
   ++retries_;
   rto_ = std::min(rto_ * 2, config_.max_rto);

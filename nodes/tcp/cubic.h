@@ -27,9 +27,9 @@ class Cubic final : public CongestionControl {
  private:
   void start_epoch(TimePoint now);
 
-  double w_max_ = 0;      // segments, the window before the last reduction
-  double k_ = 0;          // seconds
-  double w_est_ = 0;      // segments, the Reno-friendly estimate
+  double w_max_ = 0;  // segments, the window before the last reduction
+  double k_ = 0;      // seconds
+  double w_est_ = 0;  // segments, the Reno-friendly estimate
   bool in_epoch_ = false;
   TimePoint epoch_start_;
 };

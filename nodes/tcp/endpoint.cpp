@@ -146,13 +146,13 @@ void Endpoint::on_segment(TimePoint now, wire::Ipv4Address src, wire::Ipv4Addres
     ++stats_.drops[static_cast<int>(EndpointDrop::no_listener)];
     return answer_no_connection(src, h, payload_length);
   }
-  if (h.has(kRst)) return;                                              // first: ignore
+  if (h.has(kRst)) return;                                               // first: ignore
   if (h.has(kAck)) return answer_no_connection(src, h, payload_length);  // second
   if (!h.has(kSyn)) return;                                              // fourth: drop
   Listener& l = lit->second;
   if (l.half_open >= l.syn_backlog || l.ready.size() >= l.backlog) {
     ++stats_.drops[static_cast<int>(l.half_open >= l.syn_backlog ? EndpointDrop::syn_queue_full
-                                                                   : EndpointDrop::accept_queue_full)];
+                                                                 : EndpointDrop::accept_queue_full)];
     return;
   }
   const ConnId id = create(now, key);
@@ -183,7 +183,8 @@ void Endpoint::mark(TimePoint now, ConnId id) {
 // handshake completes; frees it once it is CLOSED with nothing left to send.
 void Endpoint::collect(TimePoint now, ConnId id) {
   Slot& s = slots_[id.index];
-  while (auto t = s.conn.poll_transmit(now)) out_.push_back(Outgoing{address_, wire::Ipv4Address{s.key.remote}, *t, id});
+  while (auto t = s.conn.poll_transmit(now))
+    out_.push_back(Outgoing{address_, wire::Ipv4Address{s.key.remote}, *t, id});
   while (auto e = s.conn.poll_event()) events_.push_back(TaggedEvent{id, *e});
   if (s.listener && !s.queued_for_accept && synchronized(s.conn.state())) {
     Listener& l = listeners_.at(*s.listener);

@@ -114,8 +114,8 @@ class Endpoint {
   };
   struct KeyHash {
     std::size_t operator()(const Key& k) const {
-      std::uint64_t x = (static_cast<std::uint64_t>(k.remote) << 32) | (static_cast<std::uint64_t>(k.local_port) << 16) |
-                        k.remote_port;
+      std::uint64_t x = (static_cast<std::uint64_t>(k.remote) << 32) |
+                        (static_cast<std::uint64_t>(k.local_port) << 16) | k.remote_port;
       return static_cast<std::size_t>(splitmix64(x));
     }
   };

@@ -15,16 +15,16 @@ enum class SegmentKind : std::uint8_t { syn, syn_ack, data, fin, rst, ack };
 enum class RetransmitCause : std::uint8_t { timeout, fast_retransmit, partial_ack, sack, duplicate_syn };
 
 enum class EventKind : std::uint8_t {
-  state_changed,    // from -> to
-  retransmission,   // kind, sequence number and cause of what was sent again
-  recovery,         // fast recovery began (bytes = cwnd after the reduction)
-  timer_fired,      // timer
-  rtt_sample,       // rtt, and the new rto
-  data_received,    // `bytes` new in-order bytes are readable
-  peer_closed,      // the peer's FIN arrived: no more data will come
-  reset,            // an acceptable RST arrived: the connection is gone
-  timed_out,        // retransmissions ran out: the connection is gone
-  closed,           // reached CLOSED by the normal path
+  state_changed,   // from -> to
+  retransmission,  // kind, sequence number and cause of what was sent again
+  recovery,        // fast recovery began (bytes = cwnd after the reduction)
+  timer_fired,     // timer
+  rtt_sample,      // rtt, and the new rto
+  data_received,   // `bytes` new in-order bytes are readable
+  peer_closed,     // the peer's FIN arrived: no more data will come
+  reset,           // an acceptable RST arrived: the connection is gone
+  timed_out,       // retransmissions ran out: the connection is gone
+  closed,          // reached CLOSED by the normal path
 };
 
 struct Event {

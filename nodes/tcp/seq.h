@@ -15,7 +15,10 @@ class Seq {
 
   constexpr Seq operator+(std::uint32_t n) const { return Seq(v_ + n); }
   constexpr Seq operator-(std::uint32_t n) const { return Seq(v_ - n); }
-  constexpr Seq& operator+=(std::uint32_t n) { v_ += n; return *this; }
+  constexpr Seq& operator+=(std::uint32_t n) {
+    v_ += n;
+    return *this;
+  }
   // Signed distance from o to this: positive when this is ahead.
   constexpr std::int32_t operator-(Seq o) const { return static_cast<std::int32_t>(v_ - o.v_); }
 

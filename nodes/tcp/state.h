@@ -24,17 +24,28 @@ inline constexpr int kStateCount = 11;
 // "SYN_SENT", "ESTABLISHED", ...
 constexpr std::string_view to_string(State s) {
   switch (s) {
-    case State::closed: return "CLOSED";
-    case State::listen: return "LISTEN";
-    case State::syn_sent: return "SYN_SENT";
-    case State::syn_received: return "SYN_RECEIVED";
-    case State::established: return "ESTABLISHED";
-    case State::fin_wait_1: return "FIN_WAIT_1";
-    case State::fin_wait_2: return "FIN_WAIT_2";
-    case State::close_wait: return "CLOSE_WAIT";
-    case State::closing: return "CLOSING";
-    case State::last_ack: return "LAST_ACK";
-    case State::time_wait: return "TIME_WAIT";
+    case State::closed:
+      return "CLOSED";
+    case State::listen:
+      return "LISTEN";
+    case State::syn_sent:
+      return "SYN_SENT";
+    case State::syn_received:
+      return "SYN_RECEIVED";
+    case State::established:
+      return "ESTABLISHED";
+    case State::fin_wait_1:
+      return "FIN_WAIT_1";
+    case State::fin_wait_2:
+      return "FIN_WAIT_2";
+    case State::close_wait:
+      return "CLOSE_WAIT";
+    case State::closing:
+      return "CLOSING";
+    case State::last_ack:
+      return "LAST_ACK";
+    case State::time_wait:
+      return "TIME_WAIT";
   }
   return "?";
 }

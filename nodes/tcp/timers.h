@@ -22,12 +22,18 @@ inline constexpr std::size_t kTimerCount = 6;
 
 constexpr std::string_view to_string(Timer t) {
   switch (t) {
-    case Timer::retransmission: return "retransmission";
-    case Timer::delayed_ack: return "delayed_ack";
-    case Timer::persist: return "persist";
-    case Timer::keepalive: return "keepalive";
-    case Timer::fin_wait_2: return "fin_wait_2";
-    case Timer::time_wait: return "time_wait";
+    case Timer::retransmission:
+      return "retransmission";
+    case Timer::delayed_ack:
+      return "delayed_ack";
+    case Timer::persist:
+      return "persist";
+    case Timer::keepalive:
+      return "keepalive";
+    case Timer::fin_wait_2:
+      return "fin_wait_2";
+    case Timer::time_wait:
+      return "time_wait";
   }
   return "?";
 }

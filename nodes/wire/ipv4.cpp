@@ -11,14 +11,22 @@ namespace shakedown::wire {
 
 std::string_view to_string(WireError e) {
   switch (e) {
-    case WireError::ok: return "ok";
-    case WireError::truncated: return "truncated";
-    case WireError::bad_version: return "bad_version";
-    case WireError::bad_header_length: return "bad_header_length";
-    case WireError::bad_total_length: return "bad_total_length";
-    case WireError::bad_checksum: return "bad_checksum";
-    case WireError::fragment: return "fragment";
-    case WireError::bad_option: return "bad_option";
+    case WireError::ok:
+      return "ok";
+    case WireError::truncated:
+      return "truncated";
+    case WireError::bad_version:
+      return "bad_version";
+    case WireError::bad_header_length:
+      return "bad_header_length";
+    case WireError::bad_total_length:
+      return "bad_total_length";
+    case WireError::bad_checksum:
+      return "bad_checksum";
+    case WireError::fragment:
+      return "fragment";
+    case WireError::bad_option:
+      return "bad_option";
   }
   return "unknown";
 }

@@ -32,7 +32,7 @@ struct Ipv4Header {
   std::uint8_t dscp_ecn = 0;
   std::uint16_t total_length = 0;  // header + payload, filled in by emit
   std::uint16_t identification = 0;
-  bool dont_fragment = true;       // as Linux sends TCP
+  bool dont_fragment = true;  // as Linux sends TCP
   std::uint8_t ttl = 64;
   std::uint8_t protocol = kProtocolTcp;
   Ipv4Address src;

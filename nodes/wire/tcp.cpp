@@ -72,9 +72,8 @@ std::string flags_to_string(std::uint8_t flags) {
   static constexpr struct {
     std::uint8_t bit;
     const char* name;
-  } kNames[] = {{tcp_flags::kSyn, "SYN"}, {tcp_flags::kFin, "FIN"}, {tcp_flags::kRst, "RST"},
-                {tcp_flags::kPsh, "PSH"}, {tcp_flags::kAck, "ACK"}, {tcp_flags::kUrg, "URG"},
-                {tcp_flags::kEce, "ECE"}, {tcp_flags::kCwr, "CWR"}};
+  } kNames[] = {{tcp_flags::kSyn, "SYN"}, {tcp_flags::kFin, "FIN"}, {tcp_flags::kRst, "RST"}, {tcp_flags::kPsh, "PSH"},
+                {tcp_flags::kAck, "ACK"}, {tcp_flags::kUrg, "URG"}, {tcp_flags::kEce, "ECE"}, {tcp_flags::kCwr, "CWR"}};
   std::string out;
   for (const auto& n : kNames) {
     if ((flags & n.bit) == 0) continue;

@@ -36,7 +36,10 @@ TEST(Engine, RunUntilStopsAtTheLimitAndResumes) {
 TEST(Engine, StopEndsTheRunAfterTheCurrentEvent) {
   Engine e;
   int ran = 0;
-  e.after(1_ms, [&] { ++ran; e.stop(); });
+  e.after(1_ms, [&] {
+    ++ran;
+    e.stop();
+  });
   e.after(1_ms, [&] { ++ran; });
   e.run();
   EXPECT_EQ(ran, 1);

@@ -104,10 +104,14 @@ INSTANTIATE_TEST_SUITE_P(Distributions, TableJitter,
                                            JitterDistribution::paretonormal),
                          [](const ::testing::TestParamInfo<JitterDistribution>& param) {
                            switch (param.param) {
-                             case JitterDistribution::normal: return std::string("normal");
-                             case JitterDistribution::pareto: return std::string("pareto");
-                             case JitterDistribution::paretonormal: return std::string("paretonormal");
-                             default: return std::string("uniform");
+                             case JitterDistribution::normal:
+                               return std::string("normal");
+                             case JitterDistribution::pareto:
+                               return std::string("pareto");
+                             case JitterDistribution::paretonormal:
+                               return std::string("paretonormal");
+                             default:
+                               return std::string("uniform");
                            }
                          });
 

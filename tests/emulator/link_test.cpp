@@ -244,8 +244,7 @@ TEST(Link, ReorderProbabilityWithGapOne) {
   const int n = 50'000;
   h.send_train(n, 100_us);
   h.engine.run();
-  EXPECT_TRUE((Binomial{n, 0.25}.contains(static_cast<double>(h.link.stats().reordered))))
-      << h.link.stats().reordered;
+  EXPECT_TRUE((Binomial{n, 0.25}.contains(static_cast<double>(h.link.stats().reordered)))) << h.link.stats().reordered;
 }
 
 TEST(Link, ReorderFractionWithGapIsARenewalProcess) {

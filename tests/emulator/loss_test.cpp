@@ -10,8 +10,8 @@
 namespace shakedown {
 namespace {
 
-using testing::Binomial;
 using testing::batch_means;
+using testing::Binomial;
 using testing::kT19Bound;
 
 Probability pct(double p) { return Probability::from_fraction(p / 100.0); }

@@ -94,13 +94,12 @@ TEST(PcapSink, TsharkFlagsExactlyTheCorruptedPackets) {
     corrupted = h.link.stats().corrupted;
   }
   ASSERT_GT(corrupted, 50u);
-  const std::string tshark = std::string(SHAKEDOWN_TSHARK) + " -r " + path +
-                             " -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE";
+  const std::string tshark =
+      std::string(SHAKEDOWN_TSHARK) + " -r " + path + " -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE";
   const auto all = lines(run(tshark + " -T fields -e frame.number 2>/dev/null"));
   EXPECT_EQ(all.size(), 1'000u);
-  const auto flagged =
-      lines(run(tshark + " -Y '_ws.expert.severity == error || ip.checksum.status == 0 || "
-                         "udp.checksum.status == 0 || !udp' -T fields -e frame.number 2>/dev/null"));
+  const auto flagged = lines(run(tshark + " -Y '_ws.expert.severity == error || ip.checksum.status == 0 || "
+                                          "udp.checksum.status == 0 || !udp' -T fields -e frame.number 2>/dev/null"));
   EXPECT_EQ(flagged.size(), corrupted);
 }
 

@@ -146,10 +146,10 @@ TEST(Scheduler, CalendarTiersAgreeWithAReferenceModelInASimulationLikeRun) {
     std::int64_t now = 0;
     auto delay = [&] {
       const auto k = rng.below(100);
-      if (k < 80) return static_cast<std::int64_t>(rng.below(1'000));           // near
-      if (k < 95) return static_cast<std::int64_t>(rng.below(1'000'000));       // a timer
-      if (k < 98) return std::int64_t{0};                                       // same time
-      return static_cast<std::int64_t>(rng.below(1'000'000'000'000));           // far future
+      if (k < 80) return static_cast<std::int64_t>(rng.below(1'000));      // near
+      if (k < 95) return static_cast<std::int64_t>(rng.below(1'000'000));  // a timer
+      if (k < 98) return std::int64_t{0};                                  // same time
+      return static_cast<std::int64_t>(rng.below(1'000'000'000'000));      // far future
     };
     auto add = [&] {
       const std::int64_t t = now + delay();

@@ -36,7 +36,10 @@ inline PacketPtr make_udp(PacketPool& pool, std::uint32_t tag, std::size_t paylo
   b[10] = static_cast<std::uint8_t>(hc >> 8);
   b[11] = static_cast<std::uint8_t>(hc);
   std::uint8_t* u = b + 20;
-  u[0] = 5000 >> 8; u[1] = 5000 & 0xff; u[2] = 6000 >> 8; u[3] = 6000 & 0xff;
+  u[0] = 5000 >> 8;
+  u[1] = 5000 & 0xff;
+  u[2] = 6000 >> 8;
+  u[3] = 6000 & 0xff;
   u[4] = static_cast<std::uint8_t>((8 + payload) >> 8);
   u[5] = static_cast<std::uint8_t>(8 + payload);
   for (std::size_t i = 0; i < payload; ++i) u[8 + i] = static_cast<std::uint8_t>(tag * 31 + i);

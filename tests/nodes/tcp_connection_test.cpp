@@ -477,8 +477,11 @@ TEST(Keepalive, DeclaresASilentPeerDead) {
   cfg.keepalive = true;
   Pair p(cfg, Config{}, 10_ms);
   open(p);
-  p.drop(kServer, [&p](const Transmit&) { return p.engine.now() > t(1_s); }, 1);
-  for (int i = 2; i < 100; ++i) p.drop(kServer, [&p](const Transmit&) { return p.engine.now() > t(1_s); }, i);
+  p.drop(
+      kServer, [&p](const Transmit&) { return p.engine.now() > t(1_s); }, 1);
+  for (int i = 2; i < 100; ++i)
+    p.drop(
+        kServer, [&p](const Transmit&) { return p.engine.now() > t(1_s); }, i);
   p.run_until(t(10'000_s));
   // Established at 20 ms, the last word from the server; 7200 s later the first of 9
   // probes, 75 s apart; the connection is given up 75 s after the last.

@@ -163,7 +163,8 @@ class Pair {
     for (int i = 0; i < copies; ++i) {
       Duration jitter = Duration::zero();
       if (max_extra_ > Duration::zero())
-        jitter = Duration::nanoseconds(static_cast<std::int64_t>(rng_.below(static_cast<std::uint64_t>(max_extra_.ns()))));
+        jitter =
+            Duration::nanoseconds(static_cast<std::int64_t>(rng_.below(static_cast<std::uint64_t>(max_extra_.ns()))));
       deliver(from, t, one_way_ + extra + jitter);
     }
   }

@@ -18,8 +18,8 @@ namespace {
 
 using namespace wire::tcp_flags;
 
-constexpr std::uint32_t kIss = 1000;   // ours
-constexpr std::uint32_t kIrs = 5000;   // the peer's
+constexpr std::uint32_t kIss = 1000;  // ours
+constexpr std::uint32_t kIrs = 5000;  // the peer's
 const TimePoint t0 = TimePoint::zero();
 
 Config plain() {
@@ -130,8 +130,8 @@ std::vector<Row> rows() {
       {"syn_received/bad_ack", State::syn_received, seg(kIrs + 1, 9999, kAck), 0, Reply{kRst, 9999, 0},
        State::syn_received},
       {"syn_received/rst", State::syn_received, seg(kIrs + 1, 0, kRst), 0, std::nullopt, State::closed},
-      {"syn_received/repeated_syn", State::syn_received, seg(kIrs, 0, kSyn), 0,
-       Reply{kSyn | kAck, kIss, kIrs + 1}, State::syn_received},
+      {"syn_received/repeated_syn", State::syn_received, seg(kIrs, 0, kSyn), 0, Reply{kSyn | kAck, kIss, kIrs + 1},
+       State::syn_received},
       {"syn_received/fin", State::syn_received, seg(kIrs + 1, una, kFin | kAck), 0, Reply{kAck, una, kIrs + 2},
        State::close_wait},
       // --- ESTABLISHED ----------------------------------------------------------
@@ -148,25 +148,23 @@ std::vector<Row> rows() {
        State::established},
       {"established/old_segment", State::established, seg(kIrs - 200, una, kAck), 100, Reply{kAck, una, kIrs + 1},
        State::established},
-      {"established/future_ack", State::established, seg(kIrs + 1, una + 5000, kAck), 0,
-       Reply{kAck, una, kIrs + 1}, State::established},
+      {"established/future_ack", State::established, seg(kIrs + 1, una + 5000, kAck), 0, Reply{kAck, una, kIrs + 1},
+       State::established},
       {"established/ancient_ack", State::established, seg(kIrs + 1, una - 200'000, kAck), 10,
        Reply{kAck, una, kIrs + 1}, State::established},
-      {"established/no_ack_flag", State::established, seg(kIrs + 1, 0, kPsh), 100, std::nullopt,
-       State::established},
+      {"established/no_ack_flag", State::established, seg(kIrs + 1, 0, kPsh), 100, std::nullopt, State::established},
       // --- FIN_WAIT_1 -----------------------------------------------------------
-      {"fin_wait_1/ack_of_fin", State::fin_wait_1, seg(kIrs + 1, fin_acked, kAck), 0, std::nullopt,
-       State::fin_wait_2},
-      {"fin_wait_1/fin", State::fin_wait_1, seg(kIrs + 1, una, kFin | kAck), 0,
-       Reply{kAck, fin_acked, kIrs + 2}, State::closing},
+      {"fin_wait_1/ack_of_fin", State::fin_wait_1, seg(kIrs + 1, fin_acked, kAck), 0, std::nullopt, State::fin_wait_2},
+      {"fin_wait_1/fin", State::fin_wait_1, seg(kIrs + 1, una, kFin | kAck), 0, Reply{kAck, fin_acked, kIrs + 2},
+       State::closing},
       {"fin_wait_1/fin_and_ack", State::fin_wait_1, seg(kIrs + 1, fin_acked, kFin | kAck), 0,
        Reply{kAck, fin_acked, kIrs + 2}, State::time_wait},
       {"fin_wait_1/rst", State::fin_wait_1, seg(kIrs + 1, 0, kRst), 0, std::nullopt, State::closed},
       {"fin_wait_1/syn", State::fin_wait_1, seg(kIrs + 1, 0, kSyn), 0, Reply{kAck, fin_acked, kIrs + 1},
        State::fin_wait_1},
       // --- FIN_WAIT_2 -----------------------------------------------------------
-      {"fin_wait_2/fin", State::fin_wait_2, seg(kIrs + 1, fin_acked, kFin | kAck), 0,
-       Reply{kAck, fin_acked, kIrs + 2}, State::time_wait},
+      {"fin_wait_2/fin", State::fin_wait_2, seg(kIrs + 1, fin_acked, kFin | kAck), 0, Reply{kAck, fin_acked, kIrs + 2},
+       State::time_wait},
       {"fin_wait_2/rst", State::fin_wait_2, seg(kIrs + 1, 0, kRst), 0, std::nullopt, State::closed},
       {"fin_wait_2/syn", State::fin_wait_2, seg(kIrs + 1, 0, kSyn), 0, Reply{kAck, fin_acked, kIrs + 1},
        State::fin_wait_2},
@@ -174,16 +172,15 @@ std::vector<Row> rows() {
       {"close_wait/repeated_fin", State::close_wait, seg(kIrs + 1, una, kFin | kAck), 0, Reply{kAck, una, kIrs + 2},
        State::close_wait},
       {"close_wait/rst", State::close_wait, seg(kIrs + 2, 0, kRst), 0, std::nullopt, State::closed},
-      {"close_wait/syn", State::close_wait, seg(kIrs + 2, 0, kSyn), 0, Reply{kAck, una, kIrs + 2},
-       State::close_wait},
+      {"close_wait/syn", State::close_wait, seg(kIrs + 2, 0, kSyn), 0, Reply{kAck, una, kIrs + 2}, State::close_wait},
       // --- CLOSING --------------------------------------------------------------
       {"closing/ack_of_fin", State::closing, seg(kIrs + 2, fin_acked, kAck), 0, std::nullopt, State::time_wait},
       {"closing/rst", State::closing, seg(kIrs + 2, 0, kRst), 0, std::nullopt, State::closed},
       // --- LAST_ACK -------------------------------------------------------------
       {"last_ack/ack_of_fin", State::last_ack, seg(kIrs + 2, fin_acked, kAck), 0, std::nullopt, State::closed},
       {"last_ack/rst", State::last_ack, seg(kIrs + 2, 0, kRst), 0, std::nullopt, State::closed},
-      {"last_ack/repeated_fin", State::last_ack, seg(kIrs + 1, una, kFin | kAck), 0,
-       Reply{kAck, fin_acked, kIrs + 2}, State::last_ack},
+      {"last_ack/repeated_fin", State::last_ack, seg(kIrs + 1, una, kFin | kAck), 0, Reply{kAck, fin_acked, kIrs + 2},
+       State::last_ack},
       // --- TIME_WAIT ------------------------------------------------------------
       {"time_wait/repeated_fin", State::time_wait, seg(kIrs + 1, fin_acked, kFin | kAck), 0,
        Reply{kAck, fin_acked, kIrs + 2}, State::time_wait},
@@ -218,13 +215,12 @@ TEST_P(StateTable, SegmentInSegmentOut) {
   EXPECT_EQ(c.state(), row.after);
 }
 
-INSTANTIATE_TEST_SUITE_P(Rfc9293, StateTable, ::testing::ValuesIn(rows()),
-                         [](const ::testing::TestParamInfo<Row>& p) {
-                           std::string n = p.param.name;
-                           for (char& ch : n)
-                             if (ch == '/') ch = '_';
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Rfc9293, StateTable, ::testing::ValuesIn(rows()), [](const ::testing::TestParamInfo<Row>& p) {
+  std::string n = p.param.name;
+  for (char& ch : n)
+    if (ch == '/') ch = '_';
+  return n;
+});
 
 TEST(StateFixtures, TimeWaitLastsTwoMslAndTheTimerIsTheOnlyOne) {
   Connection c = in_state(State::time_wait);

@@ -21,8 +21,7 @@ TEST(Checksum, Rfc1071Example) {
   const std::uint8_t bytes[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
   EXPECT_EQ(checksum_fold(checksum_add(bytes)), 0xddf2);
   // Chaining in two pieces gives the same sum.
-  EXPECT_EQ(checksum_fold(checksum_add(std::span(bytes).subspan(4), checksum_add(std::span(bytes).first(4)))),
-            0xddf2);
+  EXPECT_EQ(checksum_fold(checksum_add(std::span(bytes).subspan(4), checksum_add(std::span(bytes).first(4)))), 0xddf2);
   const std::uint8_t odd[] = {0x01};
   EXPECT_EQ(checksum_fold(checksum_add(odd)), 0x0100) << "an odd byte is padded with zero";
 }
@@ -225,7 +224,8 @@ TEST(Tcp, RandomMutationsNeverBreakTheCodec) {
     if (!p.ok()) continue;
     ++parsed;
     TcpHeader h = p.value.header;
-    h.options.sack_count = static_cast<std::uint8_t>(std::min<std::size_t>(h.options.sack_count, h.options.sack_room()));
+    h.options.sack_count =
+        static_cast<std::uint8_t>(std::min<std::size_t>(h.options.sack_count, h.options.sack_room()));
     std::vector<std::uint8_t> again(h.header_size() + p.value.payload.size());
     emit_tcp(h, p.value.payload, kClient, kServer, again);
     const auto q = parse_tcp(again, kClient, kServer, true);
