@@ -26,6 +26,7 @@
 // keepalive; the two-way handshake as a teaching variant.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -92,6 +93,7 @@ class Connection {
   std::uint16_t local_port() const { return local_port_; }
   std::uint16_t remote_port() const { return remote_port_; }
   Seq iss() const { return iss_; }
+  Seq irs() const { return irs_; }  // meaningful once the peer's SYN arrived
   Seq snd_una() const { return snd_una_; }
   Seq snd_nxt() const { return snd_nxt_; }
   Seq rcv_nxt() const { return rcv_nxt_; }
@@ -162,6 +164,13 @@ class Connection {
   void on_retransmission_timeout(TimePoint now);
   void sample_rtt(TimePoint now, Duration rtt);
   std::uint32_t send_window() const;
+  // RFC 9293 3.7.1: the effective send MSS is the smaller of ours and the peer's, less
+  // the TCP options every segment carries (timestamps: 12 bytes). Linux sends 1448-byte
+  // segments on a 1500-byte MTU with timestamps for the same reason.
+  std::uint32_t data_mss() const {
+    const std::uint32_t mss = std::min<std::uint32_t>(config_.mss, peer_mss_);
+    return ts_ok_ ? mss - 12 : mss;
+  }
   bool sack_next_segment();
 
   Config config_;

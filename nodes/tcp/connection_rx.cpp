@@ -206,7 +206,7 @@ std::uint64_t Connection::sacked_between(std::uint64_t a, std::uint64_t b) const
 // byte gets lower, so the lost bytes are exactly the unSACKed ones below one point.
 std::uint64_t Connection::lost_below() const {
   const auto& ranges = sacked_.ranges();
-  const std::uint64_t mss = std::min<std::uint32_t>(config_.mss, peer_mss_);
+  const std::uint64_t mss = data_mss();
   const auto threshold = static_cast<std::uint64_t>(config_.dupack_threshold);
   std::uint64_t bytes = 0, blocks = 0;
   for (std::size_t i = ranges.size(); i-- > 0;) {

@@ -124,7 +124,7 @@ void Connection::abort(TimePoint now) {
 // send_window() limits by pipe during SACK recovery). Sets rtx_seq_; false if nothing
 // should be retransmitted now.
 bool Connection::sack_next_segment() {
-  const std::uint32_t mss = std::min<std::uint32_t>(config_.mss, peer_mss_);
+  const std::uint32_t mss = data_mss();
   if (cc_->cwnd() < pipe() + mss) return false;
   const std::uint64_t lost = lost_below();
   const std::uint64_t highest = sacked_.empty() ? una64_ : sacked_.ranges().back().end;
@@ -217,6 +217,8 @@ void Connection::negotiate(const wire::TcpOptions& peer, bool we_offered) {
   snd_wscale_ = ws_ok_ ? std::min<std::uint8_t>(*peer.window_scale, 14) : 0;
   rcv_wscale_ = ws_ok_ ? offered_wscale() : 0;
   if (peer.timestamps) ts_recent_ = peer.timestamps->value;
+  // Congestion control counts in segments of the size actually sent.
+  cc_ = make_congestion_control(config_.congestion, data_mss(), config_.initial_window);
 }
 
 // Options on every segment after the SYN: timestamps, and SACK blocks describing the
@@ -225,7 +227,13 @@ void Connection::decorate(Transmit& t, TimePoint now) const {
   if (t.header.has(kRst) || t.header.has(kSyn)) return;
   if (ts_ok_) t.header.options.timestamps = wire::TcpTimestamps{ts_now(now), ts_recent_};
   if (sack_ok_ && t.header.has(kAck) && !ooo_.empty()) {
-    const std::size_t room = t.header.options.sack_room();
+    std::size_t room = t.header.options.sack_room();
+    if (t.length > 0) {
+      // On a data segment, SACK blocks must not push it past the effective MSS.
+      const std::uint32_t limit = std::min<std::uint32_t>(config_.mss, peer_mss_);
+      const std::uint32_t used = t.length + static_cast<std::uint32_t>(t.header.options.encoded_size());
+      room = used + 12 > limit ? 0 : std::min<std::size_t>(room, (limit - used - 4) / 8);
+    }
     auto to_seq = [this](std::uint64_t offset) {
       return (rcv_nxt_ + static_cast<std::uint32_t>(offset - bytes_received_)).raw();
     };
@@ -291,7 +299,7 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
     const Seq from = *rtx_seq_;
     rtx_seq_.reset();
     const Seq end = data_end();
-    const std::uint32_t mss = std::min<std::uint32_t>(config_.mss, peer_mss_);
+    const std::uint32_t mss = data_mss();
     if (from < end) {
       std::uint64_t limit = unwrap(end);
       for (const Range& r : sacked_.ranges())
@@ -315,7 +323,7 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
     const Seq end = data_end();
     if (snd_nxt_ < end) {
       const std::uint32_t window = send_window();
-      const std::uint32_t mss = std::min<std::uint32_t>(config_.mss, peer_mss_);
+      const std::uint32_t mss = data_mss();
       const auto left = static_cast<std::uint32_t>(end - snd_nxt_);
       std::uint32_t len = std::min({mss, left, window});
       // RFC 9293 3.8.6.2.1, sender silly-window avoidance: send less than a full segment

@@ -87,6 +87,12 @@ class Endpoint {
   bool alive(ConnId id) const {
     return id.index < slots_.size() && slots_[id.index].generation == id.generation && slots_[id.index].used;
   }
+  // The connection for a 4-tuple, if any.
+  std::optional<ConnId> find(std::uint16_t local_port, wire::Ipv4Address remote, std::uint16_t remote_port) const {
+    const auto it = table_.find(Key{local_port, remote_port, remote.value});
+    if (it == table_.end()) return std::nullopt;
+    return it->second;
+  }
   // Collects a connection's output after a command on it.
   void touched(TimePoint now, ConnId id) { mark(now, id); }
 

@@ -88,7 +88,7 @@ Parsed<TcpSegment> parse_tcp(std::span<const std::uint8_t> segment, Ipv4Address 
 
 // Writes header (with options) and payload into out, which must hold
 // header.header_size() + payload.size() bytes, and fills in the checksum. Returns the
-// number of bytes written.
+// number of bytes written. `payload` may already sit in place, right after the header.
 std::size_t emit_tcp(const TcpHeader& header, std::span<const std::uint8_t> payload, Ipv4Address src, Ipv4Address dst,
                      std::span<std::uint8_t> out);
 

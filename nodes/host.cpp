@@ -1,0 +1,113 @@
+#include "nodes/host.h"
+
+#include <fmt/format.h>
+
+#include "nodes/payload.h"
+#include "nodes/wire/ipv4.h"
+#include "nodes/wire/tcp.h"
+
+namespace shakedown {
+
+Host::Host(Engine& engine, PacketPool& pool, std::uint32_t node_id, wire::Ipv4Address address,
+           const tcp::Config& config, std::uint64_t run_seed, Observer* observer)
+    : engine_(engine),
+      pool_(pool),
+      node_id_(node_id),
+      address_(address),
+      observer_(observer),
+      endpoint_(config, address, RandomStream(run_seed, fmt::format("host/{}/isn", node_id))) {}
+
+void Host::drop(const Packet& packet, DropReason reason) {
+  ++stats_.dropped[static_cast<int>(reason)];
+  if (observer_ != nullptr)
+    observer_->on_packet(PacketEvent{engine_.now(), PacketEventKind::drop, Site{Site::Kind::node, node_id_, 0}, reason,
+                                     packet});
+}
+
+void Host::receive(PacketPtr packet) {
+  ++stats_.packets_received;
+  const auto ip = wire::parse_ipv4(packet->bytes(), /*verify_checksum=*/true);
+  if (!ip.ok()) return drop(*packet, DropReason::corrupt);
+  const wire::Ipv4Header& h = ip.value.header;
+  if (h.dst != address_) return drop(*packet, DropReason::no_route);  // hosts do not forward
+  if (h.protocol != wire::kProtocolTcp) return drop(*packet, DropReason::no_listener);
+  const auto seg = wire::parse_tcp(ip.value.payload, h.src, h.dst, /*verify_checksum=*/true);
+  if (!seg.ok()) return drop(*packet, DropReason::corrupt);
+  const wire::TcpHeader& th = seg.value.header;
+
+  // Check every payload byte against the sender's stream, where the connection knows
+  // the sender's ISN.
+  if (!seg.value.payload.empty()) {
+    if (const auto id = endpoint_.find(th.dst_port, h.src, th.src_port)) {
+      const tcp::Connection& c = endpoint_.connection(*id);
+      if (c.state() != tcp::State::syn_sent) {
+        const std::uint32_t first = th.seq + (th.has(wire::tcp_flags::kSyn) ? 1u : 0u);
+        const std::uint32_t offset = first - (c.irs().raw() + 1);
+        const std::uint64_t stream = payload_stream(h.src, th.src_port, h.dst, th.dst_port, c.irs().raw());
+        stats_.payload_bytes_wrong += payload_mismatches(stream, offset, seg.value.payload);
+        stats_.payload_bytes_verified += seg.value.payload.size();
+      }
+    }
+  }
+  const auto refused_before = endpoint_.stats().drop(tcp::EndpointDrop::no_listener);
+  endpoint_.on_segment(engine_.now(), h.src, h.dst, th, static_cast<std::uint32_t>(seg.value.payload.size()));
+  if (endpoint_.stats().drop(tcp::EndpointDrop::no_listener) != refused_before) drop(*packet, DropReason::no_listener);
+  service();
+}
+
+void Host::transmit(const tcp::Outgoing& o) {
+  const wire::TcpHeader& th = o.segment.header;
+  const std::size_t tcp_size = th.header_size() + o.segment.length;
+  PacketPtr p = pool_.make(wire::kIpv4HeaderSize + tcp_size);
+  auto bytes = p->bytes();
+  auto tcp_bytes = bytes.subspan(wire::kIpv4HeaderSize);
+  if (o.segment.length > 0 && o.conn.valid()) {
+    const tcp::Connection& c = endpoint_.connection(o.conn);
+    const std::uint64_t stream = payload_stream(o.src, th.src_port, o.dst, th.dst_port, c.iss().raw());
+    fill_payload(stream, static_cast<std::uint32_t>(o.segment.stream_offset),
+                 tcp_bytes.subspan(th.header_size(), o.segment.length));
+  }
+  // The payload is generated in place; emit_tcp writes the header around it.
+  wire::emit_tcp(th, tcp_bytes.subspan(th.header_size()), o.src, o.dst, tcp_bytes);
+  wire::Ipv4Header ip;
+  ip.src = o.src;
+  ip.dst = o.dst;
+  ip.identification = next_ip_id_++;
+  wire::emit_ipv4(ip, static_cast<std::uint16_t>(tcp_size), bytes);
+  ++stats_.packets_sent;
+  if (out_ != nullptr) out_->send(std::move(p));
+}
+
+void Host::service() {
+  while (auto o = endpoint_.poll_transmit()) transmit(*o);
+  while (auto e = endpoint_.poll_event())
+    if (app_ != nullptr) app_->on_event(*this, e->conn, e->event);
+  // The application may have commanded connections: send that too.
+  while (auto o = endpoint_.poll_transmit()) transmit(*o);
+  while (auto id = endpoint_.poll_changed()) arm(*id);
+}
+
+void Host::arm(tcp::ConnId id) {
+  if (wakeups_.size() <= id.index) wakeups_.resize(id.index + 1);
+  const TimePoint deadline = endpoint_.deadline(id);
+  Wakeup& w = wakeups_[id.index];
+  // A wake-up left by an earlier connection in the same slot carries its old tag.
+  if (w.generation != id.generation) {
+    engine_.cancel(w.event);
+    w = Wakeup{EventId(), id.generation};
+  }
+  if (deadline == TimePoint::max()) {
+    engine_.cancel(w.event);
+    return;
+  }
+  const std::uint64_t tag = static_cast<std::uint64_t>(id.index) << 32 | id.generation;
+  if (!engine_.reschedule(w.event, deadline)) w.event = engine_.at(deadline, *this, tag);
+}
+
+void Host::on_event(std::uint64_t tag) {
+  const tcp::ConnId id{static_cast<std::uint32_t>(tag >> 32), static_cast<std::uint32_t>(tag)};
+  endpoint_.on_timeout(engine_.now(), id);
+  service();
+}
+
+}  // namespace shakedown

@@ -1,0 +1,94 @@
+// A host: one interface with an IPv4 address, IPv4 input and output, and the TCP
+// endpoint. It turns the endpoint's segments into real IPv4 + TCP bytes (payload
+// generated per stream, see payload.h), checks every packet that arrives (IPv4 header
+// checksum, TCP checksum, every payload byte), and keeps one engine wake-up per
+// connection at that connection's deadline.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "emulator/engine.h"
+#include "emulator/link.h"
+#include "emulator/packet.h"
+#include "emulator/trace.h"
+#include "nodes/tcp/endpoint.h"
+
+namespace shakedown {
+
+class Host;
+
+// What runs on a host: told of every connection event, free to command connections
+// through host.tcp() (then call host.service()).
+class Application {
+ public:
+  virtual ~Application() = default;
+  virtual void on_event(Host& host, tcp::ConnId conn, const tcp::Event& event) = 0;
+};
+
+struct HostStats {
+  std::uint64_t packets_sent = 0;
+  std::uint64_t packets_received = 0;
+  std::uint64_t payload_bytes_verified = 0;
+  std::uint64_t payload_bytes_wrong = 0;
+  std::uint64_t dropped[kDropReasonCount] = {};
+  std::uint64_t drops(DropReason r) const { return dropped[static_cast<int>(r)]; }
+};
+
+class Host final : private EventHandler {
+ public:
+  Host(Engine& engine, PacketPool& pool, std::uint32_t node_id, wire::Ipv4Address address, const tcp::Config& config,
+       std::uint64_t run_seed, Observer* observer = nullptr);
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  // The link direction leaving this host.
+  void attach(LinkDirection& out) { out_ = &out; }
+  // What the link direction arriving at this host delivers to.
+  PacketReceiver& input() { return input_; }
+  void set_application(Application* app) { app_ = app; }
+
+  tcp::Endpoint& tcp() { return endpoint_; }
+  wire::Ipv4Address address() const { return address_; }
+  std::uint32_t node_id() const { return node_id_; }
+  const HostStats& stats() const { return stats_; }
+
+  // Sends what the endpoint has queued, hands events to the application, and re-arms
+  // connection wake-ups. Call after commanding a connection.
+  void service();
+
+ private:
+  class Input final : public PacketReceiver {
+   public:
+    explicit Input(Host& host) : host_(host) {}
+    void receive(PacketPtr packet) override { host_.receive(std::move(packet)); }
+
+   private:
+    Host& host_;
+  };
+
+  void receive(PacketPtr packet);
+  void transmit(const tcp::Outgoing& o);
+  void drop(const Packet& packet, DropReason reason);
+  void on_event(std::uint64_t tag) override;
+  void arm(tcp::ConnId id);
+
+  Engine& engine_;
+  PacketPool& pool_;
+  std::uint32_t node_id_;
+  wire::Ipv4Address address_;
+  Observer* observer_;
+  tcp::Endpoint endpoint_;
+  Input input_{*this};
+  LinkDirection* out_ = nullptr;
+  Application* app_ = nullptr;
+  std::uint16_t next_ip_id_ = 0;
+  struct Wakeup {
+    EventId event;
+    std::uint32_t generation = 0;
+  };
+  std::vector<Wakeup> wakeups_;  // by connection slot
+  HostStats stats_;
+};
+
+}  // namespace shakedown

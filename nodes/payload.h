@@ -1,0 +1,41 @@
+// Bulk payload generated from (stream, offset), so that a receiver can check every byte
+// it gets without anyone storing what was sent (ARCHITECTURE rule 4). A stream is one
+// direction of one connection, named by its sender and receiver and the sender's ISS,
+// all of which the receiver knows too.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "emulator/random.h"
+#include "nodes/wire/ipv4.h"
+
+namespace shakedown {
+
+inline std::uint64_t payload_stream(wire::Ipv4Address sender, std::uint16_t sender_port, wire::Ipv4Address receiver,
+                                    std::uint16_t receiver_port, std::uint32_t sender_iss) {
+  std::uint64_t x = (static_cast<std::uint64_t>(sender.value) << 32) | receiver.value;
+  std::uint64_t key = splitmix64(x);
+  x = key ^ ((static_cast<std::uint64_t>(sender_port) << 48) | (static_cast<std::uint64_t>(receiver_port) << 32) |
+             sender_iss);
+  return splitmix64(x);
+}
+
+// Byte `offset` of a stream (offsets count modulo 2^32, like sequence numbers).
+inline std::uint8_t payload_byte(std::uint64_t stream, std::uint32_t offset) {
+  std::uint64_t x = stream ^ (static_cast<std::uint64_t>(offset >> 3) * 0x9e3779b97f4a7c15ull);
+  return static_cast<std::uint8_t>(splitmix64(x) >> (8 * (offset & 7)));
+}
+
+inline void fill_payload(std::uint64_t stream, std::uint32_t offset, std::span<std::uint8_t> out) {
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = payload_byte(stream, offset + static_cast<std::uint32_t>(i));
+}
+
+// Number of bytes that differ from the stream's.
+inline std::size_t payload_mismatches(std::uint64_t stream, std::uint32_t offset, std::span<const std::uint8_t> in) {
+  std::size_t bad = 0;
+  for (std::size_t i = 0; i < in.size(); ++i) bad += in[i] != payload_byte(stream, offset + static_cast<std::uint32_t>(i));
+  return bad;
+}
+
+}  // namespace shakedown
