@@ -20,8 +20,8 @@ Host::Host(Engine& engine, PacketPool& pool, std::uint32_t node_id, wire::Ipv4Ad
 void Host::drop(const Packet& packet, DropReason reason) {
   ++stats_.dropped[static_cast<int>(reason)];
   if (observer_ != nullptr)
-    observer_->on_packet(PacketEvent{engine_.now(), PacketEventKind::drop, Site{Site::Kind::node, node_id_, 0}, reason,
-                                     packet});
+    observer_->on_packet(
+        PacketEvent{engine_.now(), PacketEventKind::drop, Site{Site::Kind::node, node_id_, 0}, reason, packet});
 }
 
 void Host::receive(PacketPtr packet) {

@@ -34,7 +34,8 @@ inline void fill_payload(std::uint64_t stream, std::uint32_t offset, std::span<s
 // Number of bytes that differ from the stream's.
 inline std::size_t payload_mismatches(std::uint64_t stream, std::uint32_t offset, std::span<const std::uint8_t> in) {
   std::size_t bad = 0;
-  for (std::size_t i = 0; i < in.size(); ++i) bad += in[i] != payload_byte(stream, offset + static_cast<std::uint32_t>(i));
+  for (std::size_t i = 0; i < in.size(); ++i)
+    bad += in[i] != payload_byte(stream, offset + static_cast<std::uint32_t>(i));
   return bad;
 }
 

@@ -27,8 +27,8 @@ std::uint32_t Router::add_interface(LinkDirection& out) {
 void Router::drop(const Packet& packet, DropReason reason) {
   ++stats_.dropped[static_cast<int>(reason)];
   if (observer_ != nullptr)
-    observer_->on_packet(PacketEvent{engine_.now(), PacketEventKind::drop, Site{Site::Kind::node, node_id_, 0}, reason,
-                                     packet});
+    observer_->on_packet(
+        PacketEvent{engine_.now(), PacketEventKind::drop, Site{Site::Kind::node, node_id_, 0}, reason, packet});
 }
 
 void Router::forward(std::uint32_t, PacketPtr packet) {

@@ -43,7 +43,7 @@ class RoutingTable {
 
  private:
   std::unordered_map<std::uint32_t, std::uint32_t> by_length_[33];  // network -> interface
-  std::vector<std::uint8_t> lengths_;                                 // present lengths, longest first
+  std::vector<std::uint8_t> lengths_;                               // present lengths, longest first
   std::size_t count_ = 0;
 };
 

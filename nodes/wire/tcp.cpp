@@ -195,7 +195,8 @@ std::size_t emit_tcp(const TcpHeader& h, std::span<const std::uint8_t> payload, 
     }
   }
   // A caller may have generated the payload in place already.
-  if (!payload.empty() && payload.data() != b + header_size) std::memcpy(b + header_size, payload.data(), payload.size());
+  if (!payload.empty() && payload.data() != b + header_size)
+    std::memcpy(b + header_size, payload.data(), payload.size());
   const std::size_t total = header_size + payload.size();
   const auto length = static_cast<std::uint16_t>(total);
   const std::uint32_t sum =

@@ -194,8 +194,8 @@ TEST(Router, IncrementalChecksumMatchesAFullRecomputation) {
     auto* b = pk->bytes().data();
     const std::uint16_t old_word = static_cast<std::uint16_t>(b[8] << 8 | b[9]);
     b[8] = static_cast<std::uint8_t>(ttl - 1);
-    const std::uint16_t updated =
-        checksum_adjust(static_cast<std::uint16_t>(b[10] << 8 | b[11]), old_word, static_cast<std::uint16_t>(b[8] << 8 | b[9]));
+    const std::uint16_t updated = checksum_adjust(static_cast<std::uint16_t>(b[10] << 8 | b[11]), old_word,
+                                                  static_cast<std::uint16_t>(b[8] << 8 | b[9]));
     h.ttl = static_cast<std::uint8_t>(ttl - 1);
     PacketPtr fresh = pool.make(20);
     wire::emit_ipv4(h, 0, fresh->bytes());

@@ -54,7 +54,8 @@ TEST(RoutingTable, AgreesWithALinearScan) {
       const std::uint32_t network = rng.next_u32() & Prefix::mask_of(length);
       const auto iface = static_cast<std::uint32_t>(i);
       t.add(Prefix{{network}, length}, iface);
-      std::erase_if(routes, [&](const Route& r) { return r.prefix.length == length && r.prefix.network.value == network; });
+      std::erase_if(routes,
+                    [&](const Route& r) { return r.prefix.length == length && r.prefix.network.value == network; });
       routes.push_back({Prefix{{network}, length}, iface});
     }
     for (int q = 0; q < 200; ++q) {

@@ -1,0 +1,101 @@
+#include "nodes/network.h"
+
+#include <limits>
+#include <queue>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace shakedown {
+
+std::uint32_t Network::add_host(const std::string& name, const tcp::Config& config) {
+  const auto id = static_cast<std::uint32_t>(nodes_.size());
+  if (next_host_address_ > wire::Ipv4Address::of(198, 19, 255, 254).value)
+    throw std::length_error("the 198.18.0.0/15 range has no address left for host '" + name + "'");
+  Node n;
+  n.name = name;
+  n.address = wire::Ipv4Address{next_host_address_++};
+  n.host = std::make_unique<Host>(engine_, pool_, id, n.address, config, run_seed_, observer_);
+  nodes_.push_back(std::move(n));
+  return id;
+}
+
+std::uint32_t Network::add_router(const std::string& name) {
+  const auto id = static_cast<std::uint32_t>(nodes_.size());
+  Node n;
+  n.name = name;
+  n.router = std::make_unique<Router>(engine_, id, observer_);
+  nodes_.push_back(std::move(n));
+  return id;
+}
+
+std::uint32_t Network::add_link(std::uint32_t a, std::uint32_t b, const LinkParams& forward,
+                                const LinkParams& backward) {
+  if (a >= nodes_.size() || b >= nodes_.size() || a == b)
+    throw std::invalid_argument(fmt::format("a link needs two distinct existing nodes, not {} and {}", a, b));
+  const auto id = static_cast<std::uint32_t>(links_.size());
+  links_.push_back(std::make_unique<Link>(engine_, pool_, run_seed_, id, forward, backward));
+  Link& l = *links_.back();
+  if (observer_ != nullptr) l.set_observer(observer_);
+  const std::uint32_t ends[2] = {a, b};
+  for (int side = 0; side < 2; ++side) {
+    Node& n = nodes_[ends[side]];
+    LinkDirection& out = l.direction(side);     // leaves this end
+    LinkDirection& in = l.direction(1 - side);  // arrives at this end
+    n.links.push_back(Attachment{id, ends[1 - side], side});
+    if (n.host) {
+      if (n.links.size() > 1) throw std::invalid_argument("host '" + n.name + "' already has a link");
+      n.host->attach(out);
+      in.set_receiver(&n.host->input());
+    } else {
+      const auto iface = n.router->add_interface(out);
+      n.router_interfaces.push_back(iface);
+      in.set_receiver(&n.router->input(iface));
+    }
+  }
+  return id;
+}
+
+void Network::build() {
+  const std::size_t n = nodes_.size();
+  constexpr std::int64_t kInfinity = std::numeric_limits<std::int64_t>::max();
+  for (std::uint32_t source = 0; source < n; ++source) {
+    if (!nodes_[source].router) continue;
+    // Dijkstra from this router; first_hop[v] is the attachment index leaving `source`.
+    std::vector<std::int64_t> dist(n, kInfinity);
+    std::vector<int> first_hop(n, -1);
+    std::vector<std::uint32_t> first_peer(n, std::numeric_limits<std::uint32_t>::max());
+    using Item = std::pair<std::int64_t, std::uint32_t>;
+    std::priority_queue<Item, std::vector<Item>, std::greater<>> queue;
+    dist[source] = 0;
+    queue.push({0, source});
+    while (!queue.empty()) {
+      const auto [d, u] = queue.top();
+      queue.pop();
+      if (d != dist[u]) continue;
+      if (u != source && nodes_[u].host) continue;  // hosts do not forward
+      for (std::size_t k = 0; k < nodes_[u].links.size(); ++k) {
+        const Attachment& at = nodes_[u].links[k];
+        const std::int64_t w = links_[at.link]->direction(at.direction).params().delay.delay.ns();
+        const std::int64_t nd = d + w;
+        const int hop = u == source ? static_cast<int>(k) : first_hop[u];
+        const std::uint32_t peer = u == source ? at.peer : first_peer[u];
+        // Ties: the path whose first hop goes to the lower node id wins.
+        if (nd < dist[at.peer] || (nd == dist[at.peer] && peer < first_peer[at.peer])) {
+          dist[at.peer] = nd;
+          first_hop[at.peer] = hop;
+          first_peer[at.peer] = peer;
+          queue.push({nd, at.peer});
+        }
+      }
+    }
+    Node& r = nodes_[source];
+    for (std::uint32_t v = 0; v < n; ++v) {
+      if (!nodes_[v].host || first_hop[v] < 0) continue;
+      r.router->routes().add(Prefix{nodes_[v].address, 32},
+                             r.router_interfaces[static_cast<std::size_t>(first_hop[v])]);
+    }
+  }
+}
+
+}  // namespace shakedown

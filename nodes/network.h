@@ -1,0 +1,74 @@
+// A network built in code: hosts, routers and the links between them, with addresses
+// assigned from the benchmarking range and static routes computed once, before the
+// run. The topology loader (issue 5) will build one of these from a file.
+//
+// Addresses: each host gets one address from 198.18.0.0/15, in order of creation
+// (198.18.0.1, 198.18.0.2, ...); routers route each host as a /32.
+// Routes: shortest paths by total link delay (Dijkstra from every node), ties broken
+// by the lower node id of the next hop, so the same network always routes the same way.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "emulator/engine.h"
+#include "emulator/link.h"
+#include "emulator/packet.h"
+#include "nodes/host.h"
+#include "nodes/router.h"
+
+namespace shakedown {
+
+class Network {
+ public:
+  Network(Engine& engine, PacketPool& pool, std::uint64_t run_seed, Observer* observer = nullptr)
+      : engine_(engine), pool_(pool), run_seed_(run_seed), observer_(observer) {}
+  Network(const Network&) = delete;
+  Network& operator=(const Network&) = delete;
+
+  // Node ids are dense, in order of creation, hosts and routers alike.
+  std::uint32_t add_host(const std::string& name, const tcp::Config& config = {});
+  std::uint32_t add_router(const std::string& name);
+  // A full-duplex link; `forward` applies from a to b, `backward` from b to a. A host
+  // has exactly one link.
+  std::uint32_t add_link(std::uint32_t a, std::uint32_t b, const LinkParams& forward, const LinkParams& backward);
+  std::uint32_t add_link(std::uint32_t a, std::uint32_t b, const LinkParams& both) {
+    return add_link(a, b, both, both);
+  }
+  // Computes every router's routes. Call once, after the last add_*.
+  void build();
+
+  Host& host(std::uint32_t node) { return *nodes_.at(node).host; }
+  Router& router(std::uint32_t node) { return *nodes_.at(node).router; }
+  Link& link(std::uint32_t id) { return *links_.at(id); }
+  wire::Ipv4Address address(std::uint32_t node) const { return nodes_.at(node).address; }
+  const std::string& name(std::uint32_t node) const { return nodes_.at(node).name; }
+  std::size_t node_count() const { return nodes_.size(); }
+
+ private:
+  struct Attachment {
+    std::uint32_t link;
+    std::uint32_t peer;
+    int direction;  // the direction of `link` that leaves this node
+  };
+  struct Node {
+    std::string name;
+    std::unique_ptr<Host> host;
+    std::unique_ptr<Router> router;
+    wire::Ipv4Address address;  // hosts only
+    std::vector<Attachment> links;
+    std::vector<std::uint32_t> router_interfaces;  // parallel to links, routers only
+  };
+
+  Engine& engine_;
+  PacketPool& pool_;
+  std::uint64_t run_seed_;
+  Observer* observer_;
+  std::vector<Node> nodes_;
+  std::vector<std::unique_ptr<Link>> links_;
+  std::uint32_t next_host_address_ = wire::Ipv4Address::of(198, 18, 0, 1).value;
+};
+
+}  // namespace shakedown

@@ -1,0 +1,145 @@
+#include "nodes/network.h"
+
+#include <gtest/gtest.h>
+
+namespace shakedown {
+namespace {
+
+TimePoint t(Duration d) { return TimePoint::zero() + d; }
+
+LinkParams delay(Duration d) {
+  LinkParams p;
+  p.delay.delay = d;
+  return p;
+}
+
+class Sender final : public Application {
+ public:
+  explicit Sender(std::uint64_t bytes) : bytes_(bytes) {}
+  void on_event(Host& host, tcp::ConnId conn, const tcp::Event& e) override {
+    if (e.kind == tcp::EventKind::state_changed && e.to == tcp::State::established) {
+      host.tcp().connection(conn).send(bytes_);
+      host.tcp().connection(conn).shutdown(e.time);
+      host.tcp().touched(e.time, conn);
+    }
+  }
+
+ private:
+  std::uint64_t bytes_;
+};
+
+class TtlAtArrival final : public Observer {
+ public:
+  void on_packet(const PacketEvent& e) override {
+    // Direction 0 runs from a link's first end to its second.
+    if (e.kind == PacketEventKind::deliver && e.site.direction == 0) last_ttl[e.site.id] = e.packet.bytes()[8];
+  }
+  int last_ttl[16] = {};
+};
+
+TEST(NetworkBuilder, AChainOfRoutersCarriesATransfer) {
+  Engine engine;
+  PacketPool pool;
+  TtlAtArrival probe;
+  Network net(engine, pool, 1, &probe);
+  const auto h1 = net.add_host("h1");
+  const auto r1 = net.add_router("r1");
+  const auto r2 = net.add_router("r2");
+  const auto r3 = net.add_router("r3");
+  const auto h2 = net.add_host("h2");
+  net.add_link(h1, r1, delay(1_ms));
+  net.add_link(r1, r2, delay(1_ms));
+  net.add_link(r2, r3, delay(1_ms));
+  const auto last = net.add_link(r3, h2, delay(1_ms));
+  net.build();
+  EXPECT_EQ(wire::to_string(net.address(h1)), "198.18.0.1");
+  EXPECT_EQ(wire::to_string(net.address(h2)), "198.18.0.2");
+  Sender app(100'000);
+  net.host(h1).set_application(&app);
+  net.host(h2).tcp().listen(80);
+  engine.at(t(0_ms), [&] {
+    net.host(h1).tcp().connect(engine.now(), net.address(h2), 80);
+    net.host(h1).service();
+  });
+  engine.run_until(t(10_s));
+  EXPECT_EQ(net.host(h2).stats().payload_bytes_verified, 100'000u);
+  EXPECT_EQ(net.host(h2).stats().payload_bytes_wrong, 0u);
+  EXPECT_EQ(probe.last_ttl[last], 61) << "three routers on the way to h2";
+}
+
+// A square: r1 -> r2 -> r4 costs 2 + 2 ms, r1 -> r3 -> r4 costs 1 + 1 ms.
+TEST(NetworkBuilder, RoutesFollowTheShortestDelay) {
+  Engine engine;
+  PacketPool pool;
+  Network net(engine, pool, 1);
+  const auto h1 = net.add_host("h1");
+  const auto r1 = net.add_router("r1");
+  const auto r2 = net.add_router("r2");
+  const auto r3 = net.add_router("r3");
+  const auto r4 = net.add_router("r4");
+  const auto h2 = net.add_host("h2");
+  net.add_link(h1, r1, delay(1_ms));
+  const auto slow1 = net.add_link(r1, r2, delay(2_ms));
+  net.add_link(r2, r4, delay(2_ms));
+  const auto fast1 = net.add_link(r1, r3, delay(1_ms));
+  net.add_link(r3, r4, delay(1_ms));
+  net.add_link(r4, h2, delay(1_ms));
+  net.build();
+  Sender app(10'000);
+  net.host(h1).set_application(&app);
+  net.host(h2).tcp().listen(80);
+  engine.at(t(0_ms), [&] {
+    net.host(h1).tcp().connect(engine.now(), net.address(h2), 80);
+    net.host(h1).service();
+  });
+  engine.run_until(t(5_s));
+  EXPECT_EQ(net.host(h2).stats().payload_bytes_verified, 10'000u);
+  EXPECT_GT(net.link(fast1).direction(0).stats().enqueued_packets, 0u);
+  EXPECT_EQ(net.link(slow1).direction(0).stats().enqueued_packets, 0u);
+}
+
+TEST(NetworkBuilder, EqualCostTiesGoToTheLowerNodeId) {
+  Engine engine;
+  PacketPool pool;
+  Network net(engine, pool, 1);
+  const auto h1 = net.add_host("h1");
+  const auto r1 = net.add_router("r1");
+  const auto r2 = net.add_router("r2");  // lower id than r3: wins the tie
+  const auto r3 = net.add_router("r3");
+  const auto r4 = net.add_router("r4");
+  const auto h2 = net.add_host("h2");
+  net.add_link(h1, r1, delay(1_ms));
+  const auto via_r3 = net.add_link(r1, r3, delay(1_ms));  // added first, all the same
+  net.add_link(r3, r4, delay(1_ms));
+  const auto via_r2 = net.add_link(r1, r2, delay(1_ms));
+  net.add_link(r2, r4, delay(1_ms));
+  net.add_link(r4, h2, delay(1_ms));
+  net.build();
+  const auto route = net.router(r1).routes().lookup(net.address(h2));
+  ASSERT_TRUE(route);
+  Sender app(1'000);
+  net.host(h1).set_application(&app);
+  net.host(h2).tcp().listen(80);
+  engine.at(t(0_ms), [&] {
+    net.host(h1).tcp().connect(engine.now(), net.address(h2), 80);
+    net.host(h1).service();
+  });
+  engine.run_until(t(5_s));
+  EXPECT_GT(net.link(via_r2).direction(0).stats().enqueued_packets, 0u);
+  EXPECT_EQ(net.link(via_r3).direction(0).stats().enqueued_packets, 0u);
+}
+
+TEST(NetworkBuilder, RejectsImpossibleLinks) {
+  Engine engine;
+  PacketPool pool;
+  Network net(engine, pool, 1);
+  const auto h = net.add_host("h");
+  const auto r = net.add_router("r");
+  EXPECT_THROW(net.add_link(h, h, LinkParams{}), std::invalid_argument);
+  EXPECT_THROW(net.add_link(h, 7, LinkParams{}), std::invalid_argument);
+  net.add_link(h, r, LinkParams{});
+  EXPECT_THROW(net.add_link(h, r, LinkParams{}), std::invalid_argument) << "hosts have one link";
+}
+
+}  // namespace
+}  // namespace shakedown
