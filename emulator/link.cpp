@@ -21,6 +21,7 @@ LinkDirection::LinkDirection(Engine& engine, PacketPool& pool, std::uint64_t run
 LinkDirection::~LinkDirection() {
   engine_.cancel(transmission_event_);
   engine_.cancel(delivery_event_);
+  engine_.cancel(held_event_);
 }
 
 void LinkDirection::build_stages() {
@@ -71,6 +72,55 @@ void LinkDirection::set_up(bool up) {
 }
 
 void LinkDirection::send(PacketPtr packet) {
+  if (!faults_.empty() && apply_faults(packet)) return;
+  enter(std::move(packet));
+}
+
+bool LinkDirection::apply_faults(PacketPtr& packet) {
+  for (Fault& f : faults_) {
+    if (!f.spec.match || !f.spec.match(*packet)) continue;
+    ++f.seen;
+    if (f.spec.nth != 0 && f.seen != f.spec.nth) continue;
+    switch (f.spec.action) {
+      case PacketFault::Action::drop:
+        drop(std::move(packet), DropReason::fault);
+        return true;
+      case PacketFault::Action::delay: {
+        const TimePoint release = engine_.now() + f.spec.delay;
+        const bool new_head = held_.empty() || release < held_.front().arrival;
+        held_.push_back(InFlight{release, next_seq_++, std::move(packet)});
+        std::push_heap(held_.begin(), held_.end(), Later{});
+        if (new_head && !engine_.reschedule(held_event_, release))
+          held_event_ = engine_.at(release, *this, kHeldRelease);
+        return true;
+      }
+      case PacketFault::Action::duplicate: {
+        PacketPtr copy = pool_.clone(*packet);
+        copy->duplicate = true;
+        enter(std::move(packet));
+        packet = std::move(copy);
+        break;
+      }
+      case PacketFault::Action::corrupt:
+        if (packet->size() > 0) {
+          packet->bytes()[corrupt_rng_.below(packet->size())] ^= static_cast<std::uint8_t>(1u << corrupt_rng_.below(8));
+          packet->corrupted = true;
+        }
+        break;
+    }
+  }
+  return false;
+}
+
+void LinkDirection::release_held() {
+  std::pop_heap(held_.begin(), held_.end(), Later{});
+  PacketPtr packet = std::move(held_.back().packet);
+  held_.pop_back();
+  if (!held_.empty()) held_event_ = engine_.at(held_.front().arrival, *this, kHeldRelease);
+  enter(std::move(packet));  // past the faults: a replayed packet is not matched again
+}
+
+void LinkDirection::enter(PacketPtr packet) {
   if (!params_.up) return drop(std::move(packet), DropReason::link_down);
   if (params_.mtu != 0 && packet->size() > params_.mtu) return drop(std::move(packet), DropReason::mtu);
 
@@ -116,8 +166,10 @@ Duration LinkDirection::serialization_time(std::size_t bytes) const {
 void LinkDirection::on_event(std::uint64_t tag) {
   if (tag == kTransmissionDone) {
     transmission_done();
-  } else {
+  } else if (tag == kDeliveryDue) {
     deliver_due();
+  } else {
+    release_held();
   }
 }
 

@@ -67,6 +67,10 @@ class LinkDirection final : private EventHandler {
   // Down drops everything queued and in flight (reason link_down) and then every packet
   // sent until it is up again.
   void set_up(bool up);
+  // Targeted faults act on packets as they are handed to the link, before anything
+  // else; a held packet re-enters the link, past the faults, when its delay is over.
+  void add_fault(PacketFault fault) { faults_.push_back(Fault{std::move(fault), 0}); }
+  std::size_t held_packets() const { return held_.size(); }
 
   const LinkParams& params() const { return params_; }
   const LinkStats& stats() const { return stats_; }
@@ -75,7 +79,7 @@ class LinkDirection final : private EventHandler {
   const Site& site() const { return site_; }
 
  private:
-  enum Event : std::uint64_t { kTransmissionDone, kDeliveryDue };
+  enum Event : std::uint64_t { kTransmissionDone, kDeliveryDue, kHeldRelease };
   void on_event(std::uint64_t tag) override;
 
   struct InFlight {
@@ -90,6 +94,10 @@ class LinkDirection final : private EventHandler {
   };
 
   void build_stages();
+  // Applies targeted faults; true if the packet was consumed (dropped or held).
+  bool apply_faults(PacketPtr& packet);
+  void enter(PacketPtr packet);
+  void release_held();
   void start_transmission();
   void transmission_done();
   // netem_enqueue from the duplicate decision on; `may_duplicate` is false for the copy.
@@ -136,6 +144,15 @@ class LinkDirection final : private EventHandler {
   std::uint64_t next_seq_ = 0;
   TimePoint last_arrival_ = TimePoint::zero();
   EventId delivery_event_;
+
+  // Targeted faults, and the packets they hold (a min-heap on release time).
+  struct Fault {
+    PacketFault spec;
+    std::uint32_t seen;
+  };
+  std::vector<Fault> faults_;
+  std::vector<InFlight> held_;
+  EventId held_event_;
 
   LinkStats stats_;
 };

@@ -19,8 +19,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <variant>
 
+#include "emulator/packet.h"
 #include "emulator/time.h"
 #include "emulator/units.h"
 
@@ -82,6 +84,22 @@ struct ReorderParams {
   Probability probability;
   Probability correlation;
   std::uint32_t gap = 1;
+};
+
+// A targeted fault: act on the nth packet a predicate matches (the textbook's "delay
+// the first SYN by 30 s"). The engine knows no TCP: nodes/faults.h builds predicates
+// that look at TCP flags, ports and addresses.
+struct PacketFault {
+  enum class Action : std::uint8_t {
+    drop,       // gone, with drop reason `fault`
+    delay,      // held, then handed to the link `delay` later (hold and replay)
+    duplicate,  // a copy goes right behind it
+    corrupt,    // one bit flipped
+  };
+  std::function<bool(const Packet&)> match;
+  std::uint32_t nth = 1;  // 1-based; 0 acts on every match
+  Action action = Action::drop;
+  Duration delay = Duration::zero();
 };
 
 struct LinkParams {

@@ -20,6 +20,8 @@ std::string_view to_string(DropReason r) {
       return "no_route";
     case DropReason::no_listener:
       return "no_listener";
+    case DropReason::fault:
+      return "fault";
   }
   return "unknown";
 }

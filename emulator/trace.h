@@ -24,8 +24,9 @@ enum class DropReason : std::uint8_t {
   ttl,          // a router decremented TTL to zero
   no_route,     // a router or host had no route for the destination
   no_listener,  // no socket for it at the destination (answered with RST where TCP says so)
+  fault,        // a targeted fault the experiment asked for ("drop the first SYN")
 };
-inline constexpr int kDropReasonCount = 8;
+inline constexpr int kDropReasonCount = 9;
 std::string_view to_string(DropReason r);
 
 enum class PacketEventKind : std::uint8_t {

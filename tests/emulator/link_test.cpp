@@ -408,6 +408,60 @@ TEST(Link, SteadyStateAllocatesNoPackets) {
   EXPECT_EQ(h.pool.in_use(), 0u);
 }
 
+PacketFault on_tag(std::uint32_t tag, PacketFault::Action action, std::uint32_t nth = 1,
+                   Duration delay = Duration::zero()) {
+  PacketFault f;
+  f.match = [tag](const Packet& p) { return testing::tag_of(p) == tag; };
+  f.nth = nth;
+  f.action = action;
+  f.delay = delay;
+  return f;
+}
+
+TEST(LinkFaults, DropTheNthMatch) {
+  LinkParams p;
+  p.delay.delay = 1_ms;
+  LinkHarness h(p);
+  PacketFault f;
+  f.match = [](const Packet& pk) { return testing::tag_of(pk) % 2 == 0; };  // even tags
+  f.nth = 3;                                                                // the third even packet: tag 4
+  h.link.add_fault(f);
+  h.send_train(10, 1_ms);
+  h.engine.run();
+  EXPECT_EQ(h.tags(), (std::vector<std::uint32_t>{0, 1, 2, 3, 5, 6, 7, 8, 9}));
+  EXPECT_EQ(h.link.stats().drops(DropReason::fault), 1u);
+}
+
+TEST(LinkFaults, DelayHoldsAndReplaysPastTheFaults) {
+  LinkParams p;
+  p.delay.delay = 1_ms;
+  LinkHarness h(p);
+  h.link.add_fault(on_tag(0, PacketFault::Action::delay, 1, 30_ms));
+  h.send_train(5, 1_ms);
+  h.engine.run();
+  EXPECT_EQ(h.tags(), (std::vector<std::uint32_t>{1, 2, 3, 4, 0}));
+  EXPECT_EQ(h.recorder.arrivals.back().time, at(31_ms)) << "held 30 ms, then the link's 1 ms";
+  EXPECT_EQ(h.link.held_packets(), 0u);
+}
+
+TEST(LinkFaults, DuplicateEveryMatchAndCorruptOne) {
+  LinkParams p;
+  LinkHarness h(p, 1, /*keep_bytes=*/true);
+  h.link.add_fault(on_tag(2, PacketFault::Action::duplicate, /*nth=*/0));
+  h.link.add_fault(on_tag(3, PacketFault::Action::corrupt));
+  h.send_train(5, 1_ms);
+  h.send_at(at(10_ms), 2);
+  h.engine.run();
+  EXPECT_EQ(h.tags().size(), 8u) << "two copies of each tag-2 packet";
+  PacketPool reference;
+  PacketPtr clean = testing::make_udp(reference, 3);
+  int differing = 0;
+  for (const auto& a : h.recorder.arrivals)
+    if (a.bytes.size() == clean->size() && a.tag == 3)
+      for (std::size_t i = 0; i < a.bytes.size(); ++i) differing += __builtin_popcount(a.bytes[i] ^ clean->bytes()[i]);
+  EXPECT_EQ(differing, 1);
+}
+
 TEST(Link, BothDirectionsAreIndependent) {
   Engine engine;
   PacketPool pool;
