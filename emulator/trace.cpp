@@ -22,6 +22,8 @@ std::string_view to_string(DropReason r) {
       return "no_listener";
     case DropReason::fault:
       return "fault";
+    case DropReason::host_down:
+      return "host_down";
   }
   return "unknown";
 }

@@ -25,8 +25,9 @@ enum class DropReason : std::uint8_t {
   no_route,     // a router or host had no route for the destination
   no_listener,  // no socket for it at the destination (answered with RST where TCP says so)
   fault,        // a targeted fault the experiment asked for ("drop the first SYN")
+  host_down,    // arrived at a host that has crashed and not restarted
 };
-inline constexpr int kDropReasonCount = 9;
+inline constexpr int kDropReasonCount = 10;
 std::string_view to_string(DropReason r);
 
 enum class PacketEventKind : std::uint8_t {

@@ -13,6 +13,8 @@ Host::Host(Engine& engine, PacketPool& pool, std::uint32_t node_id, wire::Ipv4Ad
     : engine_(engine),
       pool_(pool),
       node_id_(node_id),
+      config_(config),
+      run_seed_(run_seed),
       address_(address),
       observer_(observer),
       endpoint_(config, address, RandomStream(run_seed, fmt::format("host/{}/isn", node_id))) {}
@@ -24,7 +26,21 @@ void Host::drop(const Packet& packet, DropReason reason) {
         PacketEvent{engine_.now(), PacketEventKind::drop, Site{Site::Kind::node, node_id_, 0}, reason, packet});
 }
 
+void Host::crash() {
+  for (Wakeup& w : wakeups_) engine_.cancel(w.event);
+  wakeups_.clear();
+  up_ = false;
+}
+
+void Host::restart() {
+  ++boots_;
+  endpoint_ =
+      tcp::Endpoint(config_, address_, RandomStream(run_seed_, fmt::format("host/{}/isn/{}", node_id_, boots_)));
+  up_ = true;
+}
+
 void Host::receive(PacketPtr packet) {
+  if (!up_) return drop(*packet, DropReason::host_down);
   ++stats_.packets_received;
   const auto ip = wire::parse_ipv4(packet->bytes(), /*verify_checksum=*/true);
   if (!ip.ok()) return drop(*packet, DropReason::corrupt);

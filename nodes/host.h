@@ -57,6 +57,15 @@ class Host final : private EventHandler {
   // connection wake-ups. Call after commanding a connection.
   void service();
 
+  // The host crashes: every connection and listener vanishes without a segment sent,
+  // and whatever arrives until restart() is dropped (reason host_down). The peers
+  // learn of it only by their timeouts, or by RST after a restart.
+  void crash();
+  // Back up with a fresh TCP (new ISN stream, no listeners: the application listens
+  // again).
+  void restart();
+  bool up() const { return up_; }
+
  private:
   class Input final : public PacketReceiver {
    public:
@@ -76,6 +85,10 @@ class Host final : private EventHandler {
   Engine& engine_;
   PacketPool& pool_;
   std::uint32_t node_id_;
+  tcp::Config config_;
+  std::uint64_t run_seed_;
+  std::uint32_t boots_ = 0;
+  bool up_ = true;
   wire::Ipv4Address address_;
   Observer* observer_;
   tcp::Endpoint endpoint_;

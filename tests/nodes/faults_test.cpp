@@ -126,3 +126,82 @@ TEST(TcpMatch, MatchesFlagsPortsAndAddresses) {
 
 }  // namespace
 }  // namespace shakedown
+
+namespace shakedown {
+namespace {
+
+class Quiet final : public Application {
+ public:
+  void on_event(Host&, tcp::ConnId, const tcp::Event& e) override {
+    if (e.kind == tcp::EventKind::retransmission) retransmissions.push_back(e.time);
+    if (e.kind == tcp::EventKind::timed_out) timed_out_at = e.time;
+    if (e.kind == tcp::EventKind::reset) reset_at = e.time;
+  }
+  std::vector<TimePoint> retransmissions;
+  TimePoint timed_out_at = TimePoint::max();
+  TimePoint reset_at = TimePoint::max();
+};
+
+struct CrashSetup {
+  CrashSetup() : net(engine, pool, 1) {
+    client = net.add_host("client");
+    const auto r = net.add_router("r");
+    server = net.add_host("server");
+    net.add_link(client, r, delay(5_ms));
+    net.add_link(r, server, delay(5_ms));
+    net.build();
+    net.host(client).set_application(&app);
+    net.host(server).tcp().listen(80);
+    engine.at(t(0_ms), [this] {
+      conn = *net.host(client).tcp().connect(engine.now(), net.address(server), 80);
+      net.host(client).service();
+    });
+    engine.at(t(1_s), [this] { net.host(server).crash(); });
+    // The client, unaware, sends at 2 s.
+    engine.at(t(2_s), [this] {
+      net.host(client).tcp().connection(conn).send(1000);
+      net.host(client).tcp().touched(engine.now(), conn);
+      net.host(client).service();
+    });
+  }
+  Engine engine;
+  PacketPool pool;
+  Network net;
+  Quiet app;
+  std::uint32_t client = 0, server = 0;
+  tcp::ConnId conn;
+};
+
+TEST(Crash, ThePeerTimesOutOnTheRtoSchedule) {
+  CrashSetup s;
+  s.engine.run_until(t(2000_s));
+  // RTO after the 20 ms handshake sample: 200 ms, doubling to the 120 s cap; 15 data
+  // retries (tcp_retries2), and the connection ends at the 16th timeout.
+  std::vector<TimePoint> expected;
+  TimePoint at = t(2_s);
+  Duration rto = 200_ms;
+  for (int i = 0; i < 16; ++i) {
+    at += rto;
+    expected.push_back(at);
+    rto = std::min(rto * 2, Duration::seconds(120));
+  }
+  ASSERT_EQ(s.app.retransmissions.size(), 15u);
+  for (std::size_t i = 0; i < 15; ++i) EXPECT_EQ(s.app.retransmissions[i], expected[i]) << i;
+  EXPECT_EQ(s.app.timed_out_at, expected[15]);
+  EXPECT_GT(s.net.host(s.server).stats().drops(DropReason::host_down), 0u);
+}
+
+TEST(Crash, ARestartedPeerAnswersWithRst) {
+  CrashSetup s;
+  s.engine.at(t(2500_ms), [&] { s.net.host(s.server).restart(); });
+  s.engine.run_until(t(10_s));
+  // Retransmissions at 2.2 and 2.6 s; the one at 2.6 s reaches the restarted server,
+  // which knows no such connection: RST, back at the client at 2.62 s.
+  ASSERT_GE(s.app.retransmissions.size(), 2u);
+  EXPECT_EQ(s.app.retransmissions[1], t(2600_ms));
+  EXPECT_EQ(s.app.reset_at, t(2620_ms));
+  EXPECT_EQ(s.net.host(s.client).tcp().connections(), 0u);
+}
+
+}  // namespace
+}  // namespace shakedown
