@@ -56,7 +56,7 @@ std::uint32_t Network::add_link(std::uint32_t a, std::uint32_t b, const LinkPara
   return id;
 }
 
-void Network::build() {
+void Network::build(bool ecmp) {
   const std::size_t n = nodes_.size();
   constexpr std::int64_t kInfinity = std::numeric_limits<std::int64_t>::max();
   for (std::uint32_t source = 0; source < n; ++source) {
@@ -94,6 +94,35 @@ void Network::build() {
       if (!nodes_[v].host || first_hop[v] < 0) continue;
       r.router->routes().add(Prefix{nodes_[v].address, 32},
                              r.router_interfaces[static_cast<std::size_t>(first_hop[v])]);
+    }
+    if (ecmp) distances_[source] = std::move(dist);
+  }
+  if (ecmp) add_equal_cost_paths();
+}
+
+// With every router's distances known, a first hop k from router s towards host v is
+// on a shortest path when w(k) + dist(peer, v) == dist(s, v).
+void Network::add_equal_cost_paths() {
+  constexpr std::int64_t kInfinity = std::numeric_limits<std::int64_t>::max();
+  const std::size_t n = nodes_.size();
+  for (std::uint32_t s = 0; s < n; ++s) {
+    if (!nodes_[s].router) continue;
+    const auto& ds = distances_.at(s);
+    for (std::uint32_t v = 0; v < n; ++v) {
+      if (!nodes_[v].host || ds[v] == kInfinity) continue;
+      std::vector<std::uint32_t> hops;
+      for (std::size_t k = 0; k < nodes_[s].links.size(); ++k) {
+        const Attachment& at = nodes_[s].links[k];
+        const std::int64_t w = links_[at.link]->direction(at.direction).params().delay.delay.ns();
+        std::int64_t rest = kInfinity;
+        if (at.peer == v) {
+          rest = 0;
+        } else if (nodes_[at.peer].router) {
+          rest = distances_.at(at.peer)[v];
+        }
+        if (rest != kInfinity && w + rest == ds[v]) hops.push_back(nodes_[s].router_interfaces[k]);
+      }
+      if (hops.size() > 1) nodes_[s].router->routes().add_multipath(Prefix{nodes_[v].address, 32}, hops);
     }
   }
 }

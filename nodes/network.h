@@ -4,13 +4,15 @@
 //
 // Addresses: each host gets one address from 198.18.0.0/15, in order of creation
 // (198.18.0.1, 198.18.0.2, ...); routers route each host as a /32.
-// Routes: shortest paths by total link delay (Dijkstra from every node), ties broken
-// by the lower node id of the next hop, so the same network always routes the same way.
+// Routes: shortest paths by total link delay (Dijkstra from every router), ties broken
+// by the lower node id of the next hop — or, with ECMP, all equal-cost next hops, one
+// chosen per flow by hash. Either way the same network always routes the same way.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "emulator/engine.h"
@@ -37,8 +39,10 @@ class Network {
   std::uint32_t add_link(std::uint32_t a, std::uint32_t b, const LinkParams& both) {
     return add_link(a, b, both, both);
   }
-  // Computes every router's routes. Call once, after the last add_*.
-  void build();
+  // Computes every router's routes. Call once, after the last add_*. With `ecmp`,
+  // every equal-cost first hop is kept and each flow picks one by its hash (for
+  // multi-path topologies such as fat-trees); without, ties go to the lower node id.
+  void build(bool ecmp = false);
 
   Host& host(std::uint32_t node) { return *nodes_.at(node).host; }
   Router& router(std::uint32_t node) { return *nodes_.at(node).router; }
@@ -69,6 +73,9 @@ class Network {
   std::vector<Node> nodes_;
   std::vector<std::unique_ptr<Link>> links_;
   std::uint32_t next_host_address_ = wire::Ipv4Address::of(198, 18, 0, 1).value;
+  std::unordered_map<std::uint32_t, std::vector<std::int64_t>> distances_;  // by router, with ECMP
+
+  void add_equal_cost_paths();
 };
 
 }  // namespace shakedown

@@ -37,7 +37,7 @@ void Router::forward(std::uint32_t, PacketPtr packet) {
   const wire::Ipv4Header& h = parsed.value.header;
   // RFC 1812 5.3.1: a packet whose TTL would reach zero is not forwarded.
   if (h.ttl <= 1) return drop(*packet, DropReason::ttl);
-  const auto route = routes_.lookup(h.dst);
+  const auto route = routes_.lookup(h.dst, flow_hash(packet->bytes()));
   if (!route || route->interface >= outputs_.size()) return drop(*packet, DropReason::no_route);
   // TTL shares its 16-bit word with the protocol field.
   std::uint8_t* b = packet->bytes().data();

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "emulator/random.h"
+
 namespace shakedown {
 
 std::optional<Prefix> Prefix::parse(std::string_view text) {
@@ -24,23 +26,44 @@ std::optional<Prefix> Prefix::parse(std::string_view text) {
 
 std::string to_string(const Prefix& p) { return fmt::format("{}/{}", wire::to_string(p.network), p.length); }
 
-void RoutingTable::add(const Prefix& prefix, std::uint32_t interface) {
+void RoutingTable::add_multipath(const Prefix& prefix, std::vector<std::uint32_t> interfaces) {
+  if (interfaces.empty()) return;
   auto& map = by_length_[prefix.length];
   if (!map.contains(prefix.network.value)) ++count_;
-  map[prefix.network.value] = interface;
+  map[prefix.network.value] = std::move(interfaces);
   if (std::find(lengths_.begin(), lengths_.end(), prefix.length) == lengths_.end()) {
     lengths_.push_back(prefix.length);
     std::sort(lengths_.rbegin(), lengths_.rend());
   }
 }
 
-std::optional<Route> RoutingTable::lookup(wire::Ipv4Address destination) const {
+std::optional<Route> RoutingTable::lookup(wire::Ipv4Address destination, std::uint64_t flow) const {
   for (const std::uint8_t length : lengths_) {
     const std::uint32_t network = destination.value & Prefix::mask_of(length);
     const auto& map = by_length_[length];
-    if (auto it = map.find(network); it != map.end()) return Route{Prefix{{network}, length}, it->second};
+    if (auto it = map.find(network); it != map.end()) {
+      const auto& choices = it->second;
+      return Route{Prefix{{network}, length}, choices[flow % choices.size()]};
+    }
   }
   return std::nullopt;
+}
+
+std::uint64_t flow_hash(std::span<const std::uint8_t> p) {
+  if (p.size() < 20) return 0;
+  const std::size_t ihl = static_cast<std::size_t>(p[0] & 0x0f) * 4;
+  std::uint64_t x = static_cast<std::uint64_t>(p[12]) << 56 | static_cast<std::uint64_t>(p[13]) << 48 |
+                    static_cast<std::uint64_t>(p[14]) << 40 | static_cast<std::uint64_t>(p[15]) << 32 |
+                    static_cast<std::uint64_t>(p[16]) << 24 | static_cast<std::uint64_t>(p[17]) << 16 |
+                    static_cast<std::uint64_t>(p[18]) << 8 | p[19];
+  std::uint64_t h = splitmix64(x);
+  // Ports, for TCP and UDP: the first four bytes after the IPv4 header.
+  if ((p[9] == wire::kProtocolTcp || p[9] == wire::kProtocolUdp) && p.size() >= ihl + 4) {
+    x = h ^ (static_cast<std::uint64_t>(p[9]) << 32 | static_cast<std::uint64_t>(p[ihl]) << 24 |
+             static_cast<std::uint64_t>(p[ihl + 1]) << 16 | static_cast<std::uint64_t>(p[ihl + 2]) << 8 | p[ihl + 3]);
+    h = splitmix64(x);
+  }
+  return h;
 }
 
 }  // namespace shakedown

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -32,18 +33,24 @@ struct Route {
   std::uint32_t interface = 0;
 };
 
+// A stable hash of a packet's flow (addresses, protocol, ports), for ECMP: every packet
+// of a connection takes the same path, and the choice is the same in every run.
+std::uint64_t flow_hash(std::span<const std::uint8_t> ipv4_packet);
+
 // Longest-prefix match over one hash map per prefix length, longest first: at most 33
 // probes per lookup, independent of the number of routes.
 class RoutingTable {
  public:
   // Replaces any route for the same prefix.
-  void add(const Prefix& prefix, std::uint32_t interface);
-  std::optional<Route> lookup(wire::Ipv4Address destination) const;
+  void add(const Prefix& prefix, std::uint32_t interface) { add_multipath(prefix, {interface}); }
+  // Equal-cost paths: lookup picks one by flow hash.
+  void add_multipath(const Prefix& prefix, std::vector<std::uint32_t> interfaces);
+  std::optional<Route> lookup(wire::Ipv4Address destination, std::uint64_t flow = 0) const;
   std::size_t size() const { return count_; }
 
  private:
-  std::unordered_map<std::uint32_t, std::uint32_t> by_length_[33];  // network -> interface
-  std::vector<std::uint8_t> lengths_;                               // present lengths, longest first
+  std::unordered_map<std::uint32_t, std::vector<std::uint32_t>> by_length_[33];  // network -> interfaces
+  std::vector<std::uint8_t> lengths_;                                            // present lengths, longest first
   std::size_t count_ = 0;
 };
 

@@ -1,5 +1,8 @@
 #include "nodes/network.h"
 
+#include <map>
+#include <set>
+
 #include <gtest/gtest.h>
 
 namespace shakedown {
@@ -127,6 +130,66 @@ TEST(NetworkBuilder, EqualCostTiesGoToTheLowerNodeId) {
   engine.run_until(t(5_s));
   EXPECT_GT(net.link(via_r2).direction(0).stats().enqueued_packets, 0u);
   EXPECT_EQ(net.link(via_r3).direction(0).stats().enqueued_packets, 0u);
+}
+
+// Which link each flow (client port) used on its way out of r1.
+class PathsByFlow final : public Observer {
+ public:
+  void on_packet(const PacketEvent& e) override {
+    if (e.kind != PacketEventKind::enqueue || e.site.direction != 0 || !watch.contains(e.site.id)) return;
+    const auto& b = e.packet.bytes();
+    const auto port = static_cast<std::uint16_t>(b[20] << 8 | b[21]);
+    links[port].insert(e.site.id);
+  }
+  std::set<std::uint32_t> watch;  // the links leaving r1 towards the two branches
+  std::map<std::uint16_t, std::set<std::uint32_t>> links;
+};
+
+// The diamond again, equal costs, 40 connections: with ECMP both branches carry flows,
+// every flow keeps to one branch, and the split is the same on every run.
+TEST(NetworkBuilder, EcmpSpreadsFlowsAndKeepsEachOnOnePath) {
+  auto run = [](bool ecmp) {
+    Engine engine;
+    PacketPool pool;
+    PathsByFlow paths;
+    Network net(engine, pool, 1, &paths);
+    const auto h1 = net.add_host("h1");
+    const auto r1 = net.add_router("r1");
+    const auto r2 = net.add_router("r2");
+    const auto r3 = net.add_router("r3");
+    const auto r4 = net.add_router("r4");
+    const auto h2 = net.add_host("h2");
+    net.add_link(h1, r1, delay(1_ms));
+    const auto via_r2 = net.add_link(r1, r2, delay(1_ms));
+    net.add_link(r2, r4, delay(1_ms));
+    const auto via_r3 = net.add_link(r1, r3, delay(1_ms));
+    net.add_link(r3, r4, delay(1_ms));
+    net.add_link(r4, h2, delay(1_ms));
+    net.build(ecmp);
+    paths.watch = {via_r2, via_r3};
+    Sender app(5'000);
+    net.host(h1).set_application(&app);
+    net.host(h2).tcp().listen(80);
+    engine.at(t(0_ms), [&] {
+      for (int i = 0; i < 40; ++i) net.host(h1).tcp().connect(engine.now(), net.address(h2), 80);
+      net.host(h1).service();
+    });
+    engine.run_until(t(5_s));
+    EXPECT_EQ(net.host(h2).stats().payload_bytes_verified, 40u * 5'000);
+    std::map<std::uint32_t, int> flows_per_link;
+    for (const auto& [port, used] : paths.links) {
+      if (port == 80) continue;  // the server's packets travel the other way
+      EXPECT_EQ(used.size(), 1u) << "flow " << port << " split across paths";
+      for (auto l : used) ++flows_per_link[l];
+    }
+    return std::pair{flows_per_link[via_r2], flows_per_link[via_r3]};
+  };
+  const auto spread = run(true);
+  EXPECT_GT(spread.first, 5);
+  EXPECT_GT(spread.second, 5);
+  EXPECT_EQ(spread.first + spread.second, 40);
+  EXPECT_EQ(run(true), spread) << "deterministic";
+  EXPECT_EQ(run(false), (std::pair{40, 0})) << "without ECMP, the lower node id";
 }
 
 TEST(NetworkBuilder, RejectsImpossibleLinks) {

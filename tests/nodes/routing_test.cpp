@@ -37,6 +37,15 @@ TEST(RoutingTable, LongestPrefixWins) {
   EXPECT_EQ(t.size(), 4u);
 }
 
+TEST(RoutingTable, MultipathPicksByFlow) {
+  RoutingTable t;
+  t.add_multipath(*Prefix::parse("198.18.1.0/24"), {4, 5, 6});
+  const auto dst = Ipv4Address::of(198, 18, 1, 9);
+  EXPECT_EQ(t.lookup(dst, 0)->interface, 4u);
+  EXPECT_EQ(t.lookup(dst, 1)->interface, 5u);
+  EXPECT_EQ(t.lookup(dst, 5)->interface, 6u);
+}
+
 TEST(RoutingTable, NoRouteWithoutADefault) {
   RoutingTable t;
   t.add(*Prefix::parse("198.18.0.0/24"), 1);
