@@ -102,14 +102,21 @@ bool LinkDirection::apply_faults(PacketPtr& packet) {
         break;
       }
       case PacketFault::Action::corrupt:
-        if (packet->size() > 0) {
-          packet->bytes()[corrupt_rng_.below(packet->size())] ^= static_cast<std::uint8_t>(1u << corrupt_rng_.below(8));
-          packet->corrupted = true;
-        }
+        flip_random_bit(*packet);
         break;
     }
   }
   return false;
+}
+
+// netem's corruption: one bit, anywhere in the packet. The byte is drawn before the
+// bit, always, so that the draws are the same whichever stage asks.
+void LinkDirection::flip_random_bit(Packet& packet) {
+  if (packet.size() == 0) return;
+  const auto at = corrupt_rng_.below(packet.size());
+  const auto bit = corrupt_rng_.below(8);
+  packet.bytes()[at] ^= static_cast<std::uint8_t>(1u << bit);
+  packet.corrupted = true;
 }
 
 void LinkDirection::release_held() {
@@ -207,10 +214,7 @@ void LinkDirection::impair(PacketPtr packet, bool may_duplicate) {
   }
 
   if (corrupt_threshold_ != 0 && corrupt_threshold_ >= corrupt_draw_.next(corrupt_rng_) && packet->size() > 0) {
-    const auto at = corrupt_rng_.below(packet->size());
-    const auto bit = corrupt_rng_.below(8);
-    packet->bytes()[at] ^= static_cast<std::uint8_t>(1u << bit);
-    packet->corrupted = true;
+    flip_random_bit(*packet);
     ++stats_.corrupted;
   }
   propagate(std::move(packet));

@@ -98,6 +98,7 @@ class LinkDirection final : private EventHandler {
   bool apply_faults(PacketPtr& packet);
   void enter(PacketPtr packet);
   void release_held();
+  void flip_random_bit(Packet& packet);
   void start_transmission();
   void transmission_done();
   // netem_enqueue from the duplicate decision on; `may_duplicate` is false for the copy.

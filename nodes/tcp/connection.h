@@ -134,6 +134,11 @@ class Connection {
   std::uint32_t peer_window(const wire::TcpHeader& h) const;
   std::uint32_t rcv_wnd() const;
   std::uint32_t buffer_limit() const;
+  // What is left of the window last advertised: from RCV.NXT to its right edge.
+  std::uint32_t offered_remaining() const {
+    const std::int64_t remaining = rcv_adv_ - rcv_nxt_;
+    return remaining > 0 ? static_cast<std::uint32_t>(remaining) : 0;
+  }
   std::uint8_t offered_wscale() const;
   std::uint32_t ts_now(TimePoint now) const;
   void decorate(Transmit& t, TimePoint now) const;

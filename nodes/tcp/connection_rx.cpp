@@ -146,11 +146,7 @@ void Connection::segment_in_syn_sent(TimePoint now, const wire::TcpHeader& h, st
 // 3.10.7.4, first: the four cases of segment length and receive window.
 bool Connection::acceptable(Seq seq, std::uint32_t length) const {
   // The window we offered: what remains up to the right edge last advertised.
-  std::uint32_t window = buffer_limit();
-  if (rcv_adv_set_) {
-    const std::int64_t remaining = rcv_adv_ - rcv_nxt_;
-    window = remaining > 0 ? static_cast<std::uint32_t>(remaining) : 0;
-  }
+  const std::uint32_t window = rcv_adv_set_ ? offered_remaining() : buffer_limit();
   const Seq lo = rcv_nxt_;
   const Seq hi = rcv_nxt_ + window;
   if (length == 0) return window == 0 ? seq == lo : in_window(seq, lo, hi);

@@ -186,8 +186,7 @@ std::uint32_t Connection::rcv_wnd() const {
   const auto unread = static_cast<std::uint32_t>(std::min<std::uint64_t>(unread_, limit));
   const std::uint32_t available = limit - unread;
   if (!rcv_adv_set_) return available;
-  const std::int64_t remaining = rcv_adv_ - rcv_nxt_;
-  const std::uint32_t current = remaining > 0 ? static_cast<std::uint32_t>(remaining) : 0;
+  const std::uint32_t current = offered_remaining();
   const std::uint32_t step = std::min<std::uint32_t>(limit / 2, config_.mss);
   return available >= current + step ? available : current;
 }
