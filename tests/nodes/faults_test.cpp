@@ -4,18 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include "network_support.h"
 #include "nodes/network.h"
 
 namespace shakedown {
 namespace {
 
-TimePoint t(Duration d) { return TimePoint::zero() + d; }
-
-LinkParams delay(Duration d) {
-  LinkParams p;
-  p.delay.delay = d;
-  return p;
-}
+using testing::build_line;
+using testing::t;
 
 // Client: send a little once connected, then close. Server: close when the client
 // does. Both count resets and what the server holds.
@@ -47,11 +43,8 @@ TEST_P(OldDuplicateSynOverTheNetwork, HeldFirstSyn) {
   Engine engine;
   PacketPool pool;
   Network net(engine, pool, 1);
-  const auto client = net.add_host("client", cfg);
-  const auto r = net.add_router("r");
-  const auto server = net.add_host("server", cfg);
-  const auto access = net.add_link(client, r, delay(5_ms));
-  net.add_link(r, server, delay(5_ms));
+  const auto line = build_line(net, 5_ms, cfg);
+  const auto client = line.client, server = line.server, access = line.access;
   net.build();
   // "Delay the first SYN by 90 s": past the connection it belonged to and the client's
   // TIME_WAIT, so that the client has no state for it when it arrives.
@@ -144,11 +137,9 @@ class Quiet final : public Application {
 
 struct CrashSetup {
   CrashSetup() : net(engine, pool, 1) {
-    client = net.add_host("client");
-    const auto r = net.add_router("r");
-    server = net.add_host("server");
-    net.add_link(client, r, delay(5_ms));
-    net.add_link(r, server, delay(5_ms));
+    const auto line = build_line(net, 5_ms);
+    client = line.client;
+    server = line.server;
     net.build();
     net.host(client).set_application(&app);
     net.host(server).tcp().listen(80);

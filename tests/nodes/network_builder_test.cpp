@@ -5,31 +5,16 @@
 
 #include <gtest/gtest.h>
 
+#include "network_support.h"
+
 namespace shakedown {
 namespace {
 
-TimePoint t(Duration d) { return TimePoint::zero() + d; }
-
-LinkParams delay(Duration d) {
-  LinkParams p;
-  p.delay.delay = d;
-  return p;
-}
-
-class Sender final : public Application {
- public:
-  explicit Sender(std::uint64_t bytes) : bytes_(bytes) {}
-  void on_event(Host& host, tcp::ConnId conn, const tcp::Event& e) override {
-    if (e.kind == tcp::EventKind::state_changed && e.to == tcp::State::established) {
-      host.tcp().connection(conn).send(bytes_);
-      host.tcp().connection(conn).shutdown(e.time);
-      host.tcp().touched(e.time, conn);
-    }
-  }
-
- private:
-  std::uint64_t bytes_;
-};
+using testing::build_diamond;
+using testing::connect_at;
+using testing::delay;
+using testing::Sender;
+using testing::t;
 
 class TtlAtArrival final : public Observer {
  public:
@@ -60,10 +45,7 @@ TEST(NetworkBuilder, AChainOfRoutersCarriesATransfer) {
   Sender app(100'000);
   net.host(h1).set_application(&app);
   net.host(h2).tcp().listen(80);
-  engine.at(t(0_ms), [&] {
-    net.host(h1).tcp().connect(engine.now(), net.address(h2), 80);
-    net.host(h1).service();
-  });
+  connect_at(engine, net, t(0_ms), h1, h2, 80);
   engine.run_until(t(10_s));
   EXPECT_EQ(net.host(h2).stats().payload_bytes_verified, 100'000u);
   EXPECT_EQ(net.host(h2).stats().payload_bytes_wrong, 0u);
@@ -75,61 +57,33 @@ TEST(NetworkBuilder, RoutesFollowTheShortestDelay) {
   Engine engine;
   PacketPool pool;
   Network net(engine, pool, 1);
-  const auto h1 = net.add_host("h1");
-  const auto r1 = net.add_router("r1");
-  const auto r2 = net.add_router("r2");
-  const auto r3 = net.add_router("r3");
-  const auto r4 = net.add_router("r4");
-  const auto h2 = net.add_host("h2");
-  net.add_link(h1, r1, delay(1_ms));
-  const auto slow1 = net.add_link(r1, r2, delay(2_ms));
-  net.add_link(r2, r4, delay(2_ms));
-  const auto fast1 = net.add_link(r1, r3, delay(1_ms));
-  net.add_link(r3, r4, delay(1_ms));
-  net.add_link(r4, h2, delay(1_ms));
+  const auto d = build_diamond(net, 2_ms, 1_ms);
   net.build();
   Sender app(10'000);
-  net.host(h1).set_application(&app);
-  net.host(h2).tcp().listen(80);
-  engine.at(t(0_ms), [&] {
-    net.host(h1).tcp().connect(engine.now(), net.address(h2), 80);
-    net.host(h1).service();
-  });
+  net.host(d.h1).set_application(&app);
+  net.host(d.h2).tcp().listen(80);
+  connect_at(engine, net, t(0_ms), d.h1, d.h2, 80);
   engine.run_until(t(5_s));
-  EXPECT_EQ(net.host(h2).stats().payload_bytes_verified, 10'000u);
-  EXPECT_GT(net.link(fast1).direction(0).stats().enqueued_packets, 0u);
-  EXPECT_EQ(net.link(slow1).direction(0).stats().enqueued_packets, 0u);
+  EXPECT_EQ(net.host(d.h2).stats().payload_bytes_verified, 10'000u);
+  EXPECT_GT(net.link(d.via_r3).direction(0).stats().enqueued_packets, 0u);
+  EXPECT_EQ(net.link(d.via_r2).direction(0).stats().enqueued_packets, 0u);
 }
 
 TEST(NetworkBuilder, EqualCostTiesGoToTheLowerNodeId) {
   Engine engine;
   PacketPool pool;
   Network net(engine, pool, 1);
-  const auto h1 = net.add_host("h1");
-  const auto r1 = net.add_router("r1");
-  const auto r2 = net.add_router("r2");  // lower id than r3: wins the tie
-  const auto r3 = net.add_router("r3");
-  const auto r4 = net.add_router("r4");
-  const auto h2 = net.add_host("h2");
-  net.add_link(h1, r1, delay(1_ms));
-  const auto via_r3 = net.add_link(r1, r3, delay(1_ms));  // added first, all the same
-  net.add_link(r3, r4, delay(1_ms));
-  const auto via_r2 = net.add_link(r1, r2, delay(1_ms));
-  net.add_link(r2, r4, delay(1_ms));
-  net.add_link(r4, h2, delay(1_ms));
+  // r2 has a lower id than r3 and wins the tie, though r3's links were added first.
+  const auto d = build_diamond(net, 1_ms, 1_ms, /*r3_branch_first=*/true);
   net.build();
-  const auto route = net.router(r1).routes().lookup(net.address(h2));
-  ASSERT_TRUE(route);
+  ASSERT_TRUE(net.router(d.r1).routes().lookup(net.address(d.h2)));
   Sender app(1'000);
-  net.host(h1).set_application(&app);
-  net.host(h2).tcp().listen(80);
-  engine.at(t(0_ms), [&] {
-    net.host(h1).tcp().connect(engine.now(), net.address(h2), 80);
-    net.host(h1).service();
-  });
+  net.host(d.h1).set_application(&app);
+  net.host(d.h2).tcp().listen(80);
+  connect_at(engine, net, t(0_ms), d.h1, d.h2, 80);
   engine.run_until(t(5_s));
-  EXPECT_GT(net.link(via_r2).direction(0).stats().enqueued_packets, 0u);
-  EXPECT_EQ(net.link(via_r3).direction(0).stats().enqueued_packets, 0u);
+  EXPECT_GT(net.link(d.via_r2).direction(0).stats().enqueued_packets, 0u);
+  EXPECT_EQ(net.link(d.via_r3).direction(0).stats().enqueued_packets, 0u);
 }
 
 // Which link each flow (client port) used on its way out of r1.
@@ -153,36 +107,22 @@ TEST(NetworkBuilder, EcmpSpreadsFlowsAndKeepsEachOnOnePath) {
     PacketPool pool;
     PathsByFlow paths;
     Network net(engine, pool, 1, &paths);
-    const auto h1 = net.add_host("h1");
-    const auto r1 = net.add_router("r1");
-    const auto r2 = net.add_router("r2");
-    const auto r3 = net.add_router("r3");
-    const auto r4 = net.add_router("r4");
-    const auto h2 = net.add_host("h2");
-    net.add_link(h1, r1, delay(1_ms));
-    const auto via_r2 = net.add_link(r1, r2, delay(1_ms));
-    net.add_link(r2, r4, delay(1_ms));
-    const auto via_r3 = net.add_link(r1, r3, delay(1_ms));
-    net.add_link(r3, r4, delay(1_ms));
-    net.add_link(r4, h2, delay(1_ms));
+    const auto d = build_diamond(net, 1_ms, 1_ms);
     net.build(ecmp);
-    paths.watch = {via_r2, via_r3};
+    paths.watch = {d.via_r2, d.via_r3};
     Sender app(5'000);
-    net.host(h1).set_application(&app);
-    net.host(h2).tcp().listen(80);
-    engine.at(t(0_ms), [&] {
-      for (int i = 0; i < 40; ++i) net.host(h1).tcp().connect(engine.now(), net.address(h2), 80);
-      net.host(h1).service();
-    });
+    net.host(d.h1).set_application(&app);
+    net.host(d.h2).tcp().listen(80);
+    connect_at(engine, net, t(0_ms), d.h1, d.h2, 80, 40);
     engine.run_until(t(5_s));
-    EXPECT_EQ(net.host(h2).stats().payload_bytes_verified, 40u * 5'000);
+    EXPECT_EQ(net.host(d.h2).stats().payload_bytes_verified, 40u * 5'000);
     std::map<std::uint32_t, int> flows_per_link;
     for (const auto& [port, used] : paths.links) {
       if (port == 80) continue;  // the server's packets travel the other way
       EXPECT_EQ(used.size(), 1u) << "flow " << port << " split across paths";
       for (auto l : used) ++flows_per_link[l];
     }
-    return std::pair{flows_per_link[via_r2], flows_per_link[via_r3]};
+    return std::pair{flows_per_link[d.via_r2], flows_per_link[d.via_r3]};
   };
   const auto spread = run(true);
   EXPECT_GT(spread.first, 5);
