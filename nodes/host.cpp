@@ -51,23 +51,22 @@ void Host::receive(PacketPtr packet) {
   if (!seg.ok()) return drop(*packet, DropReason::corrupt);
   const wire::TcpHeader& th = seg.value.header;
 
-  // Check every payload byte against the sender's stream, where the connection knows
-  // the sender's ISN.
-  if (!seg.value.payload.empty()) {
-    if (const auto id = endpoint_.find(th.dst_port, h.src, th.src_port)) {
-      const tcp::Connection& c = endpoint_.connection(*id);
-      if (c.state() != tcp::State::syn_sent) {
-        const std::uint32_t first = th.seq + (th.has(wire::tcp_flags::kSyn) ? 1u : 0u);
-        const std::uint32_t offset = first - (c.irs().raw() + 1);
-        const std::uint64_t stream = payload_stream(h.src, th.src_port, h.dst, th.dst_port, c.irs().raw());
-        stats_.payload_bytes_wrong += payload_mismatches(stream, offset, seg.value.payload);
-        stats_.payload_bytes_verified += seg.value.payload.size();
-      }
+  const auto refused_before = endpoint_.stats().drop(tcp::EndpointDrop::no_listener);
+  const auto id =
+      endpoint_.on_segment(engine_.now(), h.src, h.dst, th, static_cast<std::uint32_t>(seg.value.payload.size()));
+  if (endpoint_.stats().drop(tcp::EndpointDrop::no_listener) != refused_before) drop(*packet, DropReason::no_listener);
+  // Check every payload byte against the sender's stream, named by the sender's ISN,
+  // which the connection knows once it has the peer's SYN.
+  if (id && !seg.value.payload.empty()) {
+    const tcp::Connection& c = endpoint_.connection(*id);
+    if (c.state() != tcp::State::syn_sent) {
+      const std::uint32_t first = th.seq + (th.has(wire::tcp_flags::kSyn) ? 1u : 0u);
+      const std::uint32_t offset = first - (c.irs().raw() + 1);
+      const std::uint64_t stream = payload_stream(h.src, th.src_port, h.dst, th.dst_port, c.irs().raw());
+      stats_.payload_bytes_wrong += payload_mismatches(stream, offset, seg.value.payload);
+      stats_.payload_bytes_verified += seg.value.payload.size();
     }
   }
-  const auto refused_before = endpoint_.stats().drop(tcp::EndpointDrop::no_listener);
-  endpoint_.on_segment(engine_.now(), h.src, h.dst, th, static_cast<std::uint32_t>(seg.value.payload.size()));
-  if (endpoint_.stats().drop(tcp::EndpointDrop::no_listener) != refused_before) drop(*packet, DropReason::no_listener);
   service();
 }
 

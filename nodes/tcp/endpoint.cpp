@@ -117,11 +117,11 @@ void Endpoint::answer_no_connection(wire::Ipv4Address to, const wire::TcpHeader&
   out_.push_back(Outgoing{address_, to, t, ConnId{}});
 }
 
-void Endpoint::on_segment(TimePoint now, wire::Ipv4Address src, wire::Ipv4Address dst, const wire::TcpHeader& h,
-                          std::uint32_t payload_length) {
+std::optional<ConnId> Endpoint::on_segment(TimePoint now, wire::Ipv4Address src, wire::Ipv4Address dst,
+                                           const wire::TcpHeader& h, std::uint32_t payload_length) {
   if (dst != address_) {
     ++stats_.drops[static_cast<int>(EndpointDrop::bad_segment)];
-    return;
+    return std::nullopt;
   }
   const Key key{h.dst_port, h.src_port, src.value};
   if (auto it = table_.find(key); it != table_.end()) {
@@ -133,27 +133,31 @@ void Endpoint::on_segment(TimePoint now, wire::Ipv4Address src, wire::Ipv4Addres
         // Linux: the final ACK finds the accept queue full and is dropped; the SYN-ACK
         // will be retransmitted and the client's next ACK may find room.
         ++stats_.drops[static_cast<int>(EndpointDrop::accept_queue_full)];
-        return;
+        return std::nullopt;
       }
     }
     s.conn.on_segment(now, h, payload_length);
     mark(now, id);
-    return;
+    return id;
   }
   // RFC 9293 3.10.7.2: LISTEN.
   auto lit = listeners_.find(h.dst_port);
   if (lit == listeners_.end()) {
     ++stats_.drops[static_cast<int>(EndpointDrop::no_listener)];
-    return answer_no_connection(src, h, payload_length);
+    answer_no_connection(src, h, payload_length);
+    return std::nullopt;
   }
-  if (h.has(kRst)) return;                                               // first: ignore
-  if (h.has(kAck)) return answer_no_connection(src, h, payload_length);  // second
-  if (!h.has(kSyn)) return;                                              // fourth: drop
+  if (h.has(kRst)) return std::nullopt;  // first: ignore
+  if (h.has(kAck)) {                     // second
+    answer_no_connection(src, h, payload_length);
+    return std::nullopt;
+  }
+  if (!h.has(kSyn)) return std::nullopt;  // fourth: drop
   Listener& l = lit->second;
   if (l.half_open >= l.syn_backlog || l.ready.size() >= l.backlog) {
     ++stats_.drops[static_cast<int>(l.half_open >= l.syn_backlog ? EndpointDrop::syn_queue_full
                                                                  : EndpointDrop::accept_queue_full)];
-    return;
+    return std::nullopt;
   }
   const ConnId id = create(now, key);
   Slot& s = slots_[id.index];
@@ -161,6 +165,7 @@ void Endpoint::on_segment(TimePoint now, wire::Ipv4Address src, wire::Ipv4Addres
   ++l.half_open;
   s.conn.accept(now, h);
   mark(now, id);
+  return id;
 }
 
 void Endpoint::on_timeout(TimePoint now, ConnId id) {

@@ -87,17 +87,13 @@ class Endpoint {
   bool alive(ConnId id) const {
     return id.index < slots_.size() && slots_[id.index].generation == id.generation && slots_[id.index].used;
   }
-  // The connection for a 4-tuple, if any.
-  std::optional<ConnId> find(std::uint16_t local_port, wire::Ipv4Address remote, std::uint16_t remote_port) const {
-    const auto it = table_.find(Key{local_port, remote_port, remote.value});
-    if (it == table_.end()) return std::nullopt;
-    return it->second;
-  }
   // Collects a connection's output after a command on it.
   void touched(TimePoint now, ConnId id) { mark(now, id); }
 
-  void on_segment(TimePoint now, wire::Ipv4Address src, wire::Ipv4Address dst, const wire::TcpHeader& h,
-                  std::uint32_t payload_length);
+  // Returns the connection the segment was given to, if any (existing, or created by a
+  // listener from a SYN); nullopt when the endpoint answered or dropped it itself.
+  std::optional<ConnId> on_segment(TimePoint now, wire::Ipv4Address src, wire::Ipv4Address dst,
+                                   const wire::TcpHeader& h, std::uint32_t payload_length);
   void on_timeout(TimePoint now, ConnId id);
 
   std::optional<Outgoing> poll_transmit();
