@@ -27,9 +27,11 @@ void Host::drop(const Packet& packet, DropReason reason) {
 }
 
 void Host::crash() {
+  if (!up_) return;
+  up_ = false;
+  if (app_ != nullptr) app_->on_crash(*this);
   for (Wakeup& w : wakeups_) engine_.cancel(w.event);
   wakeups_.clear();
-  up_ = false;
 }
 
 void Host::restart() {
@@ -37,6 +39,8 @@ void Host::restart() {
   endpoint_ =
       tcp::Endpoint(config_, address_, RandomStream(run_seed_, fmt::format("host/{}/isn/{}", node_id_, boots_)));
   up_ = true;
+  if (app_ != nullptr) app_->on_restart(*this);
+  service();
 }
 
 void Host::receive(PacketPtr packet) {
@@ -68,6 +72,10 @@ void Host::receive(PacketPtr packet) {
     }
   }
   service();
+  if (id && app_ != nullptr && endpoint_.alive(*id)) {
+    app_->on_input(*this, *id);
+    service();
+  }
 }
 
 void Host::transmit(const tcp::Outgoing& o) {
@@ -94,12 +102,23 @@ void Host::transmit(const tcp::Outgoing& o) {
 }
 
 void Host::service() {
-  while (auto o = endpoint_.poll_transmit()) transmit(*o);
-  while (auto e = endpoint_.poll_event())
-    if (app_ != nullptr) app_->on_event(*this, e->conn, e->event);
-  // The application may have commanded connections: send that too.
-  while (auto o = endpoint_.poll_transmit()) transmit(*o);
+  if (servicing_ || !up_) return;
+  servicing_ = true;
+  // The application may command connections from its callbacks, which queues more
+  // segments and events: drain until both are empty.
+  for (bool more = true; more;) {
+    more = false;
+    while (auto o = endpoint_.poll_transmit()) {
+      transmit(*o);
+      more = true;
+    }
+    while (auto e = endpoint_.poll_event()) {
+      if (app_ != nullptr) app_->on_event(*this, e->conn, e->event);
+      more = true;
+    }
+  }
   while (auto id = endpoint_.poll_changed()) arm(*id);
+  servicing_ = false;
 }
 
 void Host::arm(tcp::ConnId id) {

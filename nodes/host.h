@@ -19,11 +19,20 @@ namespace shakedown {
 class Host;
 
 // What runs on a host: told of every connection event, free to command connections
-// through host.tcp() (then call host.service()).
+// through host.tcp() (then call host.service(), which may be called from inside these
+// callbacks too). apps::Stack is the socket-style API built on this.
 class Application {
  public:
   virtual ~Application() = default;
   virtual void on_event(Host& host, tcp::ConnId conn, const tcp::Event& event) = 0;
+  // A segment was given to this connection (after its events were delivered): the
+  // moment to see that acknowledged bytes freed send-buffer space.
+  virtual void on_input(Host& /*host*/, tcp::ConnId /*conn*/) {}
+  // The host crashed: every connection is about to vanish (it still exists during the
+  // call, for bookkeeping; commands are ignored). After restart() the application
+  // starts afresh on a new TCP.
+  virtual void on_crash(Host& /*host*/) {}
+  virtual void on_restart(Host& /*host*/) {}
 };
 
 struct HostStats {
@@ -49,12 +58,16 @@ class Host final : private EventHandler {
   void set_application(Application* app) { app_ = app; }
 
   tcp::Endpoint& tcp() { return endpoint_; }
+  Engine& engine() { return engine_; }
+  TimePoint now() const { return engine_.now(); }
   wire::Ipv4Address address() const { return address_; }
   std::uint32_t node_id() const { return node_id_; }
   const HostStats& stats() const { return stats_; }
 
   // Sends what the endpoint has queued, hands events to the application, and re-arms
-  // connection wake-ups. Call after commanding a connection.
+  // connection wake-ups. Call after commanding a connection. A call made while the
+  // host is already servicing (from an application callback) returns at once: the
+  // outer call drains what the callback queued.
   void service();
 
   // The host crashes: every connection and listener vanishes without a segment sent,
@@ -95,6 +108,7 @@ class Host final : private EventHandler {
   Input input_{*this};
   LinkDirection* out_ = nullptr;
   Application* app_ = nullptr;
+  bool servicing_ = false;
   std::uint16_t next_ip_id_ = 0;
   struct Wakeup {
     EventId event;

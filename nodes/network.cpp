@@ -56,6 +56,16 @@ std::uint32_t Network::add_link(std::uint32_t a, std::uint32_t b, const LinkPara
   return id;
 }
 
+void Network::set_partitioned(const std::vector<std::uint32_t>& group, bool partitioned) {
+  std::vector<bool> inside(nodes_.size(), false);
+  for (std::uint32_t n : group) inside.at(n) = true;
+  for (std::uint32_t n = 0; n < nodes_.size(); ++n) {
+    if (!inside[n]) continue;
+    for (const Attachment& at : nodes_[n].links)
+      if (!inside[at.peer]) links_[at.link]->set_up(!partitioned);
+  }
+}
+
 void Network::build(bool ecmp) {
   const std::size_t n = nodes_.size();
   constexpr std::int64_t kInfinity = std::numeric_limits<std::int64_t>::max();

@@ -50,6 +50,10 @@ class Network {
   wire::Ipv4Address address(std::uint32_t node) const { return nodes_.at(node).address; }
   const std::string& name(std::uint32_t node) const { return nodes_.at(node).name; }
   std::size_t node_count() const { return nodes_.size(); }
+  bool is_host(std::uint32_t node) const { return nodes_.at(node).host != nullptr; }
+  // Takes every link with exactly one end in `group` down (or back up): the group is
+  // cut off from the rest of the network, as by a partition of a real one.
+  void set_partitioned(const std::vector<std::uint32_t>& group, bool partitioned);
 
  private:
   struct Attachment {

@@ -328,9 +328,11 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
       // RFC 9293 3.8.6.2.1, sender silly-window avoidance: send less than a full segment
       // only if it is all that is left and (Nagle, RFC 896) nothing small is in flight,
       // or if it is at least half the largest window the peer offered — or when the
-      // override timeout (the persist timer, below) says to.
+      // override timeout (the persist timer, below) says to. The piece that will carry
+      // the FIN is never held by Nagle: after close() Linux sends it at once
+      // (tcp_nagle_test passes any segment with FIN).
       if (len > 0 && len < mss && !sws_override_) {
-        const bool last_piece = len == left && (!config_.nagle || snd_nxt_ == snd_una_);
+        const bool last_piece = len == left && (!config_.nagle || snd_nxt_ == snd_una_ || fin_requested_);
         const bool half_window = len >= max_snd_wnd_ / 2;
         if (!last_piece && !half_window) len = 0;
       }

@@ -1,0 +1,1 @@
+#include "nodes/apps/workload.h"
