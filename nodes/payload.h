@@ -21,21 +21,36 @@ inline std::uint64_t payload_stream(wire::Ipv4Address sender, std::uint16_t send
   return splitmix64(x);
 }
 
-// Byte `offset` of a stream (offsets count modulo 2^32, like sequence numbers).
-inline std::uint8_t payload_byte(std::uint64_t stream, std::uint32_t offset) {
+// The 8-byte word that holds byte `offset` of a stream (offsets count modulo 2^32, like
+// sequence numbers): byte `offset` is bits 8 * (offset % 8) and up of it.
+inline std::uint64_t payload_word(std::uint64_t stream, std::uint32_t offset) {
   std::uint64_t x = stream ^ (static_cast<std::uint64_t>(offset >> 3) * 0x9e3779b97f4a7c15ull);
-  return static_cast<std::uint8_t>(splitmix64(x) >> (8 * (offset & 7)));
+  return splitmix64(x);
+}
+
+inline std::uint8_t payload_byte(std::uint64_t stream, std::uint32_t offset) {
+  return static_cast<std::uint8_t>(payload_word(stream, offset) >> (8 * (offset & 7)));
+}
+
+// Calls fn(i, expected byte) for each of `n` bytes from `offset`, one hash per word.
+template <typename Fn>
+inline void for_each_payload_byte(std::uint64_t stream, std::uint32_t offset, std::size_t n, Fn&& fn) {
+  std::size_t i = 0;
+  while (i < n) {
+    const std::uint32_t at = offset + static_cast<std::uint32_t>(i);
+    const std::uint64_t word = payload_word(stream, at);
+    for (std::uint32_t b = at & 7; b < 8 && i < n; ++b, ++i) fn(i, static_cast<std::uint8_t>(word >> (8 * b)));
+  }
 }
 
 inline void fill_payload(std::uint64_t stream, std::uint32_t offset, std::span<std::uint8_t> out) {
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = payload_byte(stream, offset + static_cast<std::uint32_t>(i));
+  for_each_payload_byte(stream, offset, out.size(), [&](std::size_t i, std::uint8_t v) { out[i] = v; });
 }
 
 // Number of bytes that differ from the stream's.
 inline std::size_t payload_mismatches(std::uint64_t stream, std::uint32_t offset, std::span<const std::uint8_t> in) {
   std::size_t bad = 0;
-  for (std::size_t i = 0; i < in.size(); ++i)
-    bad += in[i] != payload_byte(stream, offset + static_cast<std::uint32_t>(i));
+  for_each_payload_byte(stream, offset, in.size(), [&](std::size_t i, std::uint8_t v) { bad += in[i] != v; });
   return bad;
 }
 
