@@ -15,6 +15,8 @@ function(shakedown_require package debian_package)
 endfunction()
 
 shakedown_require(fmt libfmt-dev)
+shakedown_require(Protobuf "libprotobuf-dev protobuf-compiler")
+shakedown_require(yaml-cpp libyaml-cpp-dev)
 if(SHAKEDOWN_BUILD_TESTS)
   shakedown_require(GTest "googletest libgtest-dev libgmock-dev")
   include(GoogleTest)

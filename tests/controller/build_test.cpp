@@ -1,0 +1,116 @@
+// From the canonical form to a network: the loader's defaults are exactly the C++
+// defaults, and a file builds the same network as the same topology built in C++.
+#include "controller/build.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "topologies/loader.h"
+
+namespace shakedown::controller {
+namespace {
+
+constexpr const char* kStar = R"(name: star
+seed: 3
+defaults:
+  tcp: {msl: 1s}
+hosts:
+  client[1..3]: {}
+  server: {}
+routers: [r]
+links:
+  - {ends: ["client[*]", r], delay: 5ms, loss: 1%}
+  - {ends: [r, server], delay: 5ms, loss: 1%}
+workload:
+  - {app: request-response, from: client*, to: server:80, connections: 4, start: {uniform: [0s, 1s]},
+     request: 1KB, response: 20KB, repetitions: 3, think: 10ms}
+)";
+
+TEST(Build, TheLoadersDefaultsAreTheCodes) {
+  const auto t = topology::load_string("hosts: [a]\n");
+  const tcp::Config c = tcp_config(t.nodes(0).tcp()), d;
+  EXPECT_EQ(c.initial_rto, d.initial_rto);
+  EXPECT_EQ(c.min_rto, d.min_rto);
+  EXPECT_EQ(c.max_rto, d.max_rto);
+  EXPECT_EQ(c.syn_retries, d.syn_retries);
+  EXPECT_EQ(c.synack_retries, d.synack_retries);
+  EXPECT_EQ(c.data_retries, d.data_retries);
+  EXPECT_EQ(c.msl, d.msl);
+  EXPECT_EQ(c.fin_wait_2_timeout, d.fin_wait_2_timeout);
+  EXPECT_EQ(c.mss, d.mss);
+  EXPECT_EQ(c.receive_buffer, d.receive_buffer);
+  EXPECT_EQ(c.initial_window, d.initial_window);
+  EXPECT_EQ(c.congestion, d.congestion);
+  EXPECT_EQ(c.dupack_threshold, d.dupack_threshold);
+  EXPECT_EQ(c.sack, d.sack);
+  EXPECT_EQ(c.timestamps, d.timestamps);
+  EXPECT_EQ(c.window_scaling, d.window_scaling);
+  EXPECT_EQ(c.application_reads, d.application_reads);
+  EXPECT_EQ(c.keepalive, d.keepalive);
+  EXPECT_EQ(c.keepalive_time, d.keepalive_time);
+  EXPECT_EQ(c.keepalive_interval, d.keepalive_interval);
+  EXPECT_EQ(c.keepalive_probes, d.keepalive_probes);
+  EXPECT_EQ(c.nagle, d.nagle);
+  EXPECT_EQ(c.delayed_ack, d.delayed_ack);
+  EXPECT_EQ(c.two_way_handshake, d.two_way_handshake);
+
+  const auto l = topology::load_string("hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [a, r]}\n");
+  const LinkParams p = link_params(l.links(0).forward()), q;
+  EXPECT_EQ(p.queue_packets, q.queue_packets);
+  EXPECT_EQ(p.mtu, q.mtu);
+  EXPECT_EQ(p.reorder.gap, q.reorder.gap);
+  EXPECT_EQ(p.rate, q.rate);
+  EXPECT_EQ(p.delay.delay, q.delay.delay);
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(p.loss));
+}
+
+// The same star by hand: the same addresses, the same routes, the same packets.
+TEST(Build, AFileRunsExactlyAsTheSameTopologyBuiltInCode) {
+  Engine e1;
+  PacketPool p1;
+  Built from_file(e1, p1, topology::load_string(kStar));
+  e1.run_until(TimePoint::zero() + Duration::seconds(600));
+
+  Engine e2;
+  PacketPool p2;
+  Network net(e2, p2, 3);
+  tcp::Config cfg;
+  cfg.msl = Duration::seconds(1);
+  LinkParams lp;
+  lp.delay.delay = Duration::milliseconds(5);
+  lp.loss = RandomLoss{Probability::from_fraction(0.01), {}};
+  apps::Workload w;
+  w.name = "workload1";
+  w.app = apps::AppKind::request_response;
+  for (int i = 0; i < 3; ++i) w.clients.push_back(net.add_host(fmt::format("client{}", i + 1), cfg));
+  w.server = net.add_host("server", cfg);
+  const auto r = net.add_router("r");
+  for (auto c : w.clients) net.add_link(c, r, lp);
+  net.add_link(r, w.server, lp);
+  net.build();
+  w.connections = 4;
+  w.start.kind = apps::StartSchedule::Kind::uniform;
+  w.start.to = TimePoint::zero() + Duration::seconds(1);
+  w.request = 1000;
+  w.response = 20000;
+  w.repetitions = 3;
+  w.think = Duration::milliseconds(10);
+  apps::Workloads loads(e2, net, 3);
+  loads.add(w);
+  e2.run_until(TimePoint::zero() + Duration::seconds(600));
+
+  EXPECT_EQ(e1.events_executed(), e2.events_executed());
+  for (std::uint32_t n = 0; n < 4; ++n) {
+    EXPECT_EQ(from_file.network.address(n), net.address(n));
+    EXPECT_EQ(from_file.network.host(n).stats().packets_sent, net.host(n).stats().packets_sent) << n;
+    EXPECT_EQ(from_file.network.host(n).stats().payload_bytes_verified, net.host(n).stats().payload_bytes_verified);
+  }
+  const auto a = from_file.workloads.stats(0), b = loads.stats(0);
+  EXPECT_EQ(a.completed, 12u);
+  EXPECT_EQ(b.completed, 12u);
+  EXPECT_EQ(a.client_bytes_received, b.client_bytes_received);
+  EXPECT_EQ(from_file.workloads.start_times(0), loads.start_times(0));
+}
+
+}  // namespace
+}  // namespace shakedown::controller

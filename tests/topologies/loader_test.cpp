@@ -1,0 +1,188 @@
+// The loader: what a file expands to, and the exact error (file:line:col, key,
+// message) for each kind of malformed input.
+#include "topologies/loader.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace shakedown::topology {
+namespace {
+
+constexpr const char* kDumbbell = R"(name: dumbbell
+seed: 7
+defaults:
+  link: {delay: 5ms, rate: 1Gbps, queue: 1000}
+  tcp: {congestion: newreno, min_rto: 300ms}
+hosts:
+  client[1..3]: {}
+  server: {tcp: {nagle: false}}
+routers: [r1, r2]
+links:
+  - {ends: [client*, r1]}
+  - {ends: [r1, r2], delay: 20ms, jitter: 2ms, loss: 1%, reorder: {probability: 5%, gap: 4}, rate: 100Mbps,
+     backward: {loss: {p: 1%, r: 10%}}}
+  - {ends: [r2, server]}
+workload:
+  - {app: request-response, from: client*, to: server:8080, start: {poisson: 200/s}, connections: 10,
+     request: 1KB, response: 64KB, close: client}
+)";
+
+TEST(Loader, ExpandsRangesWildcardsAndDefaults) {
+  const Topology t = load_string(kDumbbell, "dumbbell.yaml");
+  EXPECT_EQ(t.name(), "dumbbell");
+  EXPECT_EQ(t.seed(), 7u);
+  ASSERT_EQ(t.nodes_size(), 6);
+  EXPECT_EQ(t.nodes(0).name(), "client1");
+  EXPECT_EQ(t.nodes(2).name(), "client3");
+  EXPECT_EQ(t.nodes(3).name(), "server");
+  EXPECT_EQ(t.nodes(4).kind(), Node::ROUTER);
+  // Per-host TCP on top of the defaults, which sit on top of Linux's.
+  EXPECT_EQ(t.nodes(0).tcp().congestion(), Tcp::NEWRENO);
+  EXPECT_EQ(t.nodes(0).tcp().min_rto_ns(), 300'000'000);
+  EXPECT_TRUE(t.nodes(0).tcp().nagle());
+  EXPECT_FALSE(t.nodes(3).tcp().nagle());
+  EXPECT_EQ(t.nodes(3).tcp().min_rto_ns(), 300'000'000);
+  EXPECT_EQ(t.nodes(3).tcp().msl_ns(), 30'000'000'000);
+  // client[*] -- r1 became three links; then r1 -- r2 and r2 -- server.
+  ASSERT_EQ(t.links_size(), 5);
+  EXPECT_EQ(t.links(0).a(), 0u);
+  EXPECT_EQ(t.links(2).a(), 2u);
+  EXPECT_EQ(t.links(2).b(), 4u);
+  EXPECT_EQ(t.links(0).forward().delay_ns(), 5'000'000);
+  EXPECT_EQ(t.links(0).forward().rate_bps(), 1'000'000'000u);
+  const Link& core = t.links(3);
+  EXPECT_EQ(core.forward().delay_ns(), 20'000'000);
+  EXPECT_EQ(core.forward().jitter_ns(), 2'000'000);
+  EXPECT_DOUBLE_EQ(core.forward().random_loss().probability(), 0.01);
+  EXPECT_DOUBLE_EQ(core.forward().reorder(), 0.05);
+  EXPECT_EQ(core.forward().reorder_gap(), 4u);
+  EXPECT_EQ(core.forward().rate_bps(), 100'000'000u);
+  EXPECT_TRUE(core.backward().has_gilbert_elliott());
+  EXPECT_DOUBLE_EQ(core.backward().gilbert_elliott().r(), 0.10);
+  EXPECT_EQ(core.backward().delay_ns(), 20'000'000) << "a direction override keeps the link's other settings";
+  ASSERT_EQ(t.workloads_size(), 1);
+  const Workload& w = t.workloads(0);
+  EXPECT_EQ(w.app(), Workload::REQUEST_RESPONSE);
+  EXPECT_EQ(w.clients_size(), 3);
+  EXPECT_EQ(w.server(), 3u);
+  EXPECT_EQ(w.port(), 8080u);
+  EXPECT_EQ(w.connections(), 10u);
+  EXPECT_EQ(w.request(), 1000u);
+  EXPECT_EQ(w.response(), 64000u);
+  EXPECT_EQ(w.start().kind(), Workload::Start::POISSON);
+  EXPECT_DOUBLE_EQ(w.start().rate_per_second(), 200.0);
+}
+
+TEST(Loader, TheSameFileGivesTheSameCanonicalBytes) {
+  EXPECT_EQ(load_string(kDumbbell).SerializeAsString(), load_string(kDumbbell).SerializeAsString());
+}
+
+struct Bad {
+  const char* name;
+  const char* yaml;
+  const char* error;  // the whole message, location included
+};
+
+// Two lines that every file below shares unless it is about them.
+#define NET "hosts: [a, b]\nrouters: [r]\nlinks:\n  - {ends: [a, r]}\n  - {ends: [r, b]}\n"
+
+const Bad kBad[] = {
+    {"empty", "", "t.yaml:1:1: the file is empty: a topology needs at least 'hosts' and 'links'"},
+    {"comment_only", "# nothing\n", "t.yaml:1:1: the file is empty: a topology needs at least 'hosts' and 'links'"},
+    {"not_a_map", "- a\n- b\n", "t.yaml:1:1: expected a map of keys (name, hosts, links, ...), got a list"},
+    {"scalar_document", "hello\n", "t.yaml:1:1: expected a map of keys (name, hosts, links, ...), got 'hello'"},
+    {"bad_yaml", "hosts: [a, b\n", "t.yaml:2:1: not valid YAML: end of sequence flow not found"},
+    {"tab_indent", "hosts:\n\t- a\n", "t.yaml:2:2: not valid YAML: illegal block entry"},
+    {"typo_top", "hosst: [a]\n", "t.yaml:1:1: hosst: unknown key; did you mean 'hosts'?"},
+    {"unknown_top", "colour: red\n" NET,
+     "t.yaml:1:1: colour: unknown key; expected one of: name, seed, ecmp, defaults, hosts, routers, links, workload"},
+    {"no_hosts", "name: x\n", "t.yaml:1:1: hosts: missing: a topology needs hosts"},
+    {"hosts_scalar", "hosts: a\n", "t.yaml:1:8: hosts: expected a list of names or a map of name to settings, got 'a'"},
+    {"bad_name", "hosts: [1a]\n", "t.yaml:1:9: hosts: '1a' is not a valid name: start with a letter, then letters, digits, '_', '-' or '.'"},
+    {"duplicate_name", "hosts: [a, a]\n", "t.yaml:1:12: hosts: a node named 'a' already exists"},
+    {"router_same_name", "hosts: [a]\nrouters: [a]\n", "t.yaml:2:11: routers: a node named 'a' already exists"},
+    {"empty_range", "hosts:\n  c[5..1]: {}\n", "t.yaml:2:3: hosts.c[5..1]: 'c[5..1]': the range is empty (5 > 1)"},
+    {"range_words", "hosts:\n  c[a..b]: {}\n", "t.yaml:2:3: hosts.c[a..b]: 'c[a..b]': a range's bounds are whole numbers, as in 'client[1..10]'"},
+    {"range_too_big", "hosts:\n  c[1..9999999]: {}\n", "t.yaml:2:3: hosts.c[1..9999999]: 'c[1..9999999]' expands to 9999999 nodes, past the limit of 2000000"},
+    {"range_no_dots", "hosts:\n  c[1-5]: {}\n", "t.yaml:2:3: hosts.c[1-5]: 'c[1-5]' is not a name or a range such as 'client[1..10]'"},
+    {"host_typo_key", "hosts:\n  a: {tpc: {}}\n", "t.yaml:2:7: hosts.a.tpc: unknown key; did you mean 'tcp'?"},
+    {"tcp_typo", "hosts:\n  a: {tcp: {nagel: false}}\n", "t.yaml:2:13: hosts.a.tcp.nagel: unknown key; did you mean 'nagle'?"},
+    {"tcp_bad_bool", "hosts:\n  a: {tcp: {sack: maybe}}\n", "t.yaml:2:19: hosts.a.tcp.sack: expected true or false, got 'maybe'"},
+    {"tcp_bad_cc", "defaults:\n  tcp: {congestion: bbr}\n" NET,
+     "t.yaml:2:21: defaults.tcp.congestion: unknown algorithm 'bbr'; expected cubic, reno or newreno"},
+    {"tcp_mss_range", "defaults:\n  tcp: {mss: 20}\n" NET, "t.yaml:2:14: defaults.tcp.mss: 20 is out of range 88..65495"},
+    {"tcp_rto_order", "defaults:\n  tcp: {min_rto: 2s, max_rto: 1s}\n" NET, "t.yaml:2:8: defaults.tcp: min_rto is larger than max_rto"},
+    {"duration_no_unit", "defaults:\n  link: {delay: 10}\n" NET,
+     "t.yaml:2:17: defaults.link.delay: '10' has no unit: write it with one of ns, us, ms, s, min, h (e.g. '10ms')"},
+    {"duration_map", "defaults:\n  link: {delay: {a: 1}}\n" NET, "t.yaml:2:17: defaults.link.delay: expected a duration such as '10ms', got a map"},
+    {"link_typo", "hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [a, r], delya: 5ms}\n",
+     "t.yaml:4:20: links[0].delya: unknown key; did you mean 'delay'?"},
+    {"loss_over_100", "hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [a, r], loss: 150%}\n",
+     "t.yaml:4:26: links[0].loss: '150%' is over 100%"},
+    {"loss_no_percent", "hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [a, r], loss: 0.01}\n",
+     "t.yaml:4:26: links[0].loss: '0.01' is not a percentage: write it with a % sign (e.g. '1%' or '0.5%')"},
+    {"zero_rate", "hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [a, r], rate: 0Mbps}\n",
+     "t.yaml:4:26: links[0].rate: a rate must be more than zero (leave it out for an unlimited link)"},
+    {"ambiguous_rate", "hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [a, r], rate: 10mbps}\n",
+     "t.yaml:4:26: links[0].rate: '10mbps' is ambiguous: write 'Mbps' for bits or 'MBps' for bytes per second"},
+    {"mtu_small", "hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [a, r], mtu: 20}\n", "t.yaml:4:25: links[0].mtu: 20 is out of range 68..65535"},
+    {"jitter_over_delay", "hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [a, r], delay: 1ms, jitter: 5ms}\n",
+     "t.yaml:4:5: links[0].jitter: is larger than the delay: a packet cannot arrive before it was sent"},
+    {"links_not_list", "hosts: [a]\nlinks: {a: b}\n", "t.yaml:2:8: links: expected a list of links, got a map"},
+    {"link_no_ends", "hosts: [a]\nrouters: [r]\nlinks:\n  - {delay: 1ms}\n", "t.yaml:4:5: links[0]: a link needs 'ends: [A, B]'"},
+    {"link_three_ends", "hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [a, r, r]}\n",
+     "t.yaml:4:12: links[0].ends: expected two ends, as in [client, r1], got a list"},
+    {"unknown_node", "hosts: [alpha]\nrouters: [r]\nlinks:\n  - {ends: [alpah, r]}\n",
+     "t.yaml:4:13: links[0].ends: no node named 'alpah'; did you mean 'alpha'?"},
+    {"unknown_group", "hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [c*, r]}\n",
+     "t.yaml:4:13: links[0].ends: no group 'c': groups come from ranges such as 'c[1..10]'"},
+    {"self_link", "hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [a, r]}\n  - {ends: [r, r]}\n",
+     "t.yaml:5:12: links[1].ends: 'r' cannot link to itself"},
+    {"host_two_links", "hosts: [a]\nrouters: [r, s]\nlinks:\n  - {ends: [a, r]}\n  - {ends: [a, s]}\n",
+     "t.yaml:5:12: links[1].ends: host 'a' already has a link; a host has exactly one (put a router between)"},
+    {"many_to_many", "hosts:\n  c[1..2]: {}\nrouters:\n  r[1..2]: {}\nlinks:\n  - {ends: [c*, r*]}\n",
+     "t.yaml:6:12: links[0].ends: both ends name several nodes; one end must be a single node"},
+    {"host_without_link", "hosts: [a, b]\nrouters: [r]\nlinks:\n  - {ends: [a, r]}\n", "t.yaml:1:8: hosts: host 'b' has no link"},
+    {"workload_no_app", NET "workload:\n  - {from: a, to: b:80}\n", "t.yaml:7:5: workload[0]: a workload needs 'app' (connect, bulk, request-response, echo or stream)"},
+    {"workload_bad_app", NET "workload:\n  - {app: upload, from: a, to: b:80}\n",
+     "t.yaml:7:11: workload[0].app: unknown application 'upload'; expected connect, bulk, request-response, echo or stream"},
+    {"workload_bad_port", NET "workload:\n  - {app: connect, from: a, to: b:99999}\n",
+     "t.yaml:7:33: workload[0].to: 'b:99999': the port must be a number from 1 to 65535"},
+    {"workload_to_router", NET "workload:\n  - {app: connect, from: a, to: r:80}\n", "t.yaml:7:33: workload[0].to: 'r' is a router, not a host"},
+    {"workload_from_router", NET "workload:\n  - {app: connect, from: r, to: b:80}\n", "t.yaml:7:26: workload[0].from: 'r' is a router, not a host"},
+    {"workload_bulk_no_bytes", NET "workload:\n  - {app: bulk, from: a, to: b:80}\n", "t.yaml:7:5: workload[0]: bulk needs 'bytes' (a size such as 10MB)"},
+    {"workload_bad_close", NET "workload:\n  - {app: connect, from: a, to: b, close: later}\n",
+     "t.yaml:7:43: workload[0].close: unknown close mode 'later'; expected client, server, both, abort, server-abort or never"},
+    {"workload_bad_poisson", NET "workload:\n  - {app: connect, from: a, to: b, start: {poisson: fast}}\n",
+     "t.yaml:7:53: workload[0].start.poisson: expected a positive arrival rate such as '200/s', got 'fast'"},
+    {"workload_list_length", NET "workload:\n  - {app: connect, from: a, to: b, connections: 2, start: [1s]}\n",
+     "t.yaml:7:59: workload[0].start: the list has 1 times for 2 connections (1 clients × 2)"},
+    {"workload_uniform_backwards", NET "workload:\n  - {app: connect, from: a, to: b, start: {uniform: [5s, 1s]}}\n",
+     "t.yaml:7:53: workload[0].start.uniform: the interval must end after it begins"},
+    {"workload_twice_key", NET "workload:\n  - {app: connect, app: bulk, from: a, to: b}\n", "t.yaml:7:20: workload[0].app: given twice"},
+    {"seed_negative", "seed: -1\n" NET, "t.yaml:1:7: seed: expected a whole number, got '-1'"},
+};
+
+class Malformed : public ::testing::TestWithParam<Bad> {};
+
+TEST_P(Malformed, SaysWhereAndWhat) {
+  try {
+    load_string(GetParam().yaml, "t.yaml");
+    FAIL() << "accepted";
+  } catch (const LoadError& e) {
+    EXPECT_EQ(std::string(e.what()), GetParam().error);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, Malformed, ::testing::ValuesIn(kBad), [](const auto& p) { return p.param.name; });
+
+TEST(Loader, BinaryGarbageAndMissingFilesAreErrorsNotCrashes) {
+  EXPECT_THROW(load_file("/nonexistent/shakedown.yaml"), LoadError);
+  std::string garbage;
+  for (int i = 0; i < 4096; ++i) garbage.push_back(static_cast<char>((i * 7919) % 256));
+  EXPECT_THROW(load_string(garbage, "g.bin"), LoadError);
+}
+
+}  // namespace
+}  // namespace shakedown::topology

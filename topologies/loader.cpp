@@ -1,0 +1,699 @@
+#include "topologies/loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <unordered_map>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "emulator/units.h"
+
+namespace shakedown::topology {
+
+LoadError::LoadError(std::string file, int line, int column, std::string key, const std::string& message)
+    : std::runtime_error(fmt::format("{}:{}:{}: {}{}{}", file, line, column, key, key.empty() ? "" : ": ", message)),
+      file_(std::move(file)),
+      line_(line),
+      column_(column),
+      key_(std::move(key)),
+      message_(message) {}
+
+namespace {
+
+// Optimal string alignment distance: a typo is usually one or two edits away.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i)
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.size()][b.size()];
+}
+
+std::string nearest(std::string_view word, const std::vector<std::string_view>& candidates) {
+  std::string best;
+  std::size_t best_d = 3;  // suggest only within two edits
+  for (std::string_view c : candidates) {
+    const std::size_t dist = edit_distance(word, c);
+    if (dist < best_d) {
+      best_d = dist;
+      best = std::string(c);
+    }
+  }
+  return best;
+}
+
+std::string kind_of(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Scalar:
+      return fmt::format("'{}'", n.Scalar());
+    default:
+      return "an undefined value";
+  }
+}
+
+class Loader {
+ public:
+  explicit Loader(std::string file) : file_(std::move(file)) {}
+
+  Topology load(const YAML::Node& root);
+
+ private:
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& key, const std::string& message) const {
+    const YAML::Mark m = at.Mark();
+    throw LoadError(file_, m.line >= 0 ? m.line + 1 : 1, m.column >= 0 ? m.column + 1 : 1, key, message);
+  }
+
+  // Each key of a map, checked against the allowed ones (and for repeats).
+  template <typename Fn>
+  void for_each_key(const YAML::Node& map, const std::string& where, const std::vector<std::string_view>& allowed,
+                    Fn&& fn) {
+    if (!map.IsMap()) fail(map, where, fmt::format("expected a map of keys, got {}", kind_of(map)));
+    std::set<std::string> seen;
+    for (const auto& kv : map) {
+      const YAML::Node k = kv.first;
+      const YAML::Node value = kv.second;
+      if (!k.IsScalar()) fail(k, where, "a key must be a plain word");
+      const std::string key = k.Scalar();
+      const std::string path = where.empty() ? key : where + "." + key;
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        const std::string near = nearest(key, allowed);
+        fail(k, path,
+             near.empty() ? fmt::format("unknown key; expected one of: {}", fmt::join(allowed, ", "))
+                          : fmt::format("unknown key; did you mean '{}'?", near));
+      }
+      if (!seen.insert(key).second) fail(k, path, "given twice");
+      fn(key, value, path);
+    }
+  }
+
+  std::string scalar(const YAML::Node& n, const std::string& key, std::string_view expected) const {
+    if (!n.IsScalar()) fail(n, key, fmt::format("expected {}, got {}", expected, kind_of(n)));
+    return n.Scalar();
+  }
+  template <typename Parse>
+  auto unit(const YAML::Node& n, const std::string& key, std::string_view expected, Parse&& parse) const {
+    const std::string text = scalar(n, key, expected);
+    try {
+      return parse(text);
+    } catch (const std::invalid_argument& e) {
+      fail(n, key, e.what());
+    }
+  }
+  std::int64_t duration_ns(const YAML::Node& n, const std::string& key) const {
+    return unit(n, key, "a duration such as '10ms'", [](const std::string& s) { return parse_duration(s).ns(); });
+  }
+  double percent(const YAML::Node& n, const std::string& key) const {
+    return unit(n, key, "a percentage such as '1%'", [](const std::string& s) { return parse_percent(s).fraction(); });
+  }
+  std::uint64_t rate_bps(const YAML::Node& n, const std::string& key) const {
+    const std::uint64_t r = unit(n, key, "a rate such as '100Mbps'",
+                                 [](const std::string& s) { return parse_rate(s).bits_per_second(); });
+    if (r == 0) fail(n, key, "a rate must be more than zero (leave it out for an unlimited link)");
+    return r;
+  }
+  std::uint64_t bytes(const YAML::Node& n, const std::string& key) const {
+    return unit(n, key, "a size such as '64KB'", [](const std::string& s) { return parse_bytes(s); });
+  }
+  std::uint64_t integer(const YAML::Node& n, const std::string& key, std::uint64_t min, std::uint64_t max) const {
+    const std::string s = scalar(n, key, "a whole number");
+    std::uint64_t v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size())
+      fail(n, key, fmt::format("expected a whole number, got '{}'", s));
+    if (v < min || v > max) fail(n, key, fmt::format("{} is out of range {}..{}", v, min, max));
+    return v;
+  }
+  bool boolean(const YAML::Node& n, const std::string& key) const {
+    const std::string s = scalar(n, key, "true or false");
+    if (s == "true" || s == "yes" || s == "on") return true;
+    if (s == "false" || s == "no" || s == "off") return false;
+    fail(n, key, fmt::format("expected true or false, got '{}'", s));
+  }
+
+  void tcp(const YAML::Node& n, const std::string& where, Tcp& t);
+  void direction(const YAML::Node& n, const std::string& where, Direction& d, bool allow_sides);
+  void add_nodes(const YAML::Node& n, Node::Kind kind, const std::string& where);
+  void add_named(const YAML::Node& key_node, const std::string& pattern, Node::Kind kind, const YAML::Node& body,
+                 const std::string& where);
+  std::vector<std::uint32_t> resolve(const YAML::Node& n, const std::string& key);
+  void links(const YAML::Node& n);
+  void workloads(const YAML::Node& n);
+
+  std::string file_;
+  Topology topo_;
+  Tcp default_tcp_;
+  Direction default_link_;
+  std::unordered_map<std::string, std::uint32_t> ids_;
+  std::map<std::string, std::vector<std::uint32_t>> groups_;
+  std::vector<std::uint32_t> link_count_;
+};
+
+// Linux's defaults, exactly those of tcp::Config (a controller test compares them).
+Tcp default_tcp() {
+  Tcp t;
+  t.set_initial_rto_ns(1'000'000'000);
+  t.set_min_rto_ns(200'000'000);
+  t.set_max_rto_ns(120'000'000'000);
+  t.set_syn_retries(6);
+  t.set_synack_retries(5);
+  t.set_data_retries(15);
+  t.set_msl_ns(30'000'000'000);
+  t.set_fin_wait_2_timeout_ns(60'000'000'000);
+  t.set_mss(1460);
+  t.set_receive_buffer(131072);
+  t.set_initial_window(10);
+  t.set_congestion(Tcp::CUBIC);
+  t.set_dupack_threshold(3);
+  t.set_sack(true);
+  t.set_timestamps(true);
+  t.set_window_scaling(true);
+  t.set_application_reads(false);
+  t.set_keepalive(false);
+  t.set_keepalive_time_ns(7200'000'000'000);
+  t.set_keepalive_interval_ns(75'000'000'000);
+  t.set_keepalive_probes(9);
+  t.set_nagle(true);
+  t.set_delayed_ack_ns(40'000'000);
+  t.set_two_way_handshake(false);
+  return t;
+}
+
+// LinkParams' defaults: no impairment, Linux's txqueuelen, Ethernet's MTU.
+Direction default_direction() {
+  Direction d;
+  d.set_queue_packets(1000);
+  d.set_mtu(1500);
+  d.set_reorder_gap(1);
+  return d;
+}
+
+void Loader::tcp(const YAML::Node& n, const std::string& where, Tcp& t) {
+  static const std::vector<std::string_view> keys = {
+      "initial_rto", "min_rto",    "max_rto",        "syn_retries",       "synack_retries",     "data_retries",
+      "msl",         "fin_wait_2_timeout", "mss",    "receive_buffer",    "initial_window",     "congestion",
+      "dupack_threshold", "sack",  "timestamps",     "window_scaling",    "application_reads",  "keepalive",
+      "keepalive_time", "keepalive_interval", "keepalive_probes", "nagle", "delayed_ack",      "two_way_handshake"};
+  for_each_key(n, where, keys, [&](const std::string& k, const YAML::Node& v, const std::string& path) {
+    if (k == "initial_rto") t.set_initial_rto_ns(duration_ns(v, path));
+    if (k == "min_rto") t.set_min_rto_ns(duration_ns(v, path));
+    if (k == "max_rto") t.set_max_rto_ns(duration_ns(v, path));
+    if (k == "syn_retries") t.set_syn_retries(static_cast<int>(integer(v, path, 0, 255)));
+    if (k == "synack_retries") t.set_synack_retries(static_cast<int>(integer(v, path, 0, 255)));
+    if (k == "data_retries") t.set_data_retries(static_cast<int>(integer(v, path, 0, 255)));
+    if (k == "msl") t.set_msl_ns(duration_ns(v, path));
+    if (k == "fin_wait_2_timeout") t.set_fin_wait_2_timeout_ns(duration_ns(v, path));
+    if (k == "mss") t.set_mss(static_cast<std::uint32_t>(integer(v, path, 88, 65495)));
+    if (k == "receive_buffer")
+      t.set_receive_buffer(static_cast<std::uint32_t>(std::min<std::uint64_t>(bytes(v, path), 1u << 30)));
+    if (k == "initial_window") t.set_initial_window(static_cast<std::uint32_t>(integer(v, path, 1, 1000)));
+    if (k == "congestion") {
+      const std::string s = scalar(v, path, "cubic, reno or newreno");
+      if (s == "cubic") {
+        t.set_congestion(Tcp::CUBIC);
+      } else if (s == "reno") {
+        t.set_congestion(Tcp::RENO);
+      } else if (s == "newreno") {
+        t.set_congestion(Tcp::NEWRENO);
+      } else {
+        fail(v, path, fmt::format("unknown algorithm '{}'; expected cubic, reno or newreno", s));
+      }
+    }
+    if (k == "dupack_threshold") t.set_dupack_threshold(static_cast<int>(integer(v, path, 1, 1000)));
+    if (k == "sack") t.set_sack(boolean(v, path));
+    if (k == "timestamps") t.set_timestamps(boolean(v, path));
+    if (k == "window_scaling") t.set_window_scaling(boolean(v, path));
+    if (k == "application_reads") t.set_application_reads(boolean(v, path));
+    if (k == "keepalive") t.set_keepalive(boolean(v, path));
+    if (k == "keepalive_time") t.set_keepalive_time_ns(duration_ns(v, path));
+    if (k == "keepalive_interval") t.set_keepalive_interval_ns(duration_ns(v, path));
+    if (k == "keepalive_probes") t.set_keepalive_probes(static_cast<int>(integer(v, path, 1, 1000)));
+    if (k == "nagle") t.set_nagle(boolean(v, path));
+    if (k == "delayed_ack") t.set_delayed_ack_ns(duration_ns(v, path));
+    if (k == "two_way_handshake") t.set_two_way_handshake(boolean(v, path));
+  });
+  if (t.min_rto_ns() <= 0) fail(n, where + ".min_rto", "must be more than zero");
+  if (t.min_rto_ns() > t.max_rto_ns()) fail(n, where, "min_rto is larger than max_rto");
+  if (t.initial_rto_ns() <= 0) fail(n, where + ".initial_rto", "must be more than zero");
+}
+
+void Loader::direction(const YAML::Node& n, const std::string& where, Direction& d, bool allow_sides) {
+  std::vector<std::string_view> keys = {"delay",     "jitter",      "jitter_correlation", "distribution",
+                                        "jitter_reorders", "loss", "duplicate",         "corrupt",
+                                        "reorder",   "rate",        "queue",              "queue_bytes",
+                                        "mtu"};
+  if (allow_sides) keys.insert(keys.end(), {"ends", "forward", "backward"});
+  for_each_key(n, where, keys, [&](const std::string& k, const YAML::Node& v, const std::string& path) {
+    if (k == "delay") d.set_delay_ns(duration_ns(v, path));
+    if (k == "jitter") d.set_jitter_ns(duration_ns(v, path));
+    if (k == "jitter_correlation") d.set_jitter_correlation(percent(v, path));
+    if (k == "distribution") {
+      const std::string s = scalar(v, path, "uniform, normal, pareto or paretonormal");
+      if (s == "uniform") {
+        d.set_distribution(Direction::UNIFORM);
+      } else if (s == "normal") {
+        d.set_distribution(Direction::NORMAL);
+      } else if (s == "pareto") {
+        d.set_distribution(Direction::PARETO);
+      } else if (s == "paretonormal") {
+        d.set_distribution(Direction::PARETONORMAL);
+      } else {
+        fail(v, path, fmt::format("unknown distribution '{}'; expected uniform, normal, pareto or paretonormal", s));
+      }
+    }
+    if (k == "jitter_reorders") d.set_jitter_reorders(boolean(v, path));
+    if (k == "loss") {
+      if (v.IsScalar()) {
+        d.mutable_random_loss()->set_probability(percent(v, path));
+      } else if (v.IsMap() && v["p"]) {
+        auto* ge = d.mutable_gilbert_elliott();
+        ge->set_one_minus_h(1.0);
+        for_each_key(v, path, {"p", "r", "1-h", "1-k"}, [&](const std::string& gk, const YAML::Node& gv,
+                                                          const std::string& gpath) {
+          if (gk == "p") ge->set_p(percent(gv, gpath));
+          if (gk == "r") ge->set_r(percent(gv, gpath));
+          if (gk == "1-h") ge->set_one_minus_h(percent(gv, gpath));
+          if (gk == "1-k") ge->set_one_minus_k(percent(gv, gpath));
+        });
+      } else {
+        auto* rl = d.mutable_random_loss();
+        for_each_key(v, path, {"probability", "correlation"}, [&](const std::string& rk, const YAML::Node& rv,
+                                                                      const std::string& rpath) {
+          if (rk == "probability") rl->set_probability(percent(rv, rpath));
+          if (rk == "correlation") rl->set_correlation(percent(rv, rpath));
+        });
+      }
+    }
+    if (k == "duplicate") d.set_duplicate(percent(v, path));
+    if (k == "corrupt") d.set_corrupt(percent(v, path));
+    if (k == "reorder") {
+      if (v.IsScalar()) {
+        d.set_reorder(percent(v, path));
+      } else {
+        for_each_key(v, path, {"probability", "correlation", "gap"}, [&](const std::string& rk,
+                                                                        const YAML::Node& rv,
+                                                                        const std::string& rpath) {
+          if (rk == "probability") d.set_reorder(percent(rv, rpath));
+          if (rk == "correlation") d.set_reorder_correlation(percent(rv, rpath));
+          if (rk == "gap") d.set_reorder_gap(static_cast<std::uint32_t>(integer(rv, rpath, 1, 1'000'000)));
+        });
+      }
+    }
+    if (k == "rate") d.set_rate_bps(rate_bps(v, path));
+    if (k == "queue") d.set_queue_packets(static_cast<std::uint32_t>(integer(v, path, 0, 100'000'000)));
+    if (k == "queue_bytes") d.set_queue_bytes(bytes(v, path));
+    if (k == "mtu") d.set_mtu(static_cast<std::uint32_t>(integer(v, path, 68, 65535)));
+  });
+  if (d.jitter_ns() > 0 && d.jitter_ns() > d.delay_ns() && !d.jitter_reorders())
+    fail(n, where + ".jitter", "is larger than the delay: a packet cannot arrive before it was sent");
+}
+
+// "client[1..500]" -> client1 .. client500, in group "client"; "server" -> itself.
+void Loader::add_named(const YAML::Node& key_node, const std::string& pattern, Node::Kind kind,
+                       const YAML::Node& body, const std::string& where) {
+  auto valid = [](std::string_view s) {
+    if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+    return std::all_of(s.begin(), s.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+    });
+  };
+  std::vector<std::string> names;
+  std::string group;
+  const auto open = pattern.find('[');
+  if (open == std::string::npos) {
+    if (!valid(pattern))
+      fail(key_node, where,
+           fmt::format("'{}' is not a valid name: start with a letter, then letters, digits, '_', '-' or '.'", pattern));
+    names.push_back(pattern);
+  } else {
+    group = pattern.substr(0, open);
+    const auto dots = pattern.find("..", open);
+    if (!valid(group) || pattern.back() != ']' || dots == std::string::npos)
+      fail(key_node, where, fmt::format("'{}' is not a name or a range such as 'client[1..10]'", pattern));
+    std::uint64_t lo = 0, hi = 0;
+    const std::string a = pattern.substr(open + 1, dots - open - 1);
+    const std::string b = pattern.substr(dots + 2, pattern.size() - dots - 3);
+    const auto ra = std::from_chars(a.data(), a.data() + a.size(), lo);
+    const auto rb = std::from_chars(b.data(), b.data() + b.size(), hi);
+    if (ra.ec != std::errc() || ra.ptr != a.data() + a.size() || rb.ec != std::errc() ||
+        rb.ptr != b.data() + b.size())
+      fail(key_node, where, fmt::format("'{}': a range's bounds are whole numbers, as in 'client[1..10]'", pattern));
+    if (lo > hi) fail(key_node, where, fmt::format("'{}': the range is empty ({} > {})", pattern, lo, hi));
+    if (hi - lo + 1 + topo_.nodes_size() > kMaxNodes)
+      fail(key_node, where,
+           fmt::format("'{}' expands to {} nodes, past the limit of {}", pattern, hi - lo + 1, kMaxNodes));
+    for (std::uint64_t i = lo; i <= hi; ++i) names.push_back(fmt::format("{}{}", group, i));
+  }
+  Tcp tcp_here = default_tcp_;
+  if (body && !body.IsNull()) {
+    if (kind == Node::ROUTER) {
+      for_each_key(body, where, {}, [](const std::string&, const YAML::Node&, const std::string&) {});
+    } else {
+      for_each_key(body, where, {"tcp"}, [&](const std::string&, const YAML::Node& v, const std::string& path) {
+        tcp(v, path, tcp_here);
+      });
+    }
+  }
+  for (const std::string& name : names) {
+    const auto id = static_cast<std::uint32_t>(topo_.nodes_size());
+    if (!ids_.emplace(name, id).second) fail(key_node, where, fmt::format("a node named '{}' already exists", name));
+    Node* node = topo_.add_nodes();
+    node->set_name(name);
+    node->set_kind(kind);
+    if (kind == Node::HOST) *node->mutable_tcp() = tcp_here;
+    if (!group.empty()) groups_[group].push_back(id);
+  }
+}
+
+void Loader::add_nodes(const YAML::Node& n, Node::Kind kind, const std::string& where) {
+  if (n.IsSequence()) {
+    for (const YAML::Node& item : n) add_named(item, scalar(item, where, "a name"), kind, YAML::Node(), where);
+  } else if (n.IsMap()) {
+    for (const auto& kv : n) {
+      const YAML::Node name = kv.first;
+      const YAML::Node body = kv.second;
+      add_named(name, scalar(name, where, "a name"), kind, body, where + "." + name.Scalar());
+    }
+  } else {
+    fail(n, where, fmt::format("expected a list of names or a map of name to settings, got {}", kind_of(n)));
+  }
+}
+
+// A reference: "name", "group[*]", "group[3]", "group[2..5]", or a list of those.
+std::vector<std::uint32_t> Loader::resolve(const YAML::Node& n, const std::string& key) {
+  std::vector<std::uint32_t> out;
+  if (n.IsSequence()) {
+    for (const YAML::Node& item : n) {
+      const auto more = resolve(item, key);
+      out.insert(out.end(), more.begin(), more.end());
+    }
+    return out;
+  }
+  const std::string ref = scalar(n, key, "a node name");
+  auto by_name = [&](const std::string& name) {
+    const auto it = ids_.find(name);
+    if (it == ids_.end()) {
+      std::vector<std::string_view> known;
+      for (const auto& [k, v] : ids_)
+        if (known.size() < 100000) known.push_back(k);
+      std::sort(known.begin(), known.end());
+      const std::string near = nearest(name, known);
+      fail(n, key, fmt::format("no node named '{}'{}", name, near.empty() ? "" : fmt::format("; did you mean '{}'?", near)));
+    }
+    return it->second;
+  };
+  const auto open = ref.find('[');
+  if (open == std::string::npos && ref.size() > 1 && ref.back() == '*') {
+    // "client*": every node of group "client" — the form that needs no quotes inside
+    // a [ ] list, where YAML reads "[*" as the start of an alias.
+    const std::string group = ref.substr(0, ref.size() - 1);
+    const auto it = groups_.find(group);
+    if (it == groups_.end())
+      fail(n, key, fmt::format("no group '{}': groups come from ranges such as '{}[1..10]'", group, group));
+    return it->second;
+  }
+  if (open == std::string::npos || ref.back() != ']') {
+    out.push_back(by_name(ref));
+    return out;
+  }
+  const std::string group = ref.substr(0, open);
+  const std::string inside = ref.substr(open + 1, ref.size() - open - 2);
+  if (inside == "*") {
+    const auto it = groups_.find(group);
+    if (it == groups_.end())
+      fail(n, key, fmt::format("no group '{}': groups come from ranges such as '{}[1..10]'", group, group));
+    return it->second;
+  }
+  const auto dots = inside.find("..");
+  std::uint64_t lo = 0, hi = 0;
+  const std::string a = dots == std::string::npos ? inside : inside.substr(0, dots);
+  const std::string b = dots == std::string::npos ? inside : inside.substr(dots + 2);
+  const auto ra = std::from_chars(a.data(), a.data() + a.size(), lo);
+  const auto rb = std::from_chars(b.data(), b.data() + b.size(), hi);
+  if (ra.ec != std::errc() || ra.ptr != a.data() + a.size() || rb.ec != std::errc() || rb.ptr != b.data() + b.size() ||
+      lo > hi)
+    fail(n, key, fmt::format("'{}' is not a reference such as 'client[*]', 'client[3]' or 'client[1..4]'", ref));
+  if (hi - lo >= kMaxNodes) fail(n, key, fmt::format("'{}' names more nodes than exist", ref));
+  for (std::uint64_t i = lo; i <= hi; ++i) out.push_back(by_name(fmt::format("{}{}", group, i)));
+  return out;
+}
+
+void Loader::links(const YAML::Node& n) {
+  if (!n.IsSequence()) fail(n, "links", fmt::format("expected a list of links, got {}", kind_of(n)));
+  std::size_t index = 0;
+  for (const YAML::Node& item : n) {
+    const std::string where = fmt::format("links[{}]", index++);
+    Direction both = default_link_;
+    direction(item, where, both, /*allow_sides=*/true);
+    const YAML::Node ends = item["ends"];
+    if (!ends) fail(item, where, "a link needs 'ends: [A, B]'");
+    if (!ends.IsSequence() || ends.size() != 2)
+      fail(ends, where + ".ends", fmt::format("expected two ends, as in [client, r1], got {}", kind_of(ends)));
+    const auto as = resolve(ends[0], where + ".ends");
+    const auto bs = resolve(ends[1], where + ".ends");
+    if (as.size() > 1 && bs.size() > 1)
+      fail(ends, where + ".ends", "both ends name several nodes; one end must be a single node");
+    Direction forward = both, backward = both;
+    if (item["forward"]) direction(item["forward"], where + ".forward", forward, false);
+    if (item["backward"]) direction(item["backward"], where + ".backward", backward, false);
+    for (std::uint32_t a : as)
+      for (std::uint32_t b : bs) {
+        if (a == b) fail(ends, where + ".ends", fmt::format("'{}' cannot link to itself", topo_.nodes(a).name()));
+        for (std::uint32_t x : {a, b}) {
+          if (++link_count_[x] > 1 && topo_.nodes(x).kind() == Node::HOST)
+            fail(ends, where + ".ends",
+                 fmt::format("host '{}' already has a link; a host has exactly one (put a router between)",
+                             topo_.nodes(x).name()));
+        }
+        Link* l = topo_.add_links();
+        l->set_a(a);
+        l->set_b(b);
+        *l->mutable_forward() = forward;
+        *l->mutable_backward() = backward;
+      }
+  }
+}
+
+void Loader::workloads(const YAML::Node& n) {
+  if (!n.IsSequence()) fail(n, "workload", fmt::format("expected a list of workloads, got {}", kind_of(n)));
+  std::size_t index = 0;
+  for (const YAML::Node& item : n) {
+    const std::string where = fmt::format("workload[{}]", index++);
+    Workload* w = topo_.add_workloads();
+    w->set_port(80);
+    w->set_connections(1);
+    w->set_repetitions(1);
+    w->set_chunk(1448);
+    w->set_backlog(4096);
+    w->set_syn_backlog(1024);
+    bool have_app = false, have_from = false, have_to = false;
+    static const std::vector<std::string_view> keys = {
+        "name",     "app",   "from",     "to",         "connections", "start",   "bytes",
+        "request",  "response", "repetitions", "think", "rate",        "duration", "chunk",
+        "close",    "half_close", "backlog", "syn_backlog"};
+    for_each_key(item, where, keys, [&](const std::string& k, const YAML::Node& v, const std::string& path) {
+      if (k == "name") w->set_name(scalar(v, path, "a name"));
+      if (k == "app") {
+        have_app = true;
+        const std::string s = scalar(v, path, "an application");
+        static const std::vector<std::pair<std::string_view, Workload::App>> apps = {
+            {"connect", Workload::CONNECT}, {"bulk", Workload::BULK}, {"request-response", Workload::REQUEST_RESPONSE},
+            {"echo", Workload::ECHO},       {"stream", Workload::STREAM}};
+        const auto it = std::find_if(apps.begin(), apps.end(), [&](const auto& p) { return p.first == s; });
+        if (it == apps.end())
+          fail(v, path,
+               fmt::format("unknown application '{}'; expected connect, bulk, request-response, echo or stream", s));
+        w->set_app(it->second);
+      }
+      if (k == "from") {
+        have_from = true;
+        for (std::uint32_t id : resolve(v, path)) w->add_clients(id);
+      }
+      if (k == "to") {
+        have_to = true;
+        const std::string s = scalar(v, path, "HOST:PORT, as in server:80");
+        const auto colon = s.rfind(':');
+        std::string host = s;
+        if (colon != std::string::npos) {
+          host = s.substr(0, colon);
+          std::uint32_t port = 0;
+          const std::string p = s.substr(colon + 1);
+          const auto r = std::from_chars(p.data(), p.data() + p.size(), port);
+          if (r.ec != std::errc() || r.ptr != p.data() + p.size() || port == 0 || port > 65535)
+            fail(v, path, fmt::format("'{}': the port must be a number from 1 to 65535", s));
+          w->set_port(port);
+        }
+        const auto ids = resolve(YAML::Node(host), path);
+        w->set_server(ids.front());
+      }
+      if (k == "connections") w->set_connections(static_cast<std::uint32_t>(integer(v, path, 1, kMaxNodes * 100)));
+      if (k == "bytes") w->set_bytes(bytes(v, path));
+      if (k == "request") w->set_request(bytes(v, path));
+      if (k == "response") w->set_response(bytes(v, path));
+      if (k == "repetitions") w->set_repetitions(static_cast<std::uint32_t>(integer(v, path, 1, 1'000'000'000)));
+      if (k == "think") w->set_think_ns(duration_ns(v, path));
+      if (k == "rate") w->set_rate_bps(rate_bps(v, path));
+      if (k == "duration") w->set_duration_ns(duration_ns(v, path));
+      if (k == "chunk") w->set_chunk(static_cast<std::uint32_t>(std::min<std::uint64_t>(bytes(v, path), 1u << 30)));
+      if (k == "close") {
+        const std::string s = scalar(v, path, "who closes");
+        static const std::vector<std::pair<std::string_view, Workload::Close>> modes = {
+            {"client", Workload::CLIENT}, {"server", Workload::SERVER},          {"both", Workload::BOTH},
+            {"abort", Workload::ABORT},   {"server-abort", Workload::SERVER_ABORT}, {"never", Workload::NEVER}};
+        const auto it = std::find_if(modes.begin(), modes.end(), [&](const auto& p) { return p.first == s; });
+        if (it == modes.end())
+          fail(v, path,
+               fmt::format("unknown close mode '{}'; expected client, server, both, abort, server-abort or never", s));
+        w->set_close(it->second);
+      }
+      if (k == "half_close") w->set_half_close(boolean(v, path));
+      if (k == "backlog") w->set_backlog(static_cast<std::uint32_t>(integer(v, path, 1, 1u << 30)));
+      if (k == "syn_backlog") w->set_syn_backlog(static_cast<std::uint32_t>(integer(v, path, 1, 1u << 30)));
+      if (k == "start") {
+        auto* st = w->mutable_start();
+        if (v.IsScalar()) {
+          st->set_kind(Workload::Start::AT);
+          st->set_at_ns(duration_ns(v, path));
+          return;
+        }
+        if (v.IsSequence()) {
+          st->set_kind(Workload::Start::LIST);
+          for (const YAML::Node& t : v) st->add_times_ns(duration_ns(t, path));
+          return;
+        }
+        for_each_key(v, path, {"at", "uniform", "poisson", "from"}, [&](const std::string& sk, const YAML::Node& sv,
+                                                                        const std::string& spath) {
+          if (sk == "at") {
+            st->set_kind(Workload::Start::AT);
+            st->set_at_ns(duration_ns(sv, spath));
+          }
+          if (sk == "from") st->set_from_ns(duration_ns(sv, spath));
+          if (sk == "uniform") {
+            if (!sv.IsSequence() || sv.size() != 2)
+              fail(sv, spath, fmt::format("expected an interval [FROM, TO], as in [0s, 10s], got {}", kind_of(sv)));
+            st->set_kind(Workload::Start::UNIFORM);
+            st->set_from_ns(duration_ns(sv[0], spath));
+            st->set_to_ns(duration_ns(sv[1], spath));
+            if (st->to_ns() <= st->from_ns()) fail(sv, spath, "the interval must end after it begins");
+          }
+          if (sk == "poisson") {
+            const std::string s = scalar(sv, spath, "a rate such as '200/s'");
+            double rate = 0;
+            const auto slash = s.find("/s");
+            const auto r = std::from_chars(s.data(), s.data() + (slash == std::string::npos ? s.size() : slash), rate);
+            if (slash == std::string::npos || slash + 2 != s.size() || r.ec != std::errc() ||
+                r.ptr != s.data() + slash || !(rate > 0))
+              fail(sv, spath, fmt::format("expected a positive arrival rate such as '200/s', got '{}'", s));
+            st->set_kind(Workload::Start::POISSON);
+            st->set_rate_per_second(rate);
+          }
+        });
+      }
+    });
+    if (!have_app) fail(item, where, "a workload needs 'app' (connect, bulk, request-response, echo or stream)");
+    if (!have_from) fail(item, where, "a workload needs 'from' (the client hosts)");
+    if (!have_to) fail(item, where, "a workload needs 'to' (the server, as HOST:PORT)");
+    for (std::uint32_t c : w->clients())
+      if (topo_.nodes(c).kind() != Node::HOST)
+        fail(item["from"], where + ".from", fmt::format("'{}' is a router, not a host", topo_.nodes(c).name()));
+    if (topo_.nodes(w->server()).kind() != Node::HOST)
+      fail(item["to"], where + ".to", fmt::format("'{}' is a router, not a host", topo_.nodes(w->server()).name()));
+    const bool needs_request = w->app() == Workload::REQUEST_RESPONSE || w->app() == Workload::ECHO;
+    if (needs_request && w->request() == 0) fail(item, where, "this application needs 'request' (a size such as 1KB)");
+    if (w->app() == Workload::BULK && w->bytes() == 0) fail(item, where, "bulk needs 'bytes' (a size such as 10MB)");
+    if (w->app() == Workload::STREAM && (w->rate_bps() == 0 || w->duration_ns() <= 0))
+      fail(item, where, "stream needs 'rate' and 'duration'");
+    if (w->start().kind() == Workload::Start::LIST &&
+        static_cast<std::uint64_t>(w->start().times_ns_size()) !=
+            static_cast<std::uint64_t>(w->clients_size()) * w->connections())
+      fail(item["start"], where + ".start",
+           fmt::format("the list has {} times for {} connections ({} clients × {})", w->start().times_ns_size(),
+                       static_cast<std::uint64_t>(w->clients_size()) * w->connections(), w->clients_size(),
+                       w->connections()));
+    if (w->name().empty()) w->set_name(fmt::format("workload{}", index));
+  }
+}
+
+Topology Loader::load(const YAML::Node& root) {
+  if (root.IsNull()) fail(root, "", "the file is empty: a topology needs at least 'hosts' and 'links'");
+  if (!root.IsMap()) fail(root, "", fmt::format("expected a map of keys (name, hosts, links, ...), got {}", kind_of(root)));
+  default_tcp_ = default_tcp();
+  default_link_ = default_direction();
+  topo_.set_seed(1);
+  static const std::vector<std::string_view> top = {"name",  "seed",     "ecmp",   "defaults",
+                                                    "hosts", "routers",  "links",  "workload"};
+  // Defaults first, nodes before links, links before workloads, whatever the order
+  // in the file.
+  for_each_key(root, "", top, [](const std::string&, const YAML::Node&, const std::string&) {});
+  if (root["name"]) topo_.set_name(scalar(root["name"], "name", "a name"));
+  if (root["seed"]) topo_.set_seed(integer(root["seed"], "seed", 0, UINT64_MAX));
+  if (root["ecmp"]) topo_.set_ecmp(boolean(root["ecmp"], "ecmp"));
+  if (root["defaults"])
+    for_each_key(root["defaults"], "defaults", {"link", "tcp"},
+                 [&](const std::string& k, const YAML::Node& v, const std::string& path) {
+                   if (k == "link") direction(v, path, default_link_, false);
+                   if (k == "tcp") tcp(v, path, default_tcp_);
+                 });
+  if (!root["hosts"]) fail(root, "hosts", "missing: a topology needs hosts");
+  add_nodes(root["hosts"], Node::HOST, "hosts");
+  if (root["routers"]) add_nodes(root["routers"], Node::ROUTER, "routers");
+  link_count_.assign(topo_.nodes_size(), 0);
+  if (root["links"]) links(root["links"]);
+  for (int i = 0; i < topo_.nodes_size(); ++i)
+    if (topo_.nodes(i).kind() == Node::HOST && link_count_[static_cast<std::size_t>(i)] == 0 &&
+        topo_.nodes_size() > 1)
+      fail(root["hosts"], "hosts", fmt::format("host '{}' has no link", topo_.nodes(i).name()));
+  if (root["workload"]) workloads(root["workload"]);
+  return topo_;
+}
+
+}  // namespace
+
+Topology load_string(std::string_view text, const std::string& file_name) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::ParserException& e) {
+    // "[client[*], r1]" reads as a nested list and an alias: say what to write instead.
+    const bool alias = e.msg.find("alias") != std::string::npos;
+    throw LoadError(file_name, e.mark.line + 1, e.mark.column + 1, "",
+                    fmt::format("not valid YAML: {}{}", e.msg,
+                                alias ? " (inside [ ] write a group as client* or quote it: \"client[*]\")" : ""));
+  } catch (const YAML::Exception& e) {
+    throw LoadError(file_name, 0, 0, "", fmt::format("not valid YAML: {}", e.msg));
+  }
+  try {
+    return Loader(file_name).load(root);
+  } catch (const YAML::Exception& e) {
+    throw LoadError(file_name, e.mark.line + 1, e.mark.column + 1, "", e.msg);
+  }
+}
+
+Topology load_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw LoadError(path, 0, 0, "", "cannot open the file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  const std::string s = text.str();
+  if (s.find('\0') != std::string::npos) throw LoadError(path, 1, 1, "", "this is a binary file, not a YAML topology");
+  return load_string(s, path);
+}
+
+}  // namespace shakedown::topology

@@ -1,0 +1,41 @@
+// Loads a topology file (YAML) into its canonical form (topology.proto): groups and
+// ranges expanded, wildcards resolved, defaults applied, units converted. Every error
+// names the file, line, column and key, says what was expected, and suggests the
+// nearest valid key for a typo. docs/topology-format.md is the reference.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "topologies/topology.pb.h"
+
+namespace shakedown::topology {
+
+// "FILE:LINE:COL: KEY: what was wrong" (line and column 1-based).
+class LoadError : public std::runtime_error {
+ public:
+  LoadError(std::string file, int line, int column, std::string key, const std::string& message);
+  const std::string& file() const { return file_; }
+  int line() const { return line_; }
+  int column() const { return column_; }
+  const std::string& key() const { return key_; }
+  // The message without the location.
+  const std::string& message() const { return message_; }
+
+ private:
+  std::string file_;
+  int line_;
+  int column_;
+  std::string key_;
+  std::string message_;
+};
+
+// The largest number of nodes a file may expand to: a range beyond it is a typo more
+// often than an experiment.
+inline constexpr std::size_t kMaxNodes = 2'000'000;
+
+Topology load_file(const std::string& path);
+Topology load_string(std::string_view text, const std::string& file_name = "<input>");
+
+}  // namespace shakedown::topology
