@@ -1,5 +1,7 @@
 #include "controller/build.h"
 
+#include "nodes/faults.h"
+
 namespace shakedown::controller {
 
 namespace {
@@ -113,6 +115,66 @@ Built::Built(Engine& engine, PacketPool& pool, const topology::Topology& topo, O
   for (const auto& l : topo.links()) network.add_link(l.a(), l.b(), link_params(l.forward()), link_params(l.backward()));
   network.build(topo.ecmp());
   for (const auto& w : topo.workloads()) workloads.add(workload(w));
+  for (const auto& f : topo.faults()) schedule(engine, f);
+}
+
+void Built::schedule(Engine& engine, const topology::Fault& f) {
+  const TimePoint at = TimePoint::zero() + ns(f.at_ns());
+  Network& net = network;
+  switch (f.kind_case()) {
+    case topology::Fault::kLinkDown: {
+      const std::uint32_t link = f.link_down().link();
+      engine.at(at, [&net, link] { net.link(link).set_up(false); });
+      if (f.link_down().duration_ns() > 0)
+        engine.at(at + ns(f.link_down().duration_ns()), [&net, link] { net.link(link).set_up(true); });
+      break;
+    }
+    case topology::Fault::kLinkSet: {
+      const auto& s = f.link_set();
+      const std::uint32_t link = s.link();
+      if (s.has_forward())
+        engine.at(at, [&net, link, p = link_params(s.forward())] { net.link(link).direction(0).set_params(p); });
+      if (s.has_backward())
+        engine.at(at, [&net, link, p = link_params(s.backward())] { net.link(link).direction(1).set_params(p); });
+      break;
+    }
+    case topology::Fault::kPartition: {
+      std::vector<std::uint32_t> group(f.partition().nodes().begin(), f.partition().nodes().end());
+      engine.at(at, [&net, group] { net.set_partitioned(group, true); });
+      if (f.partition().duration_ns() > 0)
+        engine.at(at + ns(f.partition().duration_ns()), [&net, group] { net.set_partitioned(group, false); });
+      break;
+    }
+    case topology::Fault::kCrash: {
+      const std::uint32_t host = f.crash().host();
+      engine.at(at, [&net, host] { net.host(host).crash(); });
+      if (f.crash().restart_after_ns() > 0)
+        engine.at(at + ns(f.crash().restart_after_ns()), [&net, host] { net.host(host).restart(); });
+      break;
+    }
+    case topology::Fault::kPacket: {
+      const auto& p = f.packet();
+      TcpMatch m;
+      if (p.flags_mask() != 0) {
+        m.flags = static_cast<std::uint8_t>(p.flags());
+        m.flags_mask = static_cast<std::uint8_t>(p.flags_mask());
+      }
+      if (p.has_src()) m.src = net.address(p.src());
+      if (p.has_dst()) m.dst = net.address(p.dst());
+      if (p.has_src_port()) m.src_port = static_cast<std::uint16_t>(p.src_port());
+      if (p.has_dst_port()) m.dst_port = static_cast<std::uint16_t>(p.dst_port());
+      m.with_payload = p.with_payload();
+      PacketFault pf;
+      pf.match = match_tcp(m);
+      pf.nth = p.nth();
+      pf.action = static_cast<PacketFault::Action>(p.action());
+      pf.delay = ns(p.delay_ns());
+      net.link(p.link()).direction(static_cast<int>(p.direction())).add_fault(std::move(pf));
+      break;
+    }
+    case topology::Fault::KIND_NOT_SET:
+      break;
+  }
 }
 
 }  // namespace shakedown::controller

@@ -25,6 +25,9 @@ struct Built {
   Built(Engine& engine, PacketPool& pool, const topology::Topology& topo, Observer* observer = nullptr);
   Network network;
   apps::Workloads workloads;
+
+ private:
+  void schedule(Engine& engine, const topology::Fault& f);
 };
 
 }  // namespace shakedown::controller

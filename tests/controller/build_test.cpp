@@ -114,3 +114,94 @@ TEST(Build, AFileRunsExactlyAsTheSameTopologyBuiltInCode) {
 
 }  // namespace
 }  // namespace shakedown::controller
+
+namespace shakedown::controller {
+namespace {
+
+// client -- r -- server, 5 ms per link, one connection at 0 s, plus `extra`.
+std::string line_with(const std::string& extra, const std::string& tcp = "{}") {
+  return "defaults:\n  link: {delay: 5ms}\n  tcp: " + tcp +
+         "\nhosts: [client, server]\nrouters: [r]\nlinks:\n  - {ends: [client, r]}\n  - {ends: [r, server]}\n" + extra;
+}
+
+struct FileRun {
+  explicit FileRun(const std::string& yaml) : built(engine, pool, topology::load_string(yaml, "t.yaml")) {}
+  std::uint64_t connected_at(Duration d) {
+    engine.run_until(TimePoint::zero() + d);
+    return built.workloads.stats(0).connected;
+  }
+  Engine engine;
+  PacketPool pool;
+  Built built;
+};
+
+const char* kConnect = "workload:\n  - {app: connect, from: client, to: server:80, close: never}\n";
+
+TEST(Faults, ALinkDownForAWhileDelaysTheHandshakeToTheThirdSyn) {
+  FileRun r(line_with(std::string(kConnect) + "faults:\n  - {at: 0s, link: [client, r], down: 2500ms}\n"));
+  EXPECT_EQ(r.connected_at(Duration::milliseconds(3019)), 0u);
+  EXPECT_EQ(r.connected_at(Duration::milliseconds(3020)), 1u);
+}
+
+TEST(Faults, APartitionHealsAfterItsTime) {
+  FileRun r(line_with(std::string(kConnect) + "faults:\n  - {at: 0s, partition: [server], for: 2500ms}\n"));
+  EXPECT_EQ(r.connected_at(Duration::milliseconds(3019)), 0u);
+  EXPECT_EQ(r.connected_at(Duration::milliseconds(3020)), 1u);
+}
+
+TEST(Faults, SetChangesOneDirectionOrBoth) {
+  // Both directions of r -- server at 50 ms: RTT 5+50+50+5 = 110 ms.
+  FileRun both(line_with(std::string(kConnect) + "faults:\n  - {at: 0s, link: [r, server], set: {delay: 50ms}}\n"));
+  EXPECT_EQ(both.connected_at(Duration::milliseconds(109)), 0u);
+  EXPECT_EQ(both.connected_at(Duration::milliseconds(110)), 1u);
+  // Only from server to r ("forward" from the first end named): 5+5+50+5 = 65 ms.
+  FileRun one(line_with(std::string(kConnect) +
+                    "faults:\n  - {at: 0s, link: [server, r], direction: forward, set: {delay: 50ms}}\n"));
+  EXPECT_EQ(one.connected_at(Duration::milliseconds(64)), 0u);
+  EXPECT_EQ(one.connected_at(Duration::milliseconds(65)), 1u);
+}
+
+TEST(Faults, ACrashAndItsRestart) {
+  FileRun r(line_with(std::string(kConnect) + "faults:\n  - {at: 1s, crash: server, restart: 1s}\n"));
+  const std::uint32_t server = 1;
+  r.engine.run_until(TimePoint::zero() + Duration::milliseconds(999));
+  EXPECT_TRUE(r.built.network.host(server).up());
+  r.engine.run_until(TimePoint::zero() + Duration::milliseconds(1500));
+  EXPECT_FALSE(r.built.network.host(server).up());
+  r.engine.run_until(TimePoint::zero() + Duration::milliseconds(2000));
+  EXPECT_TRUE(r.built.network.host(server).up());
+}
+
+// The textbook's old duplicate SYN, from a file: the first SYN held 90 s in the
+// network, long after its connection is over.
+class OldDuplicateSyn : public ::testing::TestWithParam<bool> {};
+
+TEST_P(OldDuplicateSyn, FromAFile) {
+  const bool two_way = GetParam();
+  FileRun r(line_with("workload:\n  - {app: bulk, bytes: 1000B, from: client, to: server:80}\n"
+                  "faults:\n  - {match: {link: [client, r], flags: SYN}, delay: 90s}\n",
+                  two_way ? "{two_way_handshake: true}" : "{}"));
+  r.engine.run_until(TimePoint::zero() + Duration::seconds(89));
+  EXPECT_EQ(r.built.workloads.stats(0).completed, 1u) << "the retried SYN connected and the exchange completed";
+  EXPECT_EQ(r.built.network.host(1).tcp().connections(), 0u);
+  r.engine.run_until(TimePoint::zero() + Duration::seconds(100));
+  // Three-way: the client answers the old SYN's SYN-ACK with RST and the server frees
+  // the half-open connection. Two-way: the server holds a connection nobody will use.
+  EXPECT_EQ(r.built.network.host(1).tcp().connections(), two_way ? 1u : 0u);
+  EXPECT_EQ(r.built.network.host(0).tcp().stats().rst_sent_no_connection, two_way ? 0u : 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Handshakes, OldDuplicateSyn, ::testing::Values(false, true),
+                         [](const auto& p) { return p.param ? "TwoWay" : "ThreeWay"; });
+
+TEST(Faults, TheNthMatchingDataSegmentIsDropped) {
+  FileRun r(line_with("workload:\n  - {app: bulk, bytes: 100KB, from: client, to: server:80}\n"
+                  "faults:\n  - {match: {link: [client, r], payload: true, nth: 3}, drop: true}\n"));
+  r.engine.run_until(TimePoint::zero() + Duration::seconds(200));
+  EXPECT_EQ(r.built.network.link(0).direction(0).stats().drops(DropReason::fault), 1u);
+  EXPECT_EQ(r.built.workloads.stats(0).completed, 1u);
+  EXPECT_EQ(r.built.workloads.stats(0).server_bytes_received, 100'000u);
+}
+
+}  // namespace
+}  // namespace shakedown::controller
