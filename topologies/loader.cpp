@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "emulator/units.h"
+#include "topologies/generators.h"
 
 namespace shakedown::topology {
 
@@ -153,6 +154,11 @@ class Loader {
   void add_nodes(const YAML::Node& n, Node::Kind kind, const std::string& where);
   void add_named(const YAML::Node& key_node, const std::string& pattern, Node::Kind kind, const YAML::Node& body,
                  const std::string& where);
+  std::uint32_t add_node(const YAML::Node& at, const std::string& where, const std::string& name, Node::Kind kind,
+                         const std::string& group, const Tcp& tcp_settings);
+  void add_link(const YAML::Node& at, const std::string& where, std::uint32_t a, std::uint32_t b,
+                const Direction& forward, const Direction& backward);
+  void generators(const YAML::Node& n);
   std::vector<std::uint32_t> resolve(const YAML::Node& n, const std::string& key);
   void links(const YAML::Node& n);
   void workloads(const YAML::Node& n);
@@ -376,14 +382,148 @@ void Loader::add_named(const YAML::Node& key_node, const std::string& pattern, N
       });
     }
   }
-  for (const std::string& name : names) {
-    const auto id = static_cast<std::uint32_t>(topo_.nodes_size());
-    if (!ids_.emplace(name, id).second) fail(key_node, where, fmt::format("a node named '{}' already exists", name));
-    Node* node = topo_.add_nodes();
-    node->set_name(name);
-    node->set_kind(kind);
-    if (kind == Node::HOST) *node->mutable_tcp() = tcp_here;
-    if (!group.empty()) groups_[group].push_back(id);
+  for (const std::string& name : names) add_node(key_node, where, name, kind, group, tcp_here);
+}
+
+std::uint32_t Loader::add_node(const YAML::Node& at, const std::string& where, const std::string& name,
+                               Node::Kind kind, const std::string& group, const Tcp& tcp_settings) {
+  const auto id = static_cast<std::uint32_t>(topo_.nodes_size());
+  if (!ids_.emplace(name, id).second) fail(at, where, fmt::format("a node named '{}' already exists", name));
+  Node* node = topo_.add_nodes();
+  node->set_name(name);
+  node->set_kind(kind);
+  if (kind == Node::HOST) *node->mutable_tcp() = tcp_settings;
+  if (!group.empty()) groups_[group].push_back(id);
+  return id;
+}
+
+// One link between two node ids, counting each host's links (a host has one).
+void Loader::add_link(const YAML::Node& at, const std::string& where, std::uint32_t a, std::uint32_t b,
+                      const Direction& forward, const Direction& backward) {
+  if (a == b) fail(at, where, fmt::format("'{}' cannot link to itself", topo_.nodes(static_cast<int>(a)).name()));
+  if (link_count_.size() < static_cast<std::size_t>(topo_.nodes_size())) link_count_.resize(topo_.nodes_size(), 0);
+  for (std::uint32_t x : {a, b}) {
+    if (++link_count_[x] > 1 && topo_.nodes(static_cast<int>(x)).kind() == Node::HOST)
+      fail(at, where,
+           fmt::format("host '{}' already has a link; a host has exactly one (put a router between)",
+                       topo_.nodes(static_cast<int>(x)).name()));
+  }
+  Link* l = topo_.add_links();
+  l->set_a(a);
+  l->set_b(b);
+  *l->mutable_forward() = forward;
+  *l->mutable_backward() = backward;
+}
+
+void Loader::generators(const YAML::Node& n) {
+  if (!n.IsSequence()) fail(n, "generate", fmt::format("expected a list of generators, got {}", kind_of(n)));
+  std::size_t index = 0;
+  for (const YAML::Node& item : n) {
+    const std::string where = fmt::format("generate[{}]", index++);
+    static const std::vector<std::string_view> kinds = {"star", "line", "ring", "dumbbell", "tree", "fat_tree", "random"};
+    std::vector<std::string_view> keys = kinds;
+    keys.insert(keys.end(), {"link", "bottleneck", "tcp"});
+    std::string kind;
+    YAML::Node params;
+    for_each_key(item, where, keys, [&](const std::string& k, const YAML::Node& v, const std::string&) {
+      if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) return;
+      if (!kind.empty()) fail(item, where, fmt::format("one generator per entry: '{}' and '{}'", kind, k));
+      kind = k;
+      params = v;
+    });
+    if (kind.empty())
+      fail(item, where, "a generator entry needs one of: star, line, ring, dumbbell, tree, fat_tree, random");
+    const std::string pwhere = where + "." + kind;
+    Direction link = default_link_, bottleneck;
+    if (item["link"]) direction(item["link"], where + ".link", link, false);
+    bottleneck = link;
+    if (item["bottleneck"]) {
+      if (kind != "dumbbell") fail(item["bottleneck"], where + ".bottleneck", "only a dumbbell has a bottleneck");
+      direction(item["bottleneck"], where + ".bottleneck", bottleneck, false);
+    }
+    Tcp host_tcp = default_tcp_;
+    if (item["tcp"]) tcp(item["tcp"], where + ".tcp", host_tcp);
+
+    // The parameters, each checked for type; which ones a generator needs is below.
+    std::map<std::string, YAML::Node> p;
+    for_each_key(params, pwhere,
+                 {"hub", "hosts", "count", "routers", "left", "right", "left_count", "right_count", "depth", "fanout",
+                  "k", "prefix", "links", "seed"},
+                 [&](const std::string& k, const YAML::Node& v, const std::string&) { p[k] = v; });
+    auto word = [&](const char* key, bool required, const std::string& fallback = {}) -> std::string {
+      if (!p.contains(key)) {
+        if (required) fail(params, pwhere, fmt::format("needs '{}'", key));
+        return fallback;
+      }
+      const std::string s = scalar(p[key], pwhere + "." + key, "a name");
+      const bool ok = !s.empty() && (std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_') &&
+                      std::all_of(s.begin(), s.end(), [](char c) {
+                        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+                      });
+      if (!ok) fail(p[key], pwhere + "." + key, fmt::format("'{}' is not a valid name", s));
+      return s;
+    };
+    auto number = [&](const char* key, bool required, std::uint64_t fallback = 0) -> std::uint64_t {
+      if (!p.contains(key)) {
+        if (required) fail(params, pwhere, fmt::format("needs '{}'", key));
+        return fallback;
+      }
+      return integer(p[key], pwhere + "." + key, 0, UINT64_MAX);
+    };
+    auto allow_only = [&](std::initializer_list<std::string_view> allowed) {
+      for (const auto& [k, v] : p)
+        if (std::find(allowed.begin(), allowed.end(), k) == allowed.end())
+          fail(v, pwhere + "." + k, fmt::format("does not apply to {}", kind));
+    };
+    const std::uint64_t room = kMaxNodes - static_cast<std::uint64_t>(topo_.nodes_size());
+    generate::Graph g;
+    try {
+      if (kind == "star") {
+        allow_only({"hub", "hosts", "count"});
+        g = generate::star(word("hub", true), word("hosts", true), number("count", true), room);
+      } else if (kind == "line" || kind == "ring") {
+        allow_only({"routers", "count", "hosts"});
+        g = generate::line(word("routers", true), number("count", true), word("hosts", false), kind == "ring", room);
+      } else if (kind == "dumbbell") {
+        allow_only({"left", "right", "count", "left_count", "right_count", "routers"});
+        const std::uint64_t count = number("count", false, 1);
+        std::string lr = "left", rr = "right";
+        if (p.contains("routers")) {
+          const YAML::Node r = p["routers"];
+          if (!r.IsSequence() || r.size() != 2)
+            fail(r, pwhere + ".routers", fmt::format("expected two router names, got {}", kind_of(r)));
+          lr = scalar(r[0], pwhere + ".routers", "a name");
+          rr = scalar(r[1], pwhere + ".routers", "a name");
+        }
+        g = generate::dumbbell(word("left", true), number("left_count", false, count), word("right", true),
+                               number("right_count", false, count), lr, rr, room);
+      } else if (kind == "tree") {
+        allow_only({"depth", "fanout", "routers", "hosts"});
+        g = generate::tree(number("depth", true), number("fanout", true), word("routers", true), word("hosts", true),
+                           room);
+      } else if (kind == "fat_tree") {
+        allow_only({"k", "prefix"});
+        std::string prefix;
+        if (p.contains("prefix")) prefix = word("prefix", false);
+        g = generate::fat_tree(number("k", true), prefix, room);
+      } else {
+        allow_only({"routers", "count", "hosts", "links", "seed"});
+        const std::uint64_t count = number("count", true);
+        const std::uint64_t seed = number("seed", false, topo_.seed() ^ (0x51ed27e5ull * index));
+        g = generate::random(word("routers", true), count, word("hosts", false), number("links", false, count),
+                             seed, room);
+      }
+    } catch (const std::invalid_argument& e) {
+      fail(params, pwhere, e.what());
+    }
+    std::vector<std::uint32_t> ids;
+    ids.reserve(g.nodes.size());
+    for (const auto& node : g.nodes)
+      ids.push_back(add_node(params, pwhere, node.name, node.router ? Node::ROUTER : Node::HOST, node.group, host_tcp));
+    for (const auto& l : g.links) {
+      const Direction& d = l.bottleneck ? bottleneck : link;
+      add_link(params, pwhere, ids[l.a], ids[l.b], d, d);
+    }
   }
 }
 
@@ -479,20 +619,7 @@ void Loader::links(const YAML::Node& n) {
     if (item["forward"]) direction(item["forward"], where + ".forward", forward, false);
     if (item["backward"]) direction(item["backward"], where + ".backward", backward, false);
     for (std::uint32_t a : as)
-      for (std::uint32_t b : bs) {
-        if (a == b) fail(ends, where + ".ends", fmt::format("'{}' cannot link to itself", topo_.nodes(a).name()));
-        for (std::uint32_t x : {a, b}) {
-          if (++link_count_[x] > 1 && topo_.nodes(x).kind() == Node::HOST)
-            fail(ends, where + ".ends",
-                 fmt::format("host '{}' already has a link; a host has exactly one (put a router between)",
-                             topo_.nodes(x).name()));
-        }
-        Link* l = topo_.add_links();
-        l->set_a(a);
-        l->set_b(b);
-        *l->mutable_forward() = forward;
-        *l->mutable_backward() = backward;
-      }
+      for (std::uint32_t b : bs) add_link(ends, where + ".ends", a, b, forward, backward);
   }
 }
 
@@ -838,8 +965,8 @@ Topology Loader::load(const YAML::Node& root) {
   default_tcp_ = default_tcp();
   default_link_ = default_direction();
   topo_.set_seed(1);
-  static const std::vector<std::string_view> top = {"name",  "seed",    "ecmp",     "defaults", "hosts",
-                                                    "routers", "links", "workload", "faults", "expect"};
+  static const std::vector<std::string_view> top = {"name",     "seed",  "ecmp",     "defaults", "hosts",   "routers",
+                                                    "generate", "links", "workload", "faults",   "expect"};
   // Defaults first, nodes before links, links before workloads, whatever the order
   // in the file.
   for_each_key(root, "", top, [](const std::string&, const YAML::Node&, const std::string&) {});
@@ -852,15 +979,18 @@ Topology Loader::load(const YAML::Node& root) {
                    if (k == "link") direction(v, path, default_link_, false);
                    if (k == "tcp") tcp(v, path, default_tcp_);
                  });
-  if (!root["hosts"]) fail(root, "hosts", "missing: a topology needs hosts");
-  add_nodes(root["hosts"], Node::HOST, "hosts");
+  if (!root["hosts"] && !root["generate"])
+    fail(root, "hosts", "missing: a topology needs hosts (or a generator that makes them)");
+  if (root["hosts"]) add_nodes(root["hosts"], Node::HOST, "hosts");
   if (root["routers"]) add_nodes(root["routers"], Node::ROUTER, "routers");
   link_count_.assign(topo_.nodes_size(), 0);
+  if (root["generate"]) generators(root["generate"]);
   if (root["links"]) links(root["links"]);
+  link_count_.resize(topo_.nodes_size(), 0);
   for (int i = 0; i < topo_.nodes_size(); ++i)
     if (topo_.nodes(i).kind() == Node::HOST && link_count_[static_cast<std::size_t>(i)] == 0 &&
         topo_.nodes_size() > 1)
-      fail(root["hosts"], "hosts", fmt::format("host '{}' has no link", topo_.nodes(i).name()));
+      fail(root["hosts"] ? root["hosts"] : root, "hosts", fmt::format("host '{}' has no link", topo_.nodes(i).name()));
   if (root["workload"]) workloads(root["workload"]);
   if (root["faults"]) faults(root["faults"]);
   if (root["expect"]) expectations(root["expect"]);

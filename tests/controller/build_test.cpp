@@ -205,3 +205,42 @@ TEST(Faults, TheNthMatchingDataSegmentIsDropped) {
 
 }  // namespace
 }  // namespace shakedown::controller
+
+namespace shakedown::controller {
+namespace {
+
+// A generated fat-tree with ECMP carries traffic across pods to completion, and a
+// generated star with a hand-written server is issue 9's reference shape.
+TEST(Generated, FatTreeWithEcmpAndAStarCarryTheirWorkloads) {
+  Engine engine;
+  PacketPool pool;
+  Built ft(engine, pool, topology::load_string(R"(ecmp: true
+defaults: {tcp: {msl: 1s}}
+generate:
+  - fat_tree: {k: 4}
+    link: {delay: 1ms, rate: 100Mbps}
+workload:
+  - {app: bulk, bytes: 50KB, from: "host[1..8]", to: "host16:80", connections: 2}
+)"));
+  engine.run_until(TimePoint::zero() + Duration::seconds(30));
+  EXPECT_EQ(ft.workloads.stats(0).completed, 16u);
+  EXPECT_EQ(ft.workloads.stats(0).server_bytes_received, 16u * 50'000);
+
+  Engine e2;
+  PacketPool p2;
+  Built star(e2, p2, topology::load_string(R"(defaults: {link: {delay: 10ms, rate: 1Gbps, loss: 1%}}
+hosts: [server]
+generate:
+  - star: {hub: r, hosts: client, count: 20}
+links:
+  - {ends: [r, server]}
+workload:
+  - {app: bulk, bytes: 10KB, from: client*, to: server, connections: 5, start: {uniform: [0s, 1s]}}
+)"));
+  e2.run_until(TimePoint::zero() + Duration::seconds(120));
+  EXPECT_EQ(star.workloads.stats(0).completed, 100u);
+  EXPECT_EQ(star.workloads.stats(0).server_bytes_received, 100u * 10'000);
+}
+
+}  // namespace
+}  // namespace shakedown::controller
