@@ -107,7 +107,7 @@ Built::Built(Engine& engine, PacketPool& pool, const topology::Topology& topo, O
     : network(engine, pool, topo.seed(), observer), workloads(engine, network, topo.seed()) {
   for (const auto& n : topo.nodes()) {
     if (n.kind() == topology::Node::HOST) {
-      network.add_host(n.name(), tcp_config(n.tcp()));
+      network.add_host(n.name(), tcp_config(n.tcp()), wire::Ipv4Address{n.address()});
     } else {
       network.add_router(n.name());
     }

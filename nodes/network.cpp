@@ -9,12 +9,20 @@
 namespace shakedown {
 
 std::uint32_t Network::add_host(const std::string& name, const tcp::Config& config) {
-  const auto id = static_cast<std::uint32_t>(nodes_.size());
+  while (by_address_.contains(next_host_address_)) ++next_host_address_;
   if (next_host_address_ > wire::Ipv4Address::of(198, 19, 255, 254).value)
     throw std::length_error("the 198.18.0.0/15 range has no address left for host '" + name + "'");
+  return add_host(name, config, wire::Ipv4Address{next_host_address_++});
+}
+
+std::uint32_t Network::add_host(const std::string& name, const tcp::Config& config, wire::Ipv4Address address) {
+  const auto id = static_cast<std::uint32_t>(nodes_.size());
+  if (!by_address_.emplace(address.value, id).second)
+    throw std::invalid_argument(fmt::format("host '{}' cannot have address {}: host '{}' has it", name,
+                                            wire::to_string(address), nodes_[by_address_.at(address.value)].name));
   Node n;
   n.name = name;
-  n.address = wire::Ipv4Address{next_host_address_++};
+  n.address = address;
   n.host = std::make_unique<Host>(engine_, pool_, id, n.address, config, run_seed_, observer_);
   nodes_.push_back(std::move(n));
   return id;

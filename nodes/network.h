@@ -32,6 +32,8 @@ class Network {
 
   // Node ids are dense, in order of creation, hosts and routers alike.
   std::uint32_t add_host(const std::string& name, const tcp::Config& config = {});
+  // A host with an address of its own choosing (throws if another host has it).
+  std::uint32_t add_host(const std::string& name, const tcp::Config& config, wire::Ipv4Address address);
   std::uint32_t add_router(const std::string& name);
   // A full-duplex link; `forward` applies from a to b, `backward` from b to a. A host
   // has exactly one link.
@@ -78,6 +80,7 @@ class Network {
   std::vector<std::unique_ptr<Link>> links_;
   std::uint32_t next_host_address_ = wire::Ipv4Address::of(198, 18, 0, 1).value;
   std::unordered_map<std::uint32_t, std::vector<std::int64_t>> distances_;  // by router, with ECMP
+  std::unordered_map<std::uint32_t, std::uint32_t> by_address_;             // host address -> node
 
   void add_equal_cost_paths();
 };

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -159,6 +160,8 @@ class Loader {
   void add_link(const YAML::Node& at, const std::string& where, std::uint32_t a, std::uint32_t b,
                 const Direction& forward, const Direction& backward);
   void generators(const YAML::Node& n);
+  void assign_addresses(const YAML::Node& root);
+  void check_reachable(const YAML::Node& root);
   std::vector<std::uint32_t> resolve(const YAML::Node& n, const std::string& key);
   void links(const YAML::Node& n);
   void workloads(const YAML::Node& n);
@@ -175,7 +178,31 @@ class Loader {
   std::unordered_map<std::string, std::uint32_t> ids_;
   std::map<std::string, std::vector<std::uint32_t>> groups_;
   std::vector<std::uint32_t> link_count_;
+  std::unordered_map<std::string, YAML::Node> explicit_at_;  // where a host's own address was given
 };
+
+std::optional<std::uint32_t> parse_address(const std::string& s) {
+  std::uint32_t out = 0;
+  const char* p = s.data();
+  const char* end = s.data() + s.size();
+  for (int i = 0; i < 4; ++i) {
+    unsigned octet = 0;
+    const auto r = std::from_chars(p, end, octet);
+    if (r.ec != std::errc() || octet > 255 || r.ptr == p || r.ptr - p > 3) return std::nullopt;
+    out = out << 8 | octet;
+    p = r.ptr;
+    if (i < 3) {
+      if (p == end || *p != '.') return std::nullopt;
+      ++p;
+    }
+  }
+  if (p != end) return std::nullopt;
+  return out;
+}
+
+std::string format_address(std::uint32_t a) {
+  return fmt::format("{}.{}.{}.{}", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+}
 
 // Linux's defaults, exactly those of tcp::Config (a controller test compares them).
 Tcp default_tcp() {
@@ -373,16 +400,101 @@ void Loader::add_named(const YAML::Node& key_node, const std::string& pattern, N
     for (std::uint64_t i = lo; i <= hi; ++i) names.push_back(fmt::format("{}{}", group, i));
   }
   Tcp tcp_here = default_tcp_;
+  std::optional<std::uint32_t> address;
   if (body && !body.IsNull()) {
     if (kind == Node::ROUTER) {
       for_each_key(body, where, {}, [](const std::string&, const YAML::Node&, const std::string&) {});
     } else {
-      for_each_key(body, where, {"tcp"}, [&](const std::string&, const YAML::Node& v, const std::string& path) {
-        tcp(v, path, tcp_here);
+      for_each_key(body, where, {"tcp", "address"}, [&](const std::string& k, const YAML::Node& v,
+                                                         const std::string& path) {
+        if (k == "tcp") tcp(v, path, tcp_here);
+        if (k == "address") {
+          if (names.size() != 1) fail(v, path, "a range of hosts cannot share one address");
+          const auto a = parse_address(scalar(v, path, "an IPv4 address such as 198.18.0.10"));
+          if (!a || *a == 0)
+            fail(v, path, fmt::format("'{}' is not an IPv4 host address such as 198.18.0.10", v.Scalar()));
+          address = *a;
+          explicit_at_[names.front()] = v;
+        }
       });
     }
   }
-  for (const std::string& name : names) add_node(key_node, where, name, kind, group, tcp_here);
+  for (const std::string& name : names) {
+    const std::uint32_t id = add_node(key_node, where, name, kind, group, tcp_here);
+    if (address) topo_.mutable_nodes(static_cast<int>(id))->set_address(*address);
+  }
+}
+
+// Every host without an address of its own gets the next free one of the plan, in
+// file order; an address given twice, or a plan too small, is an error.
+void Loader::assign_addresses(const YAML::Node& root) {
+  std::uint32_t base = 0xc6120000u, length = 15;  // 198.18.0.0/15, the benchmarking range (RFC 2544)
+  const YAML::Node plan = root["addresses"];
+  if (plan) {
+    const std::string text = scalar(plan, "addresses", "a prefix such as 198.18.0.0/15");
+    const auto slash = text.find('/');
+    const auto a = parse_address(text.substr(0, slash));
+    std::uint32_t len = 0;
+    const std::string l = slash == std::string::npos ? "" : text.substr(slash + 1);
+    const auto r = std::from_chars(l.data(), l.data() + l.size(), len);
+    if (!a || slash == std::string::npos || r.ec != std::errc() || r.ptr != l.data() + l.size() || len > 30)
+      fail(plan, "addresses", fmt::format("'{}' is not a prefix such as 198.18.0.0/15 (length at most 30)", text));
+    base = *a;
+    length = len;
+    const std::uint32_t mask = length == 0 ? 0 : ~0u << (32 - length);
+    if ((base & ~mask) != 0)
+      fail(plan, "addresses", fmt::format("'{}' has bits set past its length /{}", text, length));
+  }
+  const std::uint64_t size = 1ull << (32 - length);
+  std::unordered_map<std::uint32_t, std::string> taken;
+  for (const Node& n : topo_.nodes()) {
+    if (n.kind() != Node::HOST || n.address() == 0) continue;
+    const auto [it, fresh] = taken.emplace(n.address(), n.name());
+    if (!fresh)
+      fail(explicit_at_.at(n.name()), "hosts." + n.name() + ".address",
+           fmt::format("{} is already the address of '{}'", format_address(n.address()), it->second));
+  }
+  std::uint64_t next = 1;  // skip the network's own address
+  for (Node& n : *topo_.mutable_nodes()) {
+    if (n.kind() != Node::HOST || n.address() != 0) continue;
+    while (next < size - 1 && taken.contains(base + static_cast<std::uint32_t>(next))) ++next;
+    if (next >= size - 1)
+      fail(plan ? plan : root, "addresses",
+           fmt::format("the address plan {}/{} has no address left for host '{}'", format_address(base), length,
+                       n.name()));
+    n.set_address(base + static_cast<std::uint32_t>(next++));
+  }
+}
+
+// Hosts do not forward: a server is reachable from a client when a path of routers
+// joins their links.
+void Loader::check_reachable(const YAML::Node& root) {
+  std::vector<std::vector<std::uint32_t>> adj(static_cast<std::size_t>(topo_.nodes_size()));
+  for (const Link& l : topo_.links()) {
+    adj[l.a()].push_back(l.b());
+    adj[l.b()].push_back(l.a());
+  }
+  for (int i = 0; i < topo_.workloads_size(); ++i) {
+    const Workload& w = topo_.workloads(i);
+    std::vector<bool> seen(adj.size(), false);
+    std::vector<std::uint32_t> stack = {w.server()};
+    seen[w.server()] = true;
+    while (!stack.empty()) {
+      const std::uint32_t u = stack.back();
+      stack.pop_back();
+      if (u != w.server() && topo_.nodes(static_cast<int>(u)).kind() == Node::HOST) continue;
+      for (std::uint32_t v : adj[u])
+        if (!seen[v]) {
+          seen[v] = true;
+          stack.push_back(v);
+        }
+    }
+    for (std::uint32_t c : w.clients())
+      if (!seen[c])
+        fail(root["workload"][static_cast<std::size_t>(i)], fmt::format("workload[{}]", i),
+             fmt::format("'{}' cannot reach '{}': no path of links and routers joins them",
+                         topo_.nodes(static_cast<int>(c)).name(), topo_.nodes(static_cast<int>(w.server())).name()));
+  }
 }
 
 std::uint32_t Loader::add_node(const YAML::Node& at, const std::string& where, const std::string& name,
@@ -965,8 +1077,8 @@ Topology Loader::load(const YAML::Node& root) {
   default_tcp_ = default_tcp();
   default_link_ = default_direction();
   topo_.set_seed(1);
-  static const std::vector<std::string_view> top = {"name",     "seed",  "ecmp",     "defaults", "hosts",   "routers",
-                                                    "generate", "links", "workload", "faults",   "expect"};
+  static const std::vector<std::string_view> top = {"name",  "seed",     "ecmp",   "addresses", "defaults", "hosts",
+                                                    "routers", "generate", "links", "workload", "faults", "expect"};
   // Defaults first, nodes before links, links before workloads, whatever the order
   // in the file.
   for_each_key(root, "", top, [](const std::string&, const YAML::Node&, const std::string&) {});
@@ -991,7 +1103,9 @@ Topology Loader::load(const YAML::Node& root) {
     if (topo_.nodes(i).kind() == Node::HOST && link_count_[static_cast<std::size_t>(i)] == 0 &&
         topo_.nodes_size() > 1)
       fail(root["hosts"] ? root["hosts"] : root, "hosts", fmt::format("host '{}' has no link", topo_.nodes(i).name()));
+  assign_addresses(root);
   if (root["workload"]) workloads(root["workload"]);
+  check_reachable(root);
   if (root["faults"]) faults(root["faults"]);
   if (root["expect"]) expectations(root["expect"]);
   return topo_;

@@ -74,6 +74,25 @@ TEST(Loader, ExpandsRangesWildcardsAndDefaults) {
   EXPECT_DOUBLE_EQ(w.start().rate_per_second(), 200.0);
 }
 
+TEST(Loader, AddressesComeFromThePlanAroundTheOnesGiven) {
+  const Topology t = load_string(R"(addresses: 10.1.0.0/16
+hosts:
+  a: {}
+  b: {address: 10.1.0.2}
+  c: {}
+routers: [r]
+links:
+  - {ends: [a, r]}
+  - {ends: [b, r]}
+  - {ends: [c, r]}
+)");
+  EXPECT_EQ(t.nodes(0).address(), 0x0a010001u);
+  EXPECT_EQ(t.nodes(1).address(), 0x0a010002u);
+  EXPECT_EQ(t.nodes(2).address(), 0x0a010003u) << "10.1.0.2 was taken";
+  EXPECT_EQ(t.nodes(3).address(), 0u) << "routers have none";
+  EXPECT_EQ(load_string("hosts: [a]\n").nodes(0).address(), 0xc6120001u) << "198.18.0.1 by default";
+}
+
 TEST(Loader, TheSameFileGivesTheSameCanonicalBytes) {
   EXPECT_EQ(load_string(kDumbbell).SerializeAsString(), load_string(kDumbbell).SerializeAsString());
 }
@@ -96,7 +115,7 @@ const Bad kBad[] = {
     {"tab_indent", "hosts:\n\t- a\n", "t.yaml:2:2: not valid YAML: illegal block entry"},
     {"typo_top", "hosst: [a]\n", "t.yaml:1:1: hosst: unknown key; did you mean 'hosts'?"},
     {"unknown_top", "colour: red\n" NET,
-     "t.yaml:1:1: colour: unknown key; expected one of: name, seed, ecmp, defaults, hosts, routers, generate, links, workload, faults, expect"},
+     "t.yaml:1:1: colour: unknown key; expected one of: name, seed, ecmp, addresses, defaults, hosts, routers, generate, links, workload, faults, expect"},
     {"no_hosts", "name: x\n", "t.yaml:1:1: hosts: missing: a topology needs hosts (or a generator that makes them)"},
     {"hosts_scalar", "hosts: a\n", "t.yaml:1:8: hosts: expected a list of names or a map of name to settings, got 'a'"},
     {"bad_name", "hosts: [1a]\n", "t.yaml:1:9: hosts: '1a' is not a valid name: start with a letter, then letters, digits, '_', '-' or '.'"},
@@ -174,6 +193,13 @@ const Bad kBad[] = {
     {"fault_set_typo", NET "faults:\n  - {at: 1s, link: [a, r], set: {los: 1%}}\n", "t.yaml:7:34: faults[0].set.los: unknown key; did you mean 'loss'?"},
     {"fault_negative_at", NET "faults:\n  - {at: -1s, link: [a, r], down: 1s}\n", "t.yaml:7:10: faults[0].at: '-1s' is negative: a duration cannot be negative"},
     {"expect_not_list", NET "expect: connections.failed == 0\n", "t.yaml:6:9: expect: expected a list of expectations, got 'connections.failed == 0'"},
+    {"address_twice", "hosts:\n  a: {address: 10.0.0.1}\n  b: {address: 10.0.0.1}\nrouters: [r]\nlinks:\n  - {ends: [a, r]}\n  - {ends: [b, r]}\n", "t.yaml:3:16: hosts.b.address: 10.0.0.1 is already the address of 'a'"},
+    {"address_malformed", "hosts:\n  a: {address: 10.0.0.256}\n", "t.yaml:2:16: hosts.a.address: '10.0.0.256' is not an IPv4 host address such as 198.18.0.10"},
+    {"address_for_range", "hosts:\n  a[1..2]: {address: 10.0.0.1}\n", "t.yaml:2:22: hosts.a[1..2].address: a range of hosts cannot share one address"},
+    {"plan_malformed", "addresses: 10.0.0.0\n" NET, "t.yaml:1:12: addresses: '10.0.0.0' is not a prefix such as 198.18.0.0/15 (length at most 30)"},
+    {"plan_bits_past_length", "addresses: 10.0.0.1/24\n" NET, "t.yaml:1:12: addresses: '10.0.0.1/24' has bits set past its length /24"},
+    {"plan_too_small", "addresses: 10.0.0.0/30\nhosts: [a, b, c]\nrouters: [r]\nlinks:\n  - {ends: [a, r]}\n  - {ends: [b, r]}\n  - {ends: [c, r]}\n", "t.yaml:1:12: addresses: the address plan 10.0.0.0/30 has no address left for host 'c'"},
+    {"unreachable", "hosts: [a, b, c, d]\nrouters: [r, s]\nlinks:\n  - {ends: [a, r]}\n  - {ends: [b, r]}\n  - {ends: [c, s]}\n  - {ends: [d, s]}\nworkload:\n  - {app: connect, from: a, to: c}\n", "t.yaml:9:5: workload[0]: 'a' cannot reach 'c': no path of links and routers joins them"},
     {"seed_negative", "seed: -1\n" NET, "t.yaml:1:7: seed: expected a whole number, got '-1'"},
 };
 
