@@ -4,13 +4,14 @@
 # Run as root, or as a user who may sudo.
 set -euo pipefail
 
-# Only what the code uses today; Boost, CLI11, nlohmann-json and ns-3 join this list
+# Only what the code uses today; Boost, nlohmann-json and ns-3 join this list
 # with the code that needs them.
 packages=(
   g++ cmake ninja-build pkg-config   # toolchain
   libfmt-dev                         # formatting (emulator, messages)
   libprotobuf-dev protobuf-compiler  # the canonical topology form
   libyaml-cpp-dev                    # topology files
+  libcli11-dev                       # the command line
   googletest libgtest-dev libgmock-dev  # the test suites
   libbenchmark-dev                   # bench/ microbenchmarks
   tshark                             # tests read captures back as Wireshark would
