@@ -13,3 +13,12 @@ if(SHAKEDOWN_SANITIZE)
                                                    -fno-sanitize-recover=undefined)
   target_link_options(shakedown_flags INTERFACE -fsanitize=address,undefined)
 endif()
+if(SHAKEDOWN_FUZZ)
+  # Coverage for libFuzzer in every project library; the fuzz target itself links the
+  # fuzzer's main (tests/CMakeLists.txt).
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "SHAKEDOWN_FUZZ needs clang (libFuzzer): use the 'fuzz' preset, after "
+                        "scripts/install-deps.sh --fuzz installs clang and libclang-rt-14-dev")
+  endif()
+  target_compile_options(shakedown_flags INTERFACE -fsanitize=fuzzer-no-link)
+endif()

@@ -17,6 +17,11 @@ packages=(
   tshark                             # tests read captures back as Wireshark would
 )
 
+# --fuzz: also clang and its libFuzzer runtime, for the `fuzz` preset.
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

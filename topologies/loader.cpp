@@ -864,6 +864,22 @@ void Loader::workloads(const YAML::Node& n) {
     if (w->app() == Workload::BULK && w->bytes() == 0) fail(item, where, "bulk needs 'bytes' (a size such as 10MB)");
     if (w->app() == Workload::STREAM && (w->rate_bps() == 0 || w->duration_ns() <= 0))
       fail(item, where, "stream needs 'rate' and 'duration'");
+    if (w->chunk() == 0) fail(item["chunk"], where + ".chunk", "must be at least 1 byte");
+    // A stream writes one chunk per tick of chunk / rate: at least a nanosecond.
+    if (w->app() == Workload::STREAM &&
+        static_cast<std::uint64_t>(w->chunk()) * 8u * 1'000'000'000u < w->rate_bps())  // chunk <= 2^30: no overflow
+      fail(item["rate"], where + ".rate", "is too high for the chunk size: more than one chunk per nanosecond");
+    if (w->clients_size() == 0) fail(item["from"], where + ".from", "names no hosts");
+    for (std::uint32_t c : w->clients())
+      if (c == w->server())
+        fail(item["from"], where + ".from",
+             fmt::format("'{}' is the server too: a host cannot connect to itself",
+                         topo_.nodes(static_cast<int>(c)).name()));
+    for (int j = 0; j + 1 < topo_.workloads_size(); ++j)
+      if (topo_.workloads(j).server() == w->server() && topo_.workloads(j).port() == w->port())
+        fail(item["to"], where + ".to",
+             fmt::format("'{}' port {} already serves workload[{}]; give each workload a port of its own",
+                         topo_.nodes(static_cast<int>(w->server())).name(), w->port(), j));
     if (w->start().kind() == Workload::Start::LIST &&
         static_cast<std::uint64_t>(w->start().times_ns_size()) !=
             static_cast<std::uint64_t>(w->clients_size()) * w->connections())

@@ -200,6 +200,11 @@ const Bad kBad[] = {
     {"plan_bits_past_length", "addresses: 10.0.0.1/24\n" NET, "t.yaml:1:12: addresses: '10.0.0.1/24' has bits set past its length /24"},
     {"plan_too_small", "addresses: 10.0.0.0/30\nhosts: [a, b, c]\nrouters: [r]\nlinks:\n  - {ends: [a, r]}\n  - {ends: [b, r]}\n  - {ends: [c, r]}\n", "t.yaml:1:12: addresses: the address plan 10.0.0.0/30 has no address left for host 'c'"},
     {"unreachable", "hosts: [a, b, c, d]\nrouters: [r, s]\nlinks:\n  - {ends: [a, r]}\n  - {ends: [b, r]}\n  - {ends: [c, s]}\n  - {ends: [d, s]}\nworkload:\n  - {app: connect, from: a, to: c}\n", "t.yaml:9:5: workload[0]: 'a' cannot reach 'c': no path of links and routers joins them"},
+    {"workload_from_nobody", NET "workload:\n  - {app: connect, from: [], to: b}\n", "t.yaml:7:26: workload[0].from: names no hosts"},
+    {"workload_to_itself", NET "workload:\n  - {app: connect, from: [a, b], to: b}\n", "t.yaml:7:26: workload[0].from: 'b' is the server too: a host cannot connect to itself"},
+    {"workload_same_port", NET "workload:\n  - {app: connect, from: a, to: b}\n  - {app: connect, from: a, to: b:80}\n", "t.yaml:8:33: workload[1].to: 'b' port 80 already serves workload[0]; give each workload a port of its own"},
+    {"workload_zero_chunk", NET "workload:\n  - {app: stream, from: a, to: b, rate: 1Mbps, duration: 1s, chunk: 0B}\n", "t.yaml:7:69: workload[0].chunk: must be at least 1 byte"},
+    {"workload_stream_too_fast", NET "workload:\n  - {app: stream, from: a, to: b, rate: 100Tbps, duration: 1s, chunk: 1B}\n", "t.yaml:7:41: workload[0].rate: is too high for the chunk size: more than one chunk per nanosecond"},
     {"seed_negative", "seed: -1\n" NET, "t.yaml:1:7: seed: expected a whole number, got '-1'"},
 };
 
