@@ -60,9 +60,19 @@ LinkParams link_params(const topology::Direction& d) {
   } else if (d.has_gilbert_elliott()) {
     const auto& g = d.gilbert_elliott();
     p.loss = GilbertElliottLoss{fraction(g.p()), fraction(g.r()), fraction(g.one_minus_h()), fraction(g.one_minus_k())};
+  } else if (d.has_four_state()) {
+    const auto& f = d.four_state();
+    p.loss = FourStateLoss{fraction(f.p13()), fraction(f.p31()), fraction(f.p32()), fraction(f.p23()),
+                           fraction(f.p14())};
   }
   p.duplicate = fraction(d.duplicate());
+  p.duplicate_correlation = fraction(d.duplicate_correlation());
   p.corrupt = fraction(d.corrupt());
+  p.corrupt_correlation = fraction(d.corrupt_correlation());
+  p.packet_overhead = d.packet_overhead();
+  p.cell_size = d.cell_size();
+  p.cell_overhead = d.cell_overhead();
+  p.up = !d.down();
   p.reorder.probability = fraction(d.reorder());
   p.reorder.correlation = fraction(d.reorder_correlation());
   p.reorder.gap = d.reorder_gap();

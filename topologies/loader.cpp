@@ -143,6 +143,15 @@ class Loader {
     if (v < min || v > max) fail(n, key, fmt::format("{} is out of range {}..{}", v, min, max));
     return v;
   }
+  std::int64_t signed_integer(const YAML::Node& n, const std::string& key, std::int64_t min, std::int64_t max) const {
+    const std::string s = scalar(n, key, "a whole number");
+    std::int64_t v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size())
+      fail(n, key, fmt::format("expected a whole number, got '{}'", s));
+    if (v < min || v > max) fail(n, key, fmt::format("{} is out of range {}..{}", v, min, max));
+    return v;
+  }
   bool boolean(const YAML::Node& n, const std::string& key) const {
     const std::string s = scalar(n, key, "true or false");
     if (s == "true" || s == "yes" || s == "on") return true;
@@ -293,10 +302,11 @@ void Loader::tcp(const YAML::Node& n, const std::string& where, Tcp& t) {
 }
 
 void Loader::direction(const YAML::Node& n, const std::string& where, Direction& d, bool allow_sides) {
-  std::vector<std::string_view> keys = {"delay",     "jitter",      "jitter_correlation", "distribution",
-                                        "jitter_reorders", "loss", "duplicate",         "corrupt",
-                                        "reorder",   "rate",        "queue",              "queue_bytes",
-                                        "mtu"};
+  std::vector<std::string_view> keys = {"delay",     "jitter",          "jitter_correlation", "distribution",
+                                        "jitter_reorders", "loss",     "duplicate",          "corrupt",
+                                        "reorder",   "rate",            "packet_overhead",    "cell_size",
+                                        "cell_overhead", "queue",       "queue_bytes",        "mtu",
+                                        "up"};
   if (allow_sides) keys.insert(keys.end(), {"ends", "forward", "backward"});
   for_each_key(n, where, keys, [&](const std::string& k, const YAML::Node& v, const std::string& path) {
     if (k == "delay") d.set_delay_ns(duration_ns(v, path));
@@ -320,27 +330,71 @@ void Loader::direction(const YAML::Node& n, const std::string& where, Direction&
     if (k == "loss") {
       if (v.IsScalar()) {
         d.mutable_random_loss()->set_probability(percent(v, path));
+      } else if (v.IsMap() && v["p13"]) {
+        // tc's defaults: p31 = 1 - p13, p32 = 0, p23 = 100%, p14 = 0.
+        auto* fs = d.mutable_four_state();
+        bool p31 = false;
+        for_each_key(v, path, {"p13", "p31", "p32", "p23", "p14"},
+                     [&](const std::string& fk, const YAML::Node& fv, const std::string& fpath) {
+                       if (fk == "p13") fs->set_p13(percent(fv, fpath));
+                       if (fk == "p31") {
+                         fs->set_p31(percent(fv, fpath));
+                         p31 = true;
+                       }
+                       if (fk == "p32") fs->set_p32(percent(fv, fpath));
+                       if (fk == "p23") fs->set_p23(percent(fv, fpath));
+                       if (fk == "p14") fs->set_p14(percent(fv, fpath));
+                     });
+        if (!v["p23"]) fs->set_p23(1.0);
+        if (!p31) fs->set_p31(1.0 - fs->p13());
       } else if (v.IsMap() && v["p"]) {
+        // tc's defaults: r = 1 - p, 1-h = 100%, 1-k = 0%.
         auto* ge = d.mutable_gilbert_elliott();
         ge->set_one_minus_h(1.0);
+        bool r = false;
         for_each_key(v, path, {"p", "r", "1-h", "1-k"}, [&](const std::string& gk, const YAML::Node& gv,
                                                           const std::string& gpath) {
           if (gk == "p") ge->set_p(percent(gv, gpath));
-          if (gk == "r") ge->set_r(percent(gv, gpath));
+          if (gk == "r") {
+            ge->set_r(percent(gv, gpath));
+            r = true;
+          }
           if (gk == "1-h") ge->set_one_minus_h(percent(gv, gpath));
           if (gk == "1-k") ge->set_one_minus_k(percent(gv, gpath));
         });
+        if (!r) ge->set_r(1.0 - ge->p());
       } else {
         auto* rl = d.mutable_random_loss();
         for_each_key(v, path, {"probability", "correlation"}, [&](const std::string& rk, const YAML::Node& rv,
-                                                                      const std::string& rpath) {
+                                                                  const std::string& rpath) {
           if (rk == "probability") rl->set_probability(percent(rv, rpath));
           if (rk == "correlation") rl->set_correlation(percent(rv, rpath));
         });
       }
     }
-    if (k == "duplicate") d.set_duplicate(percent(v, path));
-    if (k == "corrupt") d.set_corrupt(percent(v, path));
+    if (k == "duplicate" || k == "corrupt") {
+      double p = 0, corr = 0;
+      if (v.IsScalar()) {
+        p = percent(v, path);
+      } else {
+        for_each_key(v, path, {"probability", "correlation"}, [&](const std::string& ck, const YAML::Node& cv,
+                                                                  const std::string& cpath) {
+          if (ck == "probability") p = percent(cv, cpath);
+          if (ck == "correlation") corr = percent(cv, cpath);
+        });
+      }
+      if (k == "duplicate") {
+        d.set_duplicate(p);
+        d.set_duplicate_correlation(corr);
+      } else {
+        d.set_corrupt(p);
+        d.set_corrupt_correlation(corr);
+      }
+    }
+    if (k == "packet_overhead") d.set_packet_overhead(static_cast<std::int32_t>(signed_integer(v, path, -65535, 65535)));
+    if (k == "cell_size") d.set_cell_size(static_cast<std::uint32_t>(integer(v, path, 0, 65535)));
+    if (k == "cell_overhead") d.set_cell_overhead(static_cast<std::int32_t>(signed_integer(v, path, -65535, 65535)));
+    if (k == "up") d.set_down(!boolean(v, path));
     if (k == "reorder") {
       if (v.IsScalar()) {
         d.set_reorder(percent(v, path));

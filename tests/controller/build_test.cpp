@@ -64,6 +64,30 @@ TEST(Build, TheLoadersDefaultsAreTheCodes) {
   EXPECT_TRUE(std::holds_alternative<std::monostate>(p.loss));
 }
 
+TEST(Build, EveryNetemKeyReachesTheLink) {
+  const auto t = topology::load_string(R"(hosts: [a, b]
+links:
+  - {ends: [a, b], loss: {p13: 2%, p14: 1%}, duplicate: {probability: 1%, correlation: 25%},
+     corrupt: {probability: 2%, correlation: 50%}, rate: 10Mbps, packet_overhead: -14, cell_size: 48,
+     cell_overhead: 5, up: false}
+)");
+  const LinkParams p = link_params(t.links(0).forward());
+  ASSERT_TRUE(std::holds_alternative<FourStateLoss>(p.loss));
+  const auto& f = std::get<FourStateLoss>(p.loss);
+  EXPECT_EQ(f.p13, Probability::from_fraction(0.02));
+  EXPECT_EQ(f.p31, Probability::from_fraction(0.98));
+  EXPECT_EQ(f.p14, Probability::from_fraction(0.01));
+  EXPECT_EQ(f.p23, Probability::from_fraction(1.0));
+  EXPECT_EQ(p.duplicate, Probability::from_fraction(0.01));
+  EXPECT_EQ(p.duplicate_correlation, Probability::from_fraction(0.25));
+  EXPECT_EQ(p.corrupt, Probability::from_fraction(0.02));
+  EXPECT_EQ(p.corrupt_correlation, Probability::from_fraction(0.5));
+  EXPECT_EQ(p.packet_overhead, -14);
+  EXPECT_EQ(p.cell_size, 48u);
+  EXPECT_EQ(p.cell_overhead, 5);
+  EXPECT_FALSE(p.up);
+}
+
 // The same star by hand: the same addresses, the same routes, the same packets.
 TEST(Build, AFileRunsExactlyAsTheSameTopologyBuiltInCode) {
   Engine e1;
@@ -139,6 +163,15 @@ const char* kConnect = "workload:\n  - {app: connect, from: client, to: server:8
 
 TEST(Faults, ALinkDownForAWhileDelaysTheHandshakeToTheThirdSyn) {
   FileRun r(line_with(std::string(kConnect) + "faults:\n  - {at: 0s, link: [client, r], down: 2500ms}\n"));
+  EXPECT_EQ(r.connected_at(Duration::milliseconds(3019)), 0u);
+  EXPECT_EQ(r.connected_at(Duration::milliseconds(3020)), 1u);
+}
+
+TEST(Faults, ALinkThatStartsDownIsBroughtUpBySet) {
+  // SYNs at 0, 1 s and 3 s; the link comes up at 2.5 s, so the third gets through.
+  FileRun r("defaults:\n  link: {delay: 5ms}\nhosts: [client, server]\nrouters: [r]\nlinks:\n"
+            "  - {ends: [client, r], up: false}\n  - {ends: [r, server]}\n" +
+            std::string(kConnect) + "faults:\n  - {at: 2500ms, link: [client, r], set: {up: true}}\n");
   EXPECT_EQ(r.connected_at(Duration::milliseconds(3019)), 0u);
   EXPECT_EQ(r.connected_at(Duration::milliseconds(3020)), 1u);
 }

@@ -74,6 +74,34 @@ TEST(Loader, ExpandsRangesWildcardsAndDefaults) {
   EXPECT_DOUBLE_EQ(w.start().rate_per_second(), 200.0);
 }
 
+TEST(Loader, EveryNetemKnobHasAKeyWithTcsDefaults) {
+  const Topology t = load_string(R"(hosts: [a, b]
+links:
+  - {ends: [a, b], loss: {p13: 2%}, duplicate: {probability: 1%, correlation: 25%}, corrupt: 0.5%,
+     rate: 10Mbps, packet_overhead: -14, cell_size: 48, cell_overhead: 5, up: false,
+     backward: {loss: {p: 3%}}}
+)");
+  const Direction& f = t.links(0).forward();
+  ASSERT_TRUE(f.has_four_state());
+  EXPECT_DOUBLE_EQ(f.four_state().p13(), 0.02);
+  EXPECT_DOUBLE_EQ(f.four_state().p31(), 0.98) << "tc: p31 defaults to 1 - p13";
+  EXPECT_DOUBLE_EQ(f.four_state().p23(), 1.0) << "tc: p23 defaults to 100%";
+  EXPECT_DOUBLE_EQ(f.four_state().p32(), 0.0);
+  EXPECT_DOUBLE_EQ(f.duplicate(), 0.01);
+  EXPECT_DOUBLE_EQ(f.duplicate_correlation(), 0.25);
+  EXPECT_DOUBLE_EQ(f.corrupt(), 0.005);
+  EXPECT_DOUBLE_EQ(f.corrupt_correlation(), 0.0);
+  EXPECT_EQ(f.packet_overhead(), -14);
+  EXPECT_EQ(f.cell_size(), 48u);
+  EXPECT_EQ(f.cell_overhead(), 5);
+  EXPECT_TRUE(f.down());
+  const Direction& b = t.links(0).backward();
+  ASSERT_TRUE(b.has_gilbert_elliott());
+  EXPECT_DOUBLE_EQ(b.gilbert_elliott().r(), 0.97) << "tc: r defaults to 1 - p";
+  EXPECT_DOUBLE_EQ(b.gilbert_elliott().one_minus_h(), 1.0);
+  EXPECT_TRUE(b.down()) << "an override keeps the link's other settings";
+}
+
 TEST(Loader, AddressesComeFromThePlanAroundTheOnesGiven) {
   const Topology t = load_string(R"(addresses: 10.1.0.0/16
 hosts:
@@ -141,6 +169,12 @@ const Bad kBad[] = {
      "t.yaml:4:26: links[0].loss: '150%' is over 100%"},
     {"loss_no_percent", "hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [a, r], loss: 0.01}\n",
      "t.yaml:4:26: links[0].loss: '0.01' is not a percentage: write it with a % sign (e.g. '1%' or '0.5%')"},
+    {"four_state_over_100", "hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [a, r], loss: {p13: 1%, p31: 101%}}\n",
+     "t.yaml:4:41: links[0].loss.p31: '101%' is over 100%"},
+    {"overhead_fraction", "hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [a, r], packet_overhead: 1.5}\n",
+     "t.yaml:4:37: links[0].packet_overhead: expected a whole number, got '1.5'"},
+    {"duplicate_typo", "hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [a, r], duplicate: {probabilty: 1%}}\n",
+     "t.yaml:4:32: links[0].duplicate.probabilty: unknown key; did you mean 'probability'?"},
     {"zero_rate", "hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [a, r], rate: 0Mbps}\n",
      "t.yaml:4:26: links[0].rate: a rate must be more than zero (leave it out for an unlimited link)"},
     {"ambiguous_rate", "hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [a, r], rate: 10mbps}\n",
