@@ -16,4 +16,19 @@ std::uint64_t Engine::run_until(TimePoint limit) {
   return ran;
 }
 
+std::uint64_t Engine::run_slice(TimePoint limit, std::uint64_t max_events) {
+  stop_requested_ = false;
+  std::uint64_t ran = 0;
+  while (ran < max_events && !stop_requested_ && !scheduler_.empty() && scheduler_.next_time() <= limit) {
+    Scheduler::Fired event = scheduler_.pop();
+    now_ = event.time;
+    event.run();
+    ++ran;
+  }
+  events_executed_ += ran;
+  const bool exhausted = scheduler_.empty() || scheduler_.next_time() > limit;
+  if (exhausted && !stop_requested_ && limit != TimePoint::max() && now_ < limit) now_ = limit;
+  return ran;
+}
+
 }  // namespace shakedown

@@ -40,6 +40,10 @@ class Engine {
   // Runs every event with time <= limit, then leaves now() at limit (if reached) so
   // that a later run_until continues seamlessly. Returns the number of events run.
   std::uint64_t run_until(TimePoint limit);
+  // The same, but returns after at most `max_events` events, with now() at the last
+  // one run: a driver calls it in a loop to show progress or honour Ctrl-C between
+  // slices. The events run, and their order, are exactly those of one run_until.
+  std::uint64_t run_slice(TimePoint limit, std::uint64_t max_events);
   // Ends the current run_until after the running event returns.
   void stop() { stop_requested_ = true; }
   bool stopped() const { return stop_requested_; }

@@ -29,6 +29,7 @@ void Host::drop(const Packet& packet, DropReason reason) {
 void Host::crash() {
   if (!up_) return;
   up_ = false;
+  if (tcp_observer_ != nullptr) tcp_observer_->on_crash(*this);
   if (app_ != nullptr) app_->on_crash(*this);
   for (Wakeup& w : wakeups_) engine_.cancel(w.event);
   wakeups_.clear();
@@ -58,6 +59,9 @@ void Host::receive(PacketPtr packet) {
   const auto refused_before = endpoint_.stats().drop(tcp::EndpointDrop::no_listener);
   const auto id =
       endpoint_.on_segment(engine_.now(), h.src, h.dst, th, static_cast<std::uint32_t>(seg.value.payload.size()));
+  if (tcp_observer_ != nullptr)
+    tcp_observer_->on_segment_received(*this, id.value_or(tcp::ConnId{}), h, th,
+                                       static_cast<std::uint32_t>(seg.value.payload.size()));
   if (endpoint_.stats().drop(tcp::EndpointDrop::no_listener) != refused_before) drop(*packet, DropReason::no_listener);
   // Check every payload byte against the sender's stream, named by the sender's ISN,
   // which the connection knows once it has the peer's SYN.
@@ -98,6 +102,7 @@ void Host::transmit(const tcp::Outgoing& o) {
   ip.identification = next_ip_id_++;
   wire::emit_ipv4(ip, static_cast<std::uint16_t>(tcp_size), bytes);
   ++stats_.packets_sent;
+  if (tcp_observer_ != nullptr) tcp_observer_->on_segment_sent(*this, o.conn, ip, th, o.segment.length);
   if (out_ != nullptr) out_->send(std::move(p));
 }
 
@@ -106,16 +111,30 @@ void Host::service() {
   servicing_ = true;
   // The application may command connections from its callbacks, which queues more
   // segments and events: drain until both are empty.
+  // Events are taken before the segments of the same step, so that a trace reads in
+  // causal order (SYN_SENT, then the SYN); the application still sees them after the
+  // segments went out, as it always has.
+  const auto take_events = [this] {
+    while (auto e = endpoint_.poll_event()) {
+      if (tcp_observer_ != nullptr) tcp_observer_->on_tcp_event(*this, e->conn, e->event);
+      events_.push_back(*e);
+    }
+  };
+  std::vector<tcp::TaggedEvent>& events = delivering_;
   for (bool more = true; more;) {
     more = false;
+    take_events();
     while (auto o = endpoint_.poll_transmit()) {
       transmit(*o);
       more = true;
     }
-    while (auto e = endpoint_.poll_event()) {
-      if (app_ != nullptr) app_->on_event(*this, e->conn, e->event);
+    take_events();
+    events.swap(events_);
+    for (const tcp::TaggedEvent& e : events) {
+      if (app_ != nullptr) app_->on_event(*this, e.conn, e.event);
       more = true;
     }
+    events.clear();
   }
   while (auto id = endpoint_.poll_changed()) arm(*id);
   servicing_ = false;

@@ -12,6 +12,7 @@
 #include "emulator/link.h"
 #include "emulator/packet.h"
 #include "emulator/trace.h"
+#include "nodes/observer.h"
 #include "nodes/tcp/endpoint.h"
 
 namespace shakedown {
@@ -56,8 +57,10 @@ class Host final : private EventHandler {
   // What the link direction arriving at this host delivers to.
   PacketReceiver& input() { return input_; }
   void set_application(Application* app) { app_ = app; }
+  void set_tcp_observer(TcpObserver* observer) { tcp_observer_ = observer; }
 
   tcp::Endpoint& tcp() { return endpoint_; }
+  const tcp::Endpoint& tcp() const { return endpoint_; }
   Engine& engine() { return engine_; }
   TimePoint now() const { return engine_.now(); }
   wire::Ipv4Address address() const { return address_; }
@@ -108,6 +111,9 @@ class Host final : private EventHandler {
   Input input_{*this};
   LinkDirection* out_ = nullptr;
   Application* app_ = nullptr;
+  TcpObserver* tcp_observer_ = nullptr;
+  std::vector<tcp::TaggedEvent> events_;      // polled, not yet given to the application
+  std::vector<tcp::TaggedEvent> delivering_;  // being given to it (kept for its capacity)
   bool servicing_ = false;
   std::uint16_t next_ip_id_ = 0;
   struct Wakeup {

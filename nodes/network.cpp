@@ -24,6 +24,7 @@ std::uint32_t Network::add_host(const std::string& name, const tcp::Config& conf
   n.name = name;
   n.address = address;
   n.host = std::make_unique<Host>(engine_, pool_, id, n.address, config, run_seed_, observer_);
+  n.host->set_tcp_observer(tcp_observer_);
   nodes_.push_back(std::move(n));
   return id;
 }
@@ -143,6 +144,16 @@ void Network::add_equal_cost_paths() {
       if (hops.size() > 1) nodes_[s].router->routes().add_multipath(Prefix{nodes_[v].address, 32}, hops);
     }
   }
+}
+
+}  // namespace shakedown
+
+namespace shakedown {
+
+void Network::set_tcp_observer(TcpObserver* observer) {
+  tcp_observer_ = observer;
+  for (Node& n : nodes_)
+    if (n.host) n.host->set_tcp_observer(observer);
 }
 
 }  // namespace shakedown

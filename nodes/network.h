@@ -55,6 +55,12 @@ class Network {
   bool is_host(std::uint32_t node) const { return nodes_.at(node).host != nullptr; }
   // Takes every link with exactly one end in `group` down (or back up): the group is
   // cut off from the rest of the network, as by a partition of a real one.
+  // Every host, present and future, reports its TCP to this observer (nullptr: none).
+  void set_tcp_observer(TcpObserver* observer);
+  // The link direction leaving a host (each host has exactly one link).
+  std::uint32_t host_link(std::uint32_t host) const { return nodes_.at(host).links.at(0).link; }
+  int host_link_direction(std::uint32_t host) const { return nodes_.at(host).links.at(0).direction; }
+  std::size_t link_count() const { return links_.size(); }
   void set_partitioned(const std::vector<std::uint32_t>& group, bool partitioned);
 
  private:
@@ -76,6 +82,7 @@ class Network {
   PacketPool& pool_;
   std::uint64_t run_seed_;
   Observer* observer_;
+  TcpObserver* tcp_observer_ = nullptr;
   std::vector<Node> nodes_;
   std::vector<std::unique_ptr<Link>> links_;
   std::uint32_t next_host_address_ = wire::Ipv4Address::of(198, 18, 0, 1).value;

@@ -33,6 +33,20 @@ TEST(Engine, RunUntilStopsAtTheLimitAndResumes) {
   EXPECT_EQ(e.now(), TimePoint::zero() + 10_s);
 }
 
+TEST(Engine, SlicesRunTheSameEventsAsOneRun) {
+  Engine e;
+  std::vector<int> order;
+  for (int i = 1; i <= 10; ++i) e.at(TimePoint::zero() + Duration::seconds(i % 4), [&, i] { order.push_back(i); });
+  EXPECT_EQ(e.run_slice(TimePoint::zero() + 2_s, 3), 3u);
+  EXPECT_EQ(e.now(), TimePoint::zero() + 1_s) << "a full slice leaves time at its last event";
+  EXPECT_EQ(e.run_slice(TimePoint::zero() + 2_s, 100), 5u);  // the rest up to the limit
+  EXPECT_EQ(e.now(), TimePoint::zero() + 2_s);
+  while (e.run_slice(TimePoint::max(), 2) > 0) {
+  }
+  EXPECT_EQ(order, (std::vector<int>{4, 8, 1, 5, 9, 2, 6, 10, 3, 7}));
+  EXPECT_EQ(e.events_executed(), 10u);
+}
+
 TEST(Engine, StopEndsTheRunAfterTheCurrentEvent) {
   Engine e;
   int ran = 0;
