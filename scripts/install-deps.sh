@@ -4,7 +4,7 @@
 # Run as root, or as a user who may sudo.
 set -euo pipefail
 
-# Only what the code uses today; Boost, nlohmann-json and ns-3 join this list
+# Only what the code uses today; Boost and ns-3 join this list
 # with the code that needs them.
 packages=(
   g++ cmake ninja-build pkg-config   # toolchain
@@ -12,6 +12,7 @@ packages=(
   libprotobuf-dev protobuf-compiler  # the canonical topology form
   libyaml-cpp-dev                    # topology files
   libcli11-dev                       # the command line
+  nlohmann-json3-dev                 # summary.json, reading events.jsonl back
   googletest libgtest-dev libgmock-dev  # the test suites
   libbenchmark-dev                   # bench/ microbenchmarks
   tshark                             # tests read captures back as Wireshark would

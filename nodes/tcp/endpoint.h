@@ -84,6 +84,7 @@ class Endpoint {
 
   Connection& connection(ConnId id) { return slots_[id.index].conn; }
   const Connection& connection(ConnId id) const { return slots_[id.index].conn; }
+  wire::Ipv4Address remote_address(ConnId id) const { return wire::Ipv4Address{slots_[id.index].key.remote}; }
   bool alive(ConnId id) const {
     return id.index < slots_.size() && slots_[id.index].generation == id.generation && slots_[id.index].used;
   }

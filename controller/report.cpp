@@ -1,0 +1,203 @@
+#include "controller/report.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace shakedown::controller {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::vector<std::int64_t> bucket_edges() {
+  std::vector<std::int64_t> edges;
+  for (std::int64_t decade = 1'000; decade <= 1'000'000'000'000; decade *= 10)
+    for (const std::int64_t m : {1, 2, 5}) edges.push_back(decade * m);
+  while (edges.back() > 1'000'000'000'000) edges.pop_back();
+  return edges;
+}
+
+std::int64_t rank(const std::vector<std::int64_t>& sorted, double p) {
+  // Nearest rank: the smallest value with at least p of the values at or below it.
+  const auto n = static_cast<double>(sorted.size());
+  auto i = static_cast<std::size_t>(std::ceil(p * n));
+  if (i == 0) i = 1;
+  return sorted[std::min(i, sorted.size()) - 1];
+}
+
+std::string thousands(std::uint64_t v) {
+  const std::string digits = std::to_string(v);
+  std::string s;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) s += ',';
+    s += digits[i];
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string pretty_ns(std::int64_t ns) {
+  if (ns < 0) return fmt::format("-{}", pretty_ns(-ns));
+  struct Unit {
+    double factor;
+    const char* name;
+  };
+  static constexpr Unit kUnits[] = {{1e9, "s"}, {1e6, "ms"}, {1e3, "us"}};
+  for (const auto& u : kUnits) {
+    const double v = static_cast<double>(ns) / u.factor;
+    if (v < 1) continue;
+    const int decimals = v >= 100 ? 0 : v >= 10 ? 1 : 2;
+    return fmt::format("{:.{}f}{}", v, decimals, u.name);
+  }
+  return fmt::format("{}ns", ns);
+}
+
+Distribution Distribution::of(std::vector<std::int64_t> values) {
+  Distribution d;
+  d.edges = bucket_edges();
+  d.counts.assign(d.edges.size(), 0);
+  d.count = values.size();
+  if (values.empty()) return d;
+  std::sort(values.begin(), values.end());
+  d.min = values.front();
+  d.max = values.back();
+  d.p50 = rank(values, 0.50);
+  d.p90 = rank(values, 0.90);
+  d.p99 = rank(values, 0.99);
+  d.p999 = rank(values, 0.999);
+  long double sum = 0;
+  for (const std::int64_t v : values) {
+    sum += v;
+    const auto it = std::lower_bound(d.edges.begin(), d.edges.end(), v);
+    ++d.counts[std::min<std::size_t>(static_cast<std::size_t>(it - d.edges.begin()), d.edges.size() - 1)];
+  }
+  d.mean = static_cast<double>(sum / static_cast<long double>(values.size()));
+  return d;
+}
+
+nlohmann::ordered_json Distribution::to_json() const {
+  Json j;
+  j["count"] = count;
+  if (count > 0) {
+    j["min_ns"] = min;
+    j["p50_ns"] = p50;
+    j["p90_ns"] = p90;
+    j["p99_ns"] = p99;
+    j["p999_ns"] = p999;
+    j["max_ns"] = max;
+    j["mean_ns"] = static_cast<std::int64_t>(std::llround(mean));
+    Json buckets = Json::array();
+    std::size_t lo = 0, hi = counts.size();
+    while (lo < hi && counts[lo] == 0) ++lo;
+    while (hi > lo && counts[hi - 1] == 0) --hi;
+    for (std::size_t i = lo; i < hi; ++i) buckets.push_back(Json{{"le_ns", edges[i]}, {"count", counts[i]}});
+    j["histogram"] = buckets;
+  }
+  return j;
+}
+
+Summary summarize(const Recorder& recorder, Network& network) {
+  Summary s;
+  std::vector<std::int64_t> handshakes, teardowns;
+  for (const Connection& c : recorder.connections()) {
+    ++s.connections;
+    if (c.side[0].syn_sent != kNever) ++s.started;
+    if (c.side[0].established != kNever) ++s.established;
+    switch (c.outcome()) {
+      case Outcome::completed:
+        ++s.completed;
+        break;
+      case Outcome::reset:
+        ++s.reset;
+        break;
+      case Outcome::refused:
+        ++s.refused;
+        break;
+      case Outcome::timed_out:
+        ++s.timed_out;
+        break;
+      case Outcome::crashed:
+        ++s.crashed;
+        break;
+      case Outcome::open:
+        ++s.open;
+        break;
+    }
+    if (const auto h = c.handshake(); h != kNever) handshakes.push_back(h);
+    if (const auto t = c.teardown(); t != kNever) teardowns.push_back(t);
+    for (const Side& side : c.side)
+      for (int k = 0; k < kRetransmitKinds; ++k) s.retransmissions[static_cast<std::size_t>(k)] += side.retransmissions[k];
+  }
+  s.handshake = Distribution::of(std::move(handshakes));
+  s.teardown = Distribution::of(std::move(teardowns));
+  for (int r = 0; r < kDropReasonCount; ++r) s.drops[static_cast<std::size_t>(r)] = recorder.drops(static_cast<DropReason>(r));
+  for (std::uint32_t n = 0; n < network.node_count(); ++n) {
+    if (!network.is_host(n)) continue;
+    s.bytes_verified += network.host(n).stats().payload_bytes_verified;
+    s.bytes_wrong += network.host(n).stats().payload_bytes_wrong;
+  }
+  return s;
+}
+
+nlohmann::ordered_json Summary::to_json() const {
+  // Only what a rerun reproduces exactly: wall time lives in timing.json.
+  Json j;
+  j["name"] = name;
+  j["seed"] = seed;
+  j["interrupted"] = interrupted;
+  j["simulated_ns"] = simulated_ns;
+  j["events"] = events;
+  j["connections"] = Json{{"total", connections}, {"started", started},     {"established", established},
+                          {"completed", completed}, {"reset", reset},       {"refused", refused},
+                          {"timed_out", timed_out}, {"crashed", crashed},   {"open", open}};
+  j["handshake"] = handshake.to_json();
+  j["teardown"] = teardown.to_json();
+  Json retx;
+  for (int k = 0; k < kRetransmitKinds; ++k)
+    retx[std::string(retransmit_kind_name(k))] = retransmissions[static_cast<std::size_t>(k)];
+  j["retransmissions"] = retx;
+  Json drop;
+  for (int r = 0; r < kDropReasonCount; ++r)
+    drop[std::string(to_string(static_cast<DropReason>(r)))] = drops[static_cast<std::size_t>(r)];
+  j["drops"] = drop;
+  j["bytes"] = Json{{"verified", bytes_verified}, {"wrong", bytes_wrong}};
+  return j;
+}
+
+std::string Summary::human() const {
+  std::string out;
+  auto line = [&](std::string_view head, const std::string& body) { out += fmt::format("  {:<16}{}\n", head, body); };
+  line("connections", fmt::format("{} started, {} established, {} completed, {} failed, {} reset, {} open",
+                                  thousands(started), thousands(established), thousands(completed), thousands(failed()),
+                                  thousands(reset), thousands(open)));
+  if (failed() > 0)
+    line("  failed", fmt::format("{} refused, {} timed out, {} crashed", refused, timed_out, crashed));
+  const auto dist = [&](std::string_view head, const Distribution& d) {
+    if (d.count == 0) return line(head, "none");
+    line(head, fmt::format("p50 {}  p90 {}  p99 {}  max {}  ({} connections)", pretty_ns(d.p50), pretty_ns(d.p90),
+                           pretty_ns(d.p99), pretty_ns(d.max), thousands(d.count)));
+  };
+  dist("handshake", handshake);
+  dist("teardown", teardown);
+  std::string r;
+  for (int k = 0; k < kRetransmitKinds; ++k)
+    r += fmt::format("{}{} {}", k == 0 ? "" : ", ", retransmit_kind_name(k), thousands(retransmissions[static_cast<std::size_t>(k)]));
+  line("retransmissions", r);
+  std::string d;
+  for (int i = 0; i < kDropReasonCount; ++i) {
+    if (drops[static_cast<std::size_t>(i)] == 0) continue;
+    d += fmt::format("{}{} {}", d.empty() ? "" : ", ", to_string(static_cast<DropReason>(i)), thousands(drops[static_cast<std::size_t>(i)]));
+  }
+  line("drops", d.empty() ? "none" : d);
+  line("bytes", fmt::format("{} verified{}", thousands(bytes_verified),
+                            bytes_wrong > 0 ? fmt::format(", {} WRONG", thousands(bytes_wrong)) : ""));
+  const double rate = wall_seconds > 0 ? static_cast<double>(events) / wall_seconds : 0;
+  line("time", fmt::format("{} simulated in {:.2f}s wall, {} events ({:.2f} M/s)", pretty_ns(simulated_ns), wall_seconds,
+                           thousands(events), rate / 1e6));
+  return out;
+}
+
+}  // namespace shakedown::controller

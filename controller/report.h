@@ -1,0 +1,56 @@
+// The summary of a run: what the console prints at the end and what summary.json
+// holds (the same figures, plus histograms). docs/traces.md describes every field.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/recorder.h"
+#include "emulator/trace.h"
+
+namespace shakedown::controller {
+
+// Percentiles and a histogram of a set of durations (ns).
+struct Distribution {
+  std::uint64_t count = 0;
+  std::int64_t min = 0, p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;
+  double mean = 0;
+  // Buckets on a 1-2-5 scale from 1 us to 1000 s: counts[i] values <= edges[i] (and
+  // > edges[i-1]); values above the last edge are counted in the last bucket.
+  std::vector<std::int64_t> edges;
+  std::vector<std::uint64_t> counts;
+  static Distribution of(std::vector<std::int64_t> values);
+  nlohmann::ordered_json to_json() const;
+};
+
+struct Summary {
+  std::string name;
+  std::uint64_t seed = 0;
+  // Connections by what became of them (the row's outcome, see recorder.h).
+  std::uint64_t connections = 0, started = 0, established = 0, completed = 0, reset = 0, refused = 0, timed_out = 0,
+                crashed = 0, open = 0;
+  Distribution handshake, teardown;
+  std::array<std::uint64_t, kRetransmitKinds> retransmissions{};
+  std::array<std::uint64_t, kDropReasonCount> drops{};
+  std::uint64_t bytes_verified = 0, bytes_wrong = 0;
+  std::int64_t simulated_ns = 0;
+  double wall_seconds = 0;
+  std::uint64_t events = 0;
+  bool interrupted = false;
+  std::uint64_t failed() const { return refused + timed_out + crashed; }
+
+  nlohmann::ordered_json to_json() const;
+  // The console summary, a dozen lines.
+  std::string human() const;
+};
+
+Summary summarize(const Recorder& recorder, Network& network);
+
+// 20.1ms, 3.25s, 850us: three significant digits, for people.
+std::string pretty_ns(std::int64_t ns);
+
+}  // namespace shakedown::controller

@@ -1,0 +1,342 @@
+#include "controller/run.h"
+
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "controller/build.h"
+#include "controller/captures.h"
+#include "controller/cli.h"
+#include "controller/recorder.h"
+#include "controller/report.h"
+#include "topologies/loader.h"
+
+namespace shakedown::controller {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+volatile std::sig_atomic_t g_interrupted = 0;
+
+extern "C" void on_sigint(int) { g_interrupted = 1; }
+
+// Ctrl-C during a run stops it cleanly; outside one, it does what it always did.
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    g_interrupted = 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~InterruptGuard() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
+class CollectErrors final : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int at_line, int at_column, const std::string& what) override {
+    if (!have) {
+      have = true;
+      line = at_line + 1;
+      column = at_column + 1;
+      message = what;
+    }
+  }
+  bool have = false;
+  int line = 0, column = 0;
+  std::string message;
+};
+
+std::string fresh_folder(const std::string& name) {
+  const std::string base = (name.empty() ? std::string("shakedown") : name) + "-run";
+  if (!fs::exists(base)) return base;
+  for (int i = 2;; ++i) {
+    const std::string candidate = fmt::format("{}-{}", base, i);
+    if (!fs::exists(candidate)) return candidate;
+  }
+}
+
+// --pcap: which captures, and of which hosts.
+struct CaptureChoice {
+  bool on = false;
+  Captures::Mode mode = Captures::Mode::hosts;
+  std::vector<std::uint32_t> hosts;
+  std::string note;  // why captures are off, when auto turned them off
+};
+
+constexpr std::size_t kAutoCaptureHosts = 64;
+constexpr std::size_t kMaxCaptureFiles = 512;
+
+CaptureChoice choose_captures(const std::string& pcap, const Network& network) {
+  CaptureChoice c;
+  std::size_t hosts = 0;
+  for (std::uint32_t n = 0; n < network.node_count(); ++n) hosts += network.is_host(n) ? 1 : 0;
+  if (pcap == "none") return c;
+  if (pcap == "auto") {
+    if (hosts > kAutoCaptureHosts) {
+      c.note = fmt::format("off ({} hosts; choose some with --pcap NAME,... or all with --pcap hosts)", hosts);
+      return c;
+    }
+    c.on = true;
+    return c;
+  }
+  c.on = true;
+  if (pcap == "links") {
+    c.mode = Captures::Mode::links;
+    if (network.link_count() > kMaxCaptureFiles)
+      throw std::invalid_argument(fmt::format("--pcap links would write {} files, more than {}: choose hosts with "
+                                              "--pcap NAME,NAME,...",
+                                              network.link_count(), kMaxCaptureFiles));
+    return c;
+  }
+  if (pcap == "hosts") {
+    if (hosts > kMaxCaptureFiles)
+      throw std::invalid_argument(fmt::format(
+          "--pcap hosts would write {} files, more than {}: choose hosts with --pcap NAME,NAME,...", hosts,
+          kMaxCaptureFiles));
+    return c;
+  }
+  std::stringstream in(pcap);
+  for (std::string name; std::getline(in, name, ',');) {
+    bool found = false;
+    for (std::uint32_t n = 0; n < network.node_count() && !found; ++n) {
+      if (network.name(n) != name) continue;
+      if (!network.is_host(n)) throw std::invalid_argument(fmt::format("--pcap: '{}' is a router, not a host", name));
+      c.hosts.push_back(n);
+      found = true;
+    }
+    if (!found)
+      throw std::invalid_argument(fmt::format("--pcap: no host named '{}' (expected auto, hosts, links, none, or "
+                                              "host names separated by commas)",
+                                              name));
+  }
+  if (c.hosts.size() > kMaxCaptureFiles) throw std::invalid_argument("--pcap: too many hosts");
+  return c;
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  f.write(text.data(), static_cast<std::streamsize>(text.size()));
+  f.close();
+  if (!f) throw std::runtime_error(fmt::format("cannot write {}", path.string()));
+}
+
+// The progress line: on a terminal, rewritten in place about four times a second.
+class Progress {
+ public:
+  Progress(bool on, std::FILE* err, std::optional<std::int64_t> until) : on_(on), err_(err), until_(until) {}
+  void update(const Engine& engine, const Recorder& recorder, double wall) {
+    if (!on_ || wall - last_ < 0.25) return;
+    last_ = wall;
+    const double sim = static_cast<double>(engine.now().ns()) / 1e9;
+    const double rate = wall > 0 ? static_cast<double>(engine.events_executed()) / wall : 0;
+    std::string eta;
+    if (until_ && sim > 0) {
+      const double left = (static_cast<double>(*until_) / 1e9 - sim) * wall / sim;
+      eta = fmt::format(" | ETA {:.0f}s", std::max(0.0, left));
+    }
+    const std::size_t open = recorder.open_connections();
+    std::fprintf(err_, "\r\033[K  sim %.3fs | wall %.1fs | %.2f M events/s | %zu open, %zu done%s", sim, wall,
+                 rate / 1e6, open, recorder.connections().size() - open, eta.c_str());
+    std::fflush(err_);
+    shown_ = true;
+  }
+  void clear() {
+    if (shown_) std::fprintf(err_, "\r\033[K");
+  }
+
+ private:
+  bool on_;
+  std::FILE* err_;
+  std::optional<std::int64_t> until_;
+  double last_ = -1;
+  bool shown_ = false;
+};
+
+}  // namespace
+
+void request_interrupt() { g_interrupted = 1; }
+
+topology::Topology load_topology(const std::string& path) {
+  const auto ends_with = [&](std::string_view s) { return path.size() >= s.size() && path.ends_with(s); };
+  if (!ends_with(".txtpb") && !ends_with(".pbtxt")) return topology::load_file(path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw topology::LoadError(path, 0, 0, "", "cannot open the file");
+  const std::string text{std::istreambuf_iterator<char>(in), {}};
+  topology::Topology t;
+  google::protobuf::TextFormat::Parser parser;
+  CollectErrors errors;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(text, &t))
+    throw topology::LoadError(path, errors.line, errors.column, "",
+                              "not a canonical topology (the text form `shakedown compile` prints): " + errors.message);
+  return t;
+}
+
+int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  const auto wall = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  };
+  std::uint32_t kinds = 0;
+  try {
+    kinds = parse_event_kinds(o.events);
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(err, "shakedown run: --events: %s\n", e.what());
+    return kBadInput;
+  }
+  if (o.until_ns && *o.until_ns <= 0) {
+    std::fprintf(err, "shakedown run: --until must be more than zero\n");
+    return kBadInput;
+  }
+
+  topology::Topology topo;
+  try {
+    topo = load_topology(o.file);
+  } catch (const topology::LoadError& e) {
+    std::fprintf(err, "%s\n", e.what());
+    return kBadInput;
+  }
+  if (o.seed) topo.set_seed(*o.seed);
+
+  const fs::path dir = o.out.empty() ? fs::path(fresh_folder(topo.name())) : fs::path(o.out);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    std::fprintf(err, "shakedown run: cannot create %s: %s\n", dir.string().c_str(), ec.message().c_str());
+    return kBadInput;
+  }
+
+  Engine engine;
+  PacketPool pool;
+  ObserverList observers;
+  std::optional<Built> built;
+  std::optional<Recorder> recorder;
+  std::optional<Captures> captures;
+  CaptureChoice capture;
+  try {
+    built.emplace(engine, pool, topo, &observers);
+    capture = choose_captures(o.pcap, built->network);
+    recorder.emplace(topo, built->network, kinds != 0 ? (dir / "events.jsonl").string() : std::string(), kinds);
+    observers.add(*recorder);
+    built->network.set_tcp_observer(&*recorder);
+    if (capture.on) {
+      fs::remove_all(dir / "pcap");
+      fs::create_directories(dir / "pcap");
+      captures.emplace(topo, built->network, (dir / "pcap").string(), capture.mode, capture.hosts);
+      observers.add(*captures);
+    }
+    std::string canonical;
+    google::protobuf::TextFormat::PrintToString(topo, &canonical);
+    write_text(dir / "topology.txtpb", canonical);
+    write_text(dir / "command.txt", o.command.empty() ? std::string("shakedown run ") + o.file + "\n" : o.command + "\n");
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(err, "shakedown run: %s\n", e.what());
+    return kBadInput;
+  } catch (const std::exception& e) {
+    std::fprintf(err, "shakedown run: %s\n", e.what());
+    return kRunFailed;
+  }
+  if (!o.quiet && !o.json)
+    std::fprintf(out, "shakedown run: %s (seed %llu) -> %s\n", topo.name().empty() ? o.file.c_str() : topo.name().c_str(),
+                 static_cast<unsigned long long>(topo.seed()), dir.string().c_str());
+
+  // The run, in slices of events: between slices the progress line moves and Ctrl-C
+  // is honoured. The slices change nothing of what runs, or in which order.
+  const TimePoint limit = o.until_ns ? TimePoint::zero() + Duration::nanoseconds(*o.until_ns) : TimePoint::max();
+  constexpr std::uint64_t kSlice = 1u << 16;
+  Progress progress(o.progress && !o.quiet, err, o.until_ns);
+  bool interrupted = false;
+  int code = kSuccess;
+  {
+    InterruptGuard guard;
+    try {
+      while (engine.events_pending() > 0 && engine.next_event_time() <= limit) {
+        engine.run_slice(limit, kSlice);
+        if (g_interrupted != 0) {
+          interrupted = true;
+          break;
+        }
+        progress.update(engine, *recorder, wall());
+      }
+    } catch (const std::exception& e) {
+      progress.clear();
+      std::fprintf(err, "shakedown run: the run failed at %s simulated: %s\n", to_string(engine.now()).c_str(),
+                   e.what());
+      code = kRunFailed;
+    }
+    progress.clear();
+  }
+  if (o.until_ns && !interrupted && code == kSuccess) engine.run_until(limit);
+
+  // Whatever happened, everything produced so far is written out whole.
+  Summary summary = summarize(*recorder, built->network);
+  summary.name = topo.name();
+  summary.seed = topo.seed();
+  summary.simulated_ns = engine.now().ns();
+  summary.events = engine.events_executed();
+  summary.wall_seconds = wall();
+  summary.interrupted = interrupted;
+  try {
+    recorder->flush();
+    if (captures) captures->flush();
+    recorder->write_connections((dir / "connections.csv").string());
+    write_text(dir / "summary.json", summary.to_json().dump(2) + "\n");
+    nlohmann::ordered_json timing;
+    timing["wall_seconds"] = summary.wall_seconds;
+    timing["events_per_second"] =
+        summary.wall_seconds > 0 ? static_cast<double>(summary.events) / summary.wall_seconds : 0.0;
+    write_text(dir / "timing.json", timing.dump(2) + "\n");
+  } catch (const std::exception& e) {
+    std::fprintf(err, "shakedown run: %s\n", e.what());
+    return kRunFailed;
+  }
+
+  if (o.json) {
+    nlohmann::ordered_json j = summary.to_json();
+    j["out"] = dir.string();
+    j["wall_seconds"] = summary.wall_seconds;
+    std::fprintf(out, "%s\n", j.dump(2).c_str());
+  } else if (!o.quiet) {
+    std::fprintf(out, "%s", summary.human().c_str());
+    std::string files = "summary.json, connections.csv";
+    if (kinds != 0) files += fmt::format(", events.jsonl ({} lines)", recorder->events_written());
+    if (captures) files += fmt::format(", pcap/ ({} files)", captures->files());
+    files += ", topology.txtpb, command.txt";
+    std::fprintf(out, "  %-16s%s\n", "wrote", files.c_str());
+    if (!capture.note.empty()) std::fprintf(out, "  %-16s%s\n", "captures", capture.note.c_str());
+  }
+  if (interrupted) {
+    std::fprintf(err, "shakedown run: interrupted at %s simulated; the files hold everything up to then\n",
+                 to_string(engine.now()).c_str());
+    return kRunFailed;
+  }
+  if (summary.bytes_wrong > 0) {
+    std::fprintf(err, "shakedown run: %llu received payload bytes differ from what was sent\n",
+                 static_cast<unsigned long long>(summary.bytes_wrong));
+    return kRunFailed;
+  }
+  return code;
+}
+
+}  // namespace shakedown::controller

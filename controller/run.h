@@ -1,0 +1,40 @@
+// `shakedown run`: load a topology file, build the network, run it in virtual time,
+// and leave the traces in a folder (docs/traces.md). The CLI is a thin layer over
+// this, and tests call it directly.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "topologies/topology.pb.h"
+
+namespace shakedown::controller {
+
+struct RunOptions {
+  std::string file;                    // YAML, or a canonical topology (.txtpb) a run left behind
+  std::string out;                     // empty: a fresh folder named after the topology
+  std::optional<std::uint64_t> seed;   // overrides the file's
+  std::optional<std::int64_t> until_ns;  // stop time; default: when nothing is left to happen
+  std::string events = "all";          // kinds written to events.jsonl (see recorder.h)
+  std::string pcap = "auto";           // auto, hosts, links, none, or host names
+  bool quiet = false;                  // no progress line, no summary
+  bool json = false;                   // the summary as JSON on standard output
+  bool progress = false;               // a progress line on standard error
+  std::string command;                 // the command as typed, kept in command.txt
+};
+
+// Runs and returns the exit code (cli.h). Errors go to `err` with what and where; the
+// summary to `out`. Ctrl-C (SIGINT) during the run stops it at the next slice of
+// events, and every file is written complete up to that moment.
+int run_experiment(const RunOptions& options, std::FILE* out = stdout, std::FILE* err = stderr);
+
+// A YAML topology file, or the canonical text form of one (.txtpb). Throws
+// topology::LoadError.
+topology::Topology load_topology(const std::string& path);
+
+// For tests: as if Ctrl-C had been pressed.
+void request_interrupt();
+
+}  // namespace shakedown::controller
