@@ -1,12 +1,18 @@
 // The `shakedown` command as a user runs it: output, errors and exit codes.
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -59,6 +65,103 @@ TEST(Cli, HelpAndVersion) {
   const Result v = run("version");
   EXPECT_EQ(v.code, 0);
   EXPECT_EQ(v.output.rfind("shakedown ", 0), 0u);
+}
+
+TEST(Cli, RunPrintsASummaryAndWritesTheFolder) {
+  const auto dir = std::filesystem::temp_directory_path() / ("shakedown_cli_run_" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  const Result r = run("run " + kCatalog + "/two-hosts.yaml --out " + dir.string());
+  EXPECT_EQ(r.code, 0) << r.output;
+  for (const char* line : {"1 started, 1 established, 1 completed, 0 failed, 0 reset, 0 open",
+                           "p50 20.0ms  p90 20.0ms  p99 20.0ms  max 20.0ms", "60.0s simulated"})
+    EXPECT_NE(r.output.find(line), std::string::npos) << line << "\n" << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "pcap" / "server.pcap"));
+  std::ifstream cmd(dir / "command.txt");
+  std::string command;
+  std::getline(cmd, command);
+  EXPECT_EQ(command, "shakedown run " + kCatalog + "/two-hosts.yaml --out " + dir.string());
+
+  const Result j = run("run " + kCatalog + "/two-hosts.yaml --json --out " + dir.string());
+  EXPECT_EQ(j.code, 0);
+  const auto summary = nlohmann::json::parse(j.output);
+  EXPECT_EQ(summary["connections"]["completed"], 1);
+  EXPECT_EQ(summary["out"], dir.string());
+  EXPECT_EQ(run("run " + kCatalog + "/two-hosts.yaml --until soon").code, 2);
+  EXPECT_EQ(run("run " + kCatalog + "/two-hosts.yaml --seed -1").code, 2);
+  std::filesystem::remove_all(dir);
+}
+
+// Ctrl-C halfway through a long run: exit code 3, and every file is whole — each CSV
+// row complete, each event line valid JSON, captures that tshark reads to the end.
+TEST(Cli, CtrlCLeavesValidFiles) {
+  const auto dir = std::filesystem::temp_directory_path() / ("shakedown_cli_int_" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "long.yaml";
+  // 50,000 connections of 100 KB each: many seconds of work, interrupted after 0.7 s.
+  std::ofstream(file) << "name: long\nhosts:\n  client[1..100]: {}\n  server: {}\nrouters: [r]\n"
+                         "links:\n  - {ends: [client*, r], delay: 5ms, loss: 1%}\n  - {ends: [r, server], delay: 5ms}\n"
+                         "workload:\n  - {app: bulk, bytes: 100KB, from: client*, to: server:80, connections: 500,\n"
+                         "     start: {uniform: [0s, 10s]}}\n";
+  const std::string out = (dir / "out").string();
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int devnull = ::open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    execl(SHAKEDOWN_BIN, "shakedown", "run", file.c_str(), "--out", out.c_str(), "--pcap", "client1,client2",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by the signal instead of stopping cleanly";
+  EXPECT_EQ(WEXITSTATUS(status), 3);
+
+  std::ifstream summary_file(dir / "out" / "summary.json");
+  const auto summary = nlohmann::json::parse(summary_file);
+  EXPECT_EQ(summary["interrupted"], true);
+  EXPECT_GT(summary["connections"]["total"].get<int>(), 0);
+  EXPECT_LT(summary["connections"]["completed"].get<int>(), 50000);
+
+  std::ifstream csv(dir / "out" / "connections.csv");
+  std::string line;
+  std::getline(csv, line);
+  const auto columns = std::count(line.begin(), line.end(), ',');
+  int rows = 0;
+  while (std::getline(csv, line)) {
+    ASSERT_EQ(std::count(line.begin(), line.end(), ','), columns) << line;
+    ++rows;
+  }
+  EXPECT_EQ(rows, summary["connections"]["total"].get<int>());
+
+  std::ifstream events(dir / "out" / "events.jsonl");
+  int lines = 0;
+  while (std::getline(events, line)) {
+    ASSERT_TRUE(nlohmann::json::accept(line)) << line;
+    ++lines;
+  }
+  EXPECT_GT(lines, 1000);
+
+  if (std::string(SHAKEDOWN_TSHARK).empty()) GTEST_SKIP() << "tshark not installed";
+  for (const char* host : {"client1", "client2"}) {
+    const Result t = [&] {
+      const std::string cmd = std::string(SHAKEDOWN_TSHARK) + " -r " + (dir / "out" / "pcap" / host).string() +
+                              ".pcap -T fields -e frame.number 2>&1 >/dev/null; echo status=$?";
+      FILE* p = popen(cmd.c_str(), "r");
+      std::string o;
+      char buf[4096];
+      while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) o.append(buf, n);
+      pclose(p);
+      return Result{0, o};
+    }();
+    EXPECT_NE(t.output.find("status=0"), std::string::npos) << host << ": " << t.output;
+    EXPECT_EQ(t.output.find("cut short"), std::string::npos) << host << ": " << t.output;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

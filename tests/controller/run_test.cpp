@@ -1,0 +1,274 @@
+// `shakedown run` from the inside: what the files of a run say, against times computed
+// from the link delays; captures read back by tshark; reruns byte for byte.
+#include "controller/run.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/files.h"
+
+namespace shakedown::controller {
+namespace {
+
+namespace fs = std::filesystem;
+using shakedown::testing::TempDir;
+using shakedown::testing::slurp;
+
+const std::string kCatalog = SHAKEDOWN_CATALOG;
+
+int run_quiet(RunOptions o) {
+  o.quiet = true;
+  std::FILE* null = std::fopen("/dev/null", "w");
+  const int code = run_experiment(o, null, null);
+  std::fclose(null);
+  return code;
+}
+
+int run_quiet(const std::string& file, const std::string& out, const std::string& pcap = "auto") {
+  RunOptions o;
+  o.file = file;
+  o.out = out;
+  o.pcap = pcap;
+  return run_quiet(o);
+}
+
+// connections.csv as rows of column -> value.
+std::vector<std::map<std::string, std::string>> read_csv(const std::string& path) {
+  const auto text = shakedown::testing::lines(slurp(path));
+  std::vector<std::map<std::string, std::string>> rows;
+  const auto split = [](const std::string& line) {
+    std::vector<std::string> out;
+    std::stringstream in(line);
+    for (std::string f; std::getline(in, f, ',');) out.push_back(f);
+    if (!line.empty() && line.back() == ',') out.emplace_back();
+    return out;
+  };
+  const auto header = split(text.at(0));
+  for (std::size_t i = 1; i < text.size(); ++i) {
+    const auto fields = split(text[i]);
+    EXPECT_EQ(fields.size(), header.size()) << "row " << i << ": " << text[i];
+    std::map<std::string, std::string> row;
+    for (std::size_t c = 0; c < header.size() && c < fields.size(); ++c) row[header[c]] = fields[c];
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+std::vector<nlohmann::json> read_events(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  for (const auto& line : shakedown::testing::lines(slurp(path))) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+constexpr std::int64_t kMs = 1'000'000;
+
+// The textbook exchange over one 10 ms link, every time from the delays: SYN at 0,
+// SYN-ACK at 10 ms, client ESTABLISHED at 20 ms (one RTT), server at 30 ms (one and a
+// half); the client's FIN goes with its ACK at 20 ms, the server answers ACK and FIN
+// at 30 ms, both reach the client at 40 ms (TIME_WAIT), its ACK the server at 50 ms
+// (CLOSED); TIME_WAIT lasts 2 MSL = 60 s.
+TEST(Run, TwoHostsOverTenMillisecondsAtTheTimesTheDelaysGive) {
+  TempDir dir;
+  ASSERT_EQ(run_quiet(kCatalog + "/two-hosts.yaml", dir.file("out")), 0);
+  const auto rows = read_csv(dir.file("out/connections.csv"));
+  ASSERT_EQ(rows.size(), 1u);
+  const auto& r = rows[0];
+  EXPECT_EQ(r.at("outcome"), "completed");
+  EXPECT_EQ(r.at("client"), "client");
+  EXPECT_EQ(r.at("server_address"), "198.18.0.2:80");
+  const std::map<std::string, std::int64_t> want = {
+      {"client_syn_sent_ns", 0},
+      {"server_syn_received_ns", 10 * kMs},
+      {"server_synack_sent_ns", 10 * kMs},
+      {"client_synack_received_ns", 20 * kMs},
+      {"client_established_ns", 20 * kMs},
+      {"server_established_ns", 30 * kMs},
+      {"client_fin_sent_ns", 20 * kMs},
+      {"server_fin_received_ns", 30 * kMs},
+      {"server_fin_sent_ns", 30 * kMs},
+      {"client_fin_received_ns", 40 * kMs},
+      {"client_time_wait_entered_ns", 40 * kMs},
+      {"server_closed_ns", 50 * kMs},
+      {"client_time_wait_left_ns", 40 * kMs + 60'000 * kMs},
+      {"client_closed_ns", 40 * kMs + 60'000 * kMs},
+      {"handshake_ns", 20 * kMs},
+      {"teardown_ns", 30 * kMs},  // first FIN at 20 ms until the server's CLOSED at 50 ms
+  };
+  for (const auto& [column, ns] : want) EXPECT_EQ(r.at(column), std::to_string(ns)) << column;
+
+  // The events say the same, in causal order.
+  std::vector<std::string> states;
+  for (const auto& e : read_events(dir.file("out/events.jsonl")))
+    if (e["ev"] == "state")
+      states.push_back(fmt::format("{} {} {}->{}", e["t"].get<std::int64_t>() / kMs, e["host"].get<std::string>(),
+                                   e["from"].get<std::string>(), e["to"].get<std::string>()));
+  EXPECT_EQ(states, (std::vector<std::string>{
+                        "0 client CLOSED->SYN_SENT",
+                        "10 server CLOSED->SYN_RECEIVED",
+                        "20 client SYN_SENT->ESTABLISHED",
+                        "20 client ESTABLISHED->FIN_WAIT_1",
+                        "30 server SYN_RECEIVED->ESTABLISHED",
+                        "30 server ESTABLISHED->CLOSE_WAIT",
+                        "30 server CLOSE_WAIT->LAST_ACK",
+                        "40 client FIN_WAIT_1->FIN_WAIT_2",
+                        "40 client FIN_WAIT_2->TIME_WAIT",
+                        "50 server LAST_ACK->CLOSED",
+                        "60040 client TIME_WAIT->CLOSED",
+                    }));
+
+  const auto summary = nlohmann::json::parse(slurp(dir.file("out/summary.json")));
+  EXPECT_EQ(summary["connections"]["completed"], 1);
+  EXPECT_EQ(summary["handshake"]["p50_ns"], 20 * kMs);
+  EXPECT_EQ(summary["teardown"]["max_ns"], 30 * kMs);
+  EXPECT_EQ(summary["simulated_ns"], 60'040 * kMs);
+}
+
+// tshark reads every capture of a lossy, reordering run with no malformed packet and
+// no bad checksum, and finds as many retransmissions as the run reports. Each host's
+// capture is taken as the host sends, so any segment of the host's that is not the
+// next in sequence is a retransmission; tshark calls the quick ones (SACK-driven, sent
+// within an RTT) "out-of-order", so both labels are counted.
+TEST(Run, TsharkReadsEveryCaptureAndCountsTheSameRetransmissions) {
+  if (!shakedown::testing::have_tshark()) GTEST_SKIP() << "tshark not installed";
+  TempDir dir;
+  ASSERT_EQ(run_quiet(kCatalog + "/lossy-path.yaml", dir.file("out")), 0);
+  const auto summary = nlohmann::json::parse(slurp(dir.file("out/summary.json")));
+  std::uint64_t ours = 0;
+  for (const auto& [kind, n] : summary["retransmissions"].items()) ours += n.get<std::uint64_t>();
+  ASSERT_GT(ours, 50u) << "the lossy path should retransmit";
+
+  std::uint64_t theirs = 0;
+  int files = 0;
+  for (int i = 1; i <= 5; ++i) {
+    const std::string host = i == 5 ? "server" : fmt::format("client{}", i);
+    const std::string pcap = dir.file("out/pcap/" + host + ".pcap");
+    // The payload is not HTTP, though it goes to port 80.
+    const std::string opts = "--disable-protocol http -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE ";
+    const auto all = shakedown::testing::tshark_fields(pcap, opts + "-T fields -e frame.number");
+    EXPECT_GT(all.size(), 10u) << host;
+    const auto bad = shakedown::testing::tshark_fields(
+        pcap, opts + "-Y \"_ws.malformed || tcp.checksum.status == 0 || ip.checksum.status == 0\" -T fields -e frame.number");
+    EXPECT_TRUE(bad.empty()) << host << ": " << bad.size() << " malformed or bad-checksum packets";
+    const auto retx = shakedown::testing::tshark_fields(
+        pcap, opts + fmt::format("-Y \"ip.src == 198.18.0.{} && (tcp.analysis.retransmission || "
+                                 "tcp.analysis.out_of_order)\" -T fields -e frame.number",
+                                 i));
+    theirs += retx.size();
+    ++files;
+  }
+  EXPECT_EQ(files, 5);
+  EXPECT_EQ(theirs, ours);
+}
+
+// Same file, same seed: every file a rerun reproduces is byte for byte the same. A
+// different seed changes them, so the comparison can fail.
+TEST(Run, TheSameSeedGivesTheSameBytes) {
+  TempDir dir;
+  ASSERT_EQ(run_quiet(kCatalog + "/lossy-path.yaml", dir.file("a")), 0);
+  ASSERT_EQ(run_quiet(kCatalog + "/lossy-path.yaml", dir.file("b")), 0);
+  RunOptions o;
+  o.file = kCatalog + "/lossy-path.yaml";
+  o.out = dir.file("c");
+  o.seed = 12;
+  ASSERT_EQ(run_quiet(o), 0);
+  std::vector<std::string> files = {"events.jsonl", "connections.csv", "summary.json", "topology.txtpb"};
+  for (const auto& e : fs::directory_iterator(dir.file("a/pcap"))) files.push_back("pcap/" + e.path().filename().string());
+  ASSERT_EQ(files.size(), 9u);
+  for (const auto& f : files) {
+    const std::string a = slurp(dir.file("a/" + f));
+    EXPECT_FALSE(a.empty()) << f;
+    EXPECT_EQ(a, slurp(dir.file("b/" + f))) << f << " differs between two runs with the same seed";
+  }
+  EXPECT_NE(slurp(dir.file("a/events.jsonl")), slurp(dir.file("c/events.jsonl"))) << "another seed, other events";
+}
+
+// A run left its canonical topology behind: running that reproduces the run.
+TEST(Run, TheCanonicalTopologyOfARunReproducesIt) {
+  TempDir dir;
+  ASSERT_EQ(run_quiet(kCatalog + "/lossy-path.yaml", dir.file("a"), "none"), 0);
+  ASSERT_EQ(run_quiet(dir.file("a/topology.txtpb"), dir.file("b"), "none"), 0);
+  EXPECT_EQ(slurp(dir.file("a/events.jsonl")), slurp(dir.file("b/events.jsonl")));
+}
+
+// The old duplicate SYN makes a second row: only a server side, ended by the client's
+// RST; the first connection is untouched by it.
+TEST(Run, AnOldDuplicateSynIsARowOfItsOwn) {
+  TempDir dir;
+  ASSERT_EQ(run_quiet(kCatalog + "/old-duplicate-syn.yaml", dir.file("out"), "none"), 0);
+  const auto rows = read_csv(dir.file("out/connections.csv"));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].at("outcome"), "completed");
+  EXPECT_EQ(rows[0].at("client_retx_syn"), "1") << "the held SYN was sent again after 1 s";
+  EXPECT_EQ(rows[0].at("server_bytes_received"), "1000");
+  EXPECT_EQ(rows[1].at("outcome"), "reset");
+  EXPECT_EQ(rows[1].at("client_isn"), "") << "no client connection: the client answered for none";
+  EXPECT_EQ(rows[1].at("client"), "client") << "but the diagram still knows who the client is";
+  EXPECT_EQ(rows[1].at("server_syn_received_ns"), std::to_string(90'000 * kMs + 10 * kMs));
+  EXPECT_EQ(rows[1].at("server_closed_ns"), std::to_string(90'000 * kMs + 30 * kMs))
+      << "SYN-ACK to the client at +20 ms, its RST back at +30 ms frees the half-open connection";
+}
+
+TEST(Run, UntilStopsTheRunWithConnectionsStillOpen) {
+  TempDir dir;
+  RunOptions o;
+  o.file = kCatalog + "/two-hosts.yaml";
+  o.out = dir.file("out");
+  o.until_ns = 1'000 * kMs;
+  ASSERT_EQ(run_quiet(o), 0);
+  const auto summary = nlohmann::json::parse(slurp(dir.file("out/summary.json")));
+  EXPECT_EQ(summary["simulated_ns"], 1'000 * kMs);
+  EXPECT_EQ(summary["connections"]["open"], 1) << "the client is still in TIME_WAIT";
+  EXPECT_EQ(read_csv(dir.file("out/connections.csv")).at(0).at("client_time_wait_left_ns"), "");
+}
+
+TEST(Run, EventKindsAreSelectable) {
+  TempDir dir;
+  RunOptions o;
+  o.file = kCatalog + "/lossy-path.yaml";
+  o.out = dir.file("out");
+  o.events = "retransmit,end";
+  o.pcap = "none";
+  ASSERT_EQ(run_quiet(o), 0);
+  std::map<std::string, int> kinds;
+  for (const auto& e : read_events(dir.file("out/events.jsonl"))) ++kinds[e["ev"].get<std::string>()];
+  EXPECT_EQ(kinds.size(), 2u);
+  EXPECT_EQ(kinds["end"], 40) << "20 connections, two ends each";
+  EXPECT_GT(kinds["retransmit"], 0);
+  EXPECT_FALSE(fs::exists(dir.file("out/pcap")));
+
+  o.out = dir.file("none");
+  o.events = "none";
+  ASSERT_EQ(run_quiet(o), 0);
+  EXPECT_FALSE(fs::exists(dir.file("none/events.jsonl")));
+  EXPECT_EQ(read_csv(dir.file("none/connections.csv")).size(), 20u) << "the table does not need the events";
+}
+
+TEST(Run, BadOptionsAreBadInput) {
+  TempDir dir;
+  RunOptions o;
+  o.file = kCatalog + "/two-hosts.yaml";
+  o.out = dir.file("out");
+  o.events = "state,bogus";
+  EXPECT_EQ(run_quiet(o), 2);
+  o.events = "all";
+  o.pcap = "nobody";
+  EXPECT_EQ(run_quiet(o), 2);
+  o.pcap = "auto";
+  o.until_ns = 0;
+  EXPECT_EQ(run_quiet(o), 2);
+  o.until_ns.reset();
+  o.file = dir.file("missing.yaml");
+  EXPECT_EQ(run_quiet(o), 2);
+  std::ofstream(dir.file("bad.txtpb")) << "name: \"x\"\nnodes { kind: SPACESHIP }\n";
+  o.file = dir.file("bad.txtpb");
+  EXPECT_EQ(run_quiet(o), 2);
+}
+
+}  // namespace
+}  // namespace shakedown::controller
