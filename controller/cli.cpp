@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include "controller/pictures.h"
+#include "controller/report.h"
 #include "controller/run.h"
 #include "emulator/units.h"
 #include "topologies/loader.h"
@@ -62,6 +64,120 @@ int compile(const CompileOptions& o) {
   if (!f) {
     std::fprintf(stderr, "shakedown: cannot write %s\n", o.out.c_str());
     return kRunFailed;
+  }
+  return kSuccess;
+}
+
+struct DiagramOptions {
+  std::string dir;
+  std::uint64_t conn = 0;
+  bool cdf = false;
+  std::string kind = "all";
+  std::string side;
+  std::string out;
+};
+
+bool write_file(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  f.write(text.data(), static_cast<std::streamsize>(text.size()));
+  f.close();
+  if (!f) std::fprintf(stderr, "shakedown diagram: cannot write %s\n", path.c_str());
+  return static_cast<bool>(f);
+}
+
+int diagram(const DiagramOptions& o) {
+  if (o.conn == 0 && !o.cdf) {
+    std::fprintf(stderr, "shakedown diagram: say what to draw: --conn ID (see connections.csv) or --cdf\n");
+    return kBadInput;
+  }
+  const std::string out = o.out.empty() ? o.dir : o.out;
+  std::vector<std::string> written;
+  try {
+    if (o.conn != 0) {
+      const ConnectionTrace c = read_connection(o.dir, o.conn);
+      const std::string base = fmt::format("{}/conn-{}-", out, o.conn);
+      if (o.kind == "all" || o.kind == "ladder") {
+        if (!write_file(base + "ladder.svg", ladder_svg(c))) return kRunFailed;
+        const std::string mermaid = ladder_mermaid(c);
+        if (!write_file(base + "ladder.mmd", mermaid)) return kRunFailed;
+        if (!write_file(base + "ladder.md", "```mermaid\n" + mermaid + "```\n")) return kRunFailed;
+        written.insert(written.end(), {base + "ladder.svg", base + "ladder.mmd", base + "ladder.md"});
+      }
+      if (o.kind == "all" || o.kind == "timeseq") {
+        std::optional<int> side;
+        if (o.side == "client") side = 0;
+        if (o.side == "server") side = 1;
+        try {
+          if (!write_file(base + "timeseq.svg", time_sequence_svg(c, side))) return kRunFailed;
+          written.push_back(base + "timeseq.svg");
+        } catch (const PictureError& e) {
+          if (o.kind == "timeseq") throw;
+          std::fprintf(stderr, "shakedown diagram: no time-sequence graph: %s\n", e.what());
+        }
+      }
+    }
+    if (o.cdf) {
+      const auto handshakes = read_handshakes(o.dir);
+      const std::string path = out + "/handshake-cdf.svg";
+      if (!write_file(path, cdf_svg(handshakes, "handshake time: CDF"))) return kRunFailed;
+      written.push_back(path);
+    }
+  } catch (const PictureError& e) {
+    std::fprintf(stderr, "shakedown diagram: %s\n", e.what());
+    return kBadInput;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "shakedown diagram: %s: %s\n", o.dir.c_str(), e.what());
+    return kBadInput;
+  }
+  for (const auto& w : written) std::printf("%s\n", w.c_str());
+  return kSuccess;
+}
+
+// A connection as text, one line per segment or state change, for a terminal.
+int inspect(const std::string& dir, std::uint64_t conn) {
+  try {
+    if (conn == 0) {
+      std::ifstream f(dir + "/summary.json");
+      if (!f) {
+        std::fprintf(stderr, "shakedown inspect: %s/summary.json: cannot open (is this the folder of a run?)\n",
+                     dir.c_str());
+        return kBadInput;
+      }
+      std::printf("%s", std::string(std::istreambuf_iterator<char>(f), {}).c_str());
+      return kSuccess;
+    }
+    const ConnectionTrace c = read_connection(dir, conn);
+    std::printf("connection %llu: %s %s -> %s %s, %s\n", static_cast<unsigned long long>(c.id), c.name[0].c_str(),
+                c.address[0].c_str(), c.name[1].c_str(), c.address[1].c_str(), c.outcome.c_str());
+    // At one instant, in causal order: arrivals, the state changes they cause, sends.
+    struct Line {
+      std::int64_t t;
+      int priority;
+      int order;
+      std::string text;
+    };
+    std::vector<Line> lines;
+    int n = 0;
+    for (const auto& s : c.segments) {
+      std::string what = fmt::format("{} seq={}", s.flags, c.relative_seq(s.from, s.seq));
+      if (s.flags.find("ACK") != std::string::npos) what += fmt::format(" ack={}", c.relative_ack(s.from, s.ack));
+      if (s.len > 0) what += fmt::format(" len={}", s.len);
+      if (s.retransmission) what += " (retransmission)";
+      const std::string dir_arrow = s.from == 0 ? "->" : "<-";
+      if (s.sent) lines.push_back({*s.sent, 2, n++, fmt::format("{:<8} sends    {} {}", c.name[s.from], dir_arrow, what)});
+      for (const auto r : s.received)
+        lines.push_back({r, 0, n++, fmt::format("{:<8} receives {} {}", c.name[1 - s.from], dir_arrow, what)});
+      if (s.dropped)
+        lines.push_back({*s.dropped, 0, n++, fmt::format("{:<8} LOST ({}) {}", "", s.drop_reason, what)});
+    }
+    for (const auto& st : c.states)
+      lines.push_back({st.t, 1, n++, fmt::format("{:<8} {} -> {}", c.name[st.side], st.from, st.to)});
+    std::stable_sort(lines.begin(), lines.end(),
+                     [](const Line& a, const Line& b) { return a.t != b.t ? a.t < b.t : a.priority < b.priority; });
+    for (const auto& l : lines) std::printf("%14.6f ms  %s\n", static_cast<double>(l.t) / 1e6, l.text.c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "shakedown inspect: %s\n", e.what());
+    return kBadInput;
   }
   return kSuccess;
 }
@@ -133,6 +249,38 @@ int cli_main(int argc, char** argv) {
       "  shakedown run topologies/catalog/two-hosts.yaml\n"
       "  shakedown run topologies/catalog/dumbbell.yaml --out runs/dumbbell --seed 3 --events state,retransmit\n");
 
+  DiagramOptions dopt;
+  CLI::App* diagram_cmd = app.add_subcommand(
+      "diagram", "Draw pictures of a run from its folder: the ladder diagram of one connection (SVG and\n"
+                 "Mermaid), its time-sequence graph (SVG), and the CDF of the run's handshake times (SVG).");
+  diagram_cmd->add_option("DIR", dopt.dir, "the folder a run wrote")->required()->check(CLI::ExistingDirectory);
+  diagram_cmd->add_option("--conn", dopt.conn, "the connection's id (the first column of connections.csv)")
+      ->check(CLI::PositiveNumber);
+  diagram_cmd->add_flag("--cdf", dopt.cdf, "the CDF of handshake times of every connection");
+  diagram_cmd->add_option("--kind", dopt.kind, "with --conn: ladder, timeseq, or all")
+      ->check(CLI::IsMember({"ladder", "timeseq", "all"}))
+      ->capture_default_str();
+  diagram_cmd->add_option("--side", dopt.side, "the time-sequence graph of the client or the server (default: the one\n"
+                                               "that sent more data)")
+      ->check(CLI::IsMember({"client", "server"}));
+  diagram_cmd->add_option("-o,--out", dopt.out, "the folder for the pictures (default: DIR)")->check(CLI::ExistingDirectory);
+  diagram_cmd->footer(
+      "Writes conn-ID-ladder.svg, conn-ID-ladder.mmd (Mermaid), conn-ID-ladder.md (the same in a\n"
+      "Markdown fence, rendered by code-hosting sites), conn-ID-timeseq.svg and handshake-cdf.svg, and\n"
+      "prints their paths. The ladder needs the run's segment events (run with --events all, the default).\n\n"
+      "Examples:\n"
+      "  shakedown run topologies/catalog/two-hosts.yaml --out two-hosts-run\n"
+      "  shakedown diagram two-hosts-run --conn 1\n"
+      "  shakedown diagram dumbbell-run --cdf\n");
+
+  std::string inspect_dir;
+  std::uint64_t inspect_conn = 0;
+  CLI::App* inspect_cmd = app.add_subcommand(
+      "inspect", "Show a run's summary, or one connection's segments and states as text, from its folder.");
+  inspect_cmd->add_option("DIR", inspect_dir, "the folder a run wrote")->required()->check(CLI::ExistingDirectory);
+  inspect_cmd->add_option("--conn", inspect_conn, "the connection's id (the first column of connections.csv)")
+      ->check(CLI::PositiveNumber);
+
   app.add_subcommand("version", "Print shakedown's version.")->callback([] { std::printf("shakedown %s\n", kVersion); });
 
   try {
@@ -150,6 +298,8 @@ int cli_main(int argc, char** argv) {
 
   try {
     if (compile_cmd->parsed()) return compile(co);
+    if (diagram_cmd->parsed()) return diagram(dopt);
+    if (inspect_cmd->parsed()) return inspect(inspect_dir, inspect_conn);
     if (run_cmd->parsed()) {
       if (!until.empty()) {
         try {

@@ -481,8 +481,10 @@ void Recorder::on_packet(const PacketEvent& e) {
       const wire::TcpHeader& th = seg.value.header;
       const Tuple tup{ip.value.header.src.value, ip.value.header.dst.value, th.src_port, th.dst_port};
       if (auto it = by_tuple_.find(tup); it != by_tuple_.end()) row = it->second.row;
-      fields = fmt::format(R"(,"flags":"{}","seq":{},"ack":{},"len":{},"ipid":{})", flag_names(th.flags), th.seq,
-                           th.ack, seg.value.payload.size(), ip.value.header.identification);
+      fields = fmt::format(R"(,"src":"{}:{}","dst":"{}:{}","flags":"{}","seq":{},"ack":{},"len":{},"ipid":{})",
+                           wire::to_string(ip.value.header.src), th.src_port, wire::to_string(ip.value.header.dst),
+                           th.dst_port, flag_names(th.flags), th.seq, th.ack, seg.value.payload.size(),
+                           ip.value.header.identification);
     }
   }
   begin_line(e.time.ns(), host, row, "drop");

@@ -86,6 +86,20 @@ TEST(Cli, RunPrintsASummaryAndWritesTheFolder) {
   const auto summary = nlohmann::json::parse(j.output);
   EXPECT_EQ(summary["connections"]["completed"], 1);
   EXPECT_EQ(summary["out"], dir.string());
+  const Result d = run("diagram " + dir.string() + " --conn 1 --cdf");
+  EXPECT_EQ(d.code, 0) << d.output;
+  for (const char* f : {"conn-1-ladder.svg", "conn-1-ladder.mmd", "conn-1-ladder.md", "conn-1-timeseq.svg",
+                        "handshake-cdf.svg"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir / f)) << f;
+    EXPECT_NE(d.output.find(f), std::string::npos) << f;
+  }
+  const Result i = run("inspect " + dir.string() + " --conn 1");
+  EXPECT_EQ(i.code, 0);
+  EXPECT_NE(i.output.find("20.000000 ms  client   SYN_SENT -> ESTABLISHED"), std::string::npos) << i.output;
+  EXPECT_EQ(run("diagram " + dir.string()).code, 2) << "nothing asked for";
+  EXPECT_EQ(run("diagram " + dir.string() + " --conn 7").code, 2) << "no such connection";
+  EXPECT_EQ(run("diagram /nonexistent --conn 1").code, 2);
+  EXPECT_EQ(run("inspect /nonexistent").code, 2);
   EXPECT_EQ(run("run " + kCatalog + "/two-hosts.yaml --until soon").code, 2);
   EXPECT_EQ(run("run " + kCatalog + "/two-hosts.yaml --seed -1").code, 2);
   std::filesystem::remove_all(dir);
