@@ -1,11 +1,13 @@
 #include "controller/recorder.h"
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "emulator/random.h"
@@ -20,7 +22,7 @@ constexpr std::pair<const char*, std::uint32_t> kKinds[] = {
     {"drop", kEventDrop},     {"end", kEventEnd},
 };
 
-std::string flag_names(std::uint8_t f) {
+std::string flag_list(std::uint8_t f) {
   std::string s;
   const auto add = [&](std::uint8_t bit, const char* name) {
     if ((f & bit) == 0) return;
@@ -33,6 +35,16 @@ std::string flag_names(std::uint8_t f) {
   add(wire::tcp_flags::kPsh, "PSH");
   add(wire::tcp_flags::kAck, "ACK");
   return s;
+}
+
+// "SYN,ACK" for every combination of the five flags a trace shows, made once.
+std::string_view flag_names(std::uint8_t f) {
+  static const auto table = [] {
+    std::array<std::string, 32> t;
+    for (std::uint8_t i = 0; i < 32; ++i) t[i] = flag_list(i);
+    return t;
+  }();
+  return table[f & 0x1f];
 }
 
 int retransmit_kind(tcp::SegmentKind k) {
@@ -87,6 +99,28 @@ std::string_view segment_kind_name(tcp::SegmentKind k) {
 void first(std::int64_t& field, std::int64_t t) {
   if (field == kNever) field = t;
 }
+
+struct Endpoint {
+  wire::Ipv4Address address;
+  std::uint16_t port;
+};
+
+}  // namespace
+}  // namespace shakedown::controller
+
+template <>
+struct fmt::formatter<shakedown::controller::Endpoint> {
+  constexpr auto parse(format_parse_context& ctx) { return ctx.begin(); }
+  template <typename Context>
+  auto format(const shakedown::controller::Endpoint& e, Context& ctx) const {
+    const std::uint32_t a = e.address.value;
+    return fmt::format_to(ctx.out(), FMT_COMPILE("{}.{}.{}.{}:{}"), a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
+                          a & 0xff, e.port);
+  }
+};
+
+namespace shakedown::controller {
+namespace {
 
 std::string time_field(std::int64_t t) { return t == kNever ? std::string() : std::to_string(t); }
 
@@ -205,13 +239,14 @@ void Recorder::flush() {
 void Recorder::begin_line(std::int64_t t, std::string_view host, std::uint32_t row, std::string_view ev) {
   line_.clear();
   if (row == 0)
-    fmt::format_to(std::back_inserter(line_), R"({{"t":{},"host":"{}","conn":null,"ev":"{}")", t, host, ev);
+    fmt::format_to(fmt::appender(line_), FMT_COMPILE(R"({{"t":{},"host":"{}","conn":null,"ev":"{}")"), t, host, ev);
   else
-    fmt::format_to(std::back_inserter(line_), R"({{"t":{},"host":"{}","conn":{},"ev":"{}")", t, host, row, ev);
+    fmt::format_to(fmt::appender(line_), FMT_COMPILE(R"({{"t":{},"host":"{}","conn":{},"ev":"{}")"), t, host, row,
+                   ev);
 }
 
 void Recorder::end_line() {
-  line_ += "}\n";
+  line_.append(std::string_view("}\n"));
   std::fwrite(line_.data(), 1, line_.size(), events_);
   ++events_written_;
 }
@@ -219,10 +254,10 @@ void Recorder::end_line() {
 void Recorder::segment_line(std::string_view ev, std::int64_t t, const std::string& host, std::uint32_t row,
                             const wire::Ipv4Header& ip, const wire::TcpHeader& tcp, std::uint32_t payload) {
   begin_line(t, host, row, ev);
-  fmt::format_to(std::back_inserter(line_),
-                 R"(,"src":"{}:{}","dst":"{}:{}","flags":"{}","seq":{},"ack":{},"len":{},"win":{},"ipid":{})",
-                 wire::to_string(ip.src), tcp.src_port, wire::to_string(ip.dst), tcp.dst_port, flag_names(tcp.flags),
-                 tcp.seq, tcp.ack, payload, tcp.window, ip.identification);
+  fmt::format_to(fmt::appender(line_),
+                 FMT_COMPILE(R"(,"src":"{}","dst":"{}","flags":"{}","seq":{},"ack":{},"len":{},"win":{},"ipid":{})"),
+                 Endpoint{ip.src, tcp.src_port}, Endpoint{ip.dst, tcp.dst_port}, flag_names(tcp.flags), tcp.seq,
+                 tcp.ack, payload, tcp.window, ip.identification);
   end_line();
 }
 
@@ -388,7 +423,7 @@ void Recorder::on_tcp_event(const Host& host, tcp::ConnId conn, const tcp::Event
       if (e.from == tcp::State::time_wait) first(s.time_wait_left, t);
       if (write && (kinds_ & kEventState) != 0) {
         begin_line(t, name, w.row, "state");
-        fmt::format_to(std::back_inserter(line_), R"(,"from":"{}","to":"{}")", tcp::to_string(e.from),
+        fmt::format_to(fmt::appender(line_), FMT_COMPILE(R"(,"from":"{}","to":"{}")"), tcp::to_string(e.from),
                        tcp::to_string(e.to));
         end_line();
       }
@@ -397,7 +432,7 @@ void Recorder::on_tcp_event(const Host& host, tcp::ConnId conn, const tcp::Event
       if (const int k = retransmit_kind(e.segment); k >= 0) ++s.retransmissions[k];
       if (write && (kinds_ & kEventRetransmit) != 0) {
         begin_line(t, name, w.row, "retransmit");
-        fmt::format_to(std::back_inserter(line_), R"(,"segment":"{}","seq":{},"cause":"{}")",
+        fmt::format_to(fmt::appender(line_), FMT_COMPILE(R"(,"segment":"{}","seq":{},"cause":"{}")"),
                        segment_kind_name(e.segment), e.seq, cause_name(e.cause));
         end_line();
       }
@@ -405,21 +440,21 @@ void Recorder::on_tcp_event(const Host& host, tcp::ConnId conn, const tcp::Event
     case tcp::EventKind::recovery:
       if (write && (kinds_ & kEventRecovery) != 0) {
         begin_line(t, name, w.row, "recovery");
-        fmt::format_to(std::back_inserter(line_), R"(,"cwnd":{})", e.bytes);
+        fmt::format_to(fmt::appender(line_), FMT_COMPILE(R"(,"cwnd":{})"), e.bytes);
         end_line();
       }
       break;
     case tcp::EventKind::timer_fired:
       if (write && (kinds_ & kEventTimer) != 0) {
         begin_line(t, name, w.row, "timer");
-        fmt::format_to(std::back_inserter(line_), R"(,"timer":"{}")", tcp::to_string(e.timer));
+        fmt::format_to(fmt::appender(line_), FMT_COMPILE(R"(,"timer":"{}")"), tcp::to_string(e.timer));
         end_line();
       }
       break;
     case tcp::EventKind::rtt_sample:
       if (write && (kinds_ & kEventRtt) != 0) {
         begin_line(t, name, w.row, "rtt");
-        fmt::format_to(std::back_inserter(line_), R"(,"rtt":{},"rto":{})", e.rtt.ns(), e.rto.ns());
+        fmt::format_to(fmt::appender(line_), FMT_COMPILE(R"(,"rtt":{},"rto":{})"), e.rtt.ns(), e.rto.ns());
         end_line();
       }
       break;
@@ -438,7 +473,7 @@ void Recorder::on_tcp_event(const Host& host, tcp::ConnId conn, const tcp::Event
       end_side(w, o, t);
       if (write && (kinds_ & kEventEnd) != 0) {
         begin_line(t, name, w.row, "end");
-        fmt::format_to(std::back_inserter(line_), R"(,"outcome":"{}")", to_string(o));
+        fmt::format_to(fmt::appender(line_), FMT_COMPILE(R"(,"outcome":"{}")"), to_string(o));
         end_line();
       }
       break;
@@ -456,7 +491,7 @@ void Recorder::on_crash(const Host& host) {
     end_side(w, Outcome::crashed, t);
     if (events_ != nullptr && (kinds_ & kEventEnd) != 0) {
       begin_line(t, network_.name(host.node_id()), w.row, "end");
-      line_ += R"(,"outcome":"crashed")";
+      line_.append(std::string_view(R"(,"outcome":"crashed")"));
       end_line();
     }
   }
@@ -466,7 +501,6 @@ void Recorder::on_crash(const Host& host) {
 
 void Recorder::on_packet(const PacketEvent& e) {
   if (e.kind != PacketEventKind::drop) return;
-  ++drops_[static_cast<int>(e.reason)];
   if (events_ == nullptr || (kinds_ & kEventDrop) == 0) return;
   // A corrupted packet may not parse; it is still a drop, written without its headers.
   const auto ip = wire::parse_ipv4(e.packet.bytes(), /*verify_checksum=*/false);
@@ -488,8 +522,8 @@ void Recorder::on_packet(const PacketEvent& e) {
     }
   }
   begin_line(e.time.ns(), host, row, "drop");
-  fmt::format_to(std::back_inserter(line_), R"(,"reason":"{}","at":"{}")", to_string(e.reason), site_name(e.site));
-  line_ += fields;
+  fmt::format_to(fmt::appender(line_), FMT_COMPILE(R"(,"reason":"{}","at":"{}")"), to_string(e.reason), site_name(e.site));
+  line_.append(std::string_view(fields));
   end_line();
 }
 

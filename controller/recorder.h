@@ -19,6 +19,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "emulator/trace.h"
 #include "nodes/network.h"
 #include "nodes/observer.h"
@@ -91,7 +93,8 @@ class Recorder final : public Observer, public TcpObserver {
   Recorder(const Recorder&) = delete;
   Recorder& operator=(const Recorder&) = delete;
 
-  // Observer: packet events (drops, counted by reason and written as events).
+  // Observer: packet events (drops, written as events; attach it to the network's
+  // packet observers only when drop events are wanted).
   void on_packet(const PacketEvent& e) override;
   // TcpObserver.
   void on_segment_sent(const Host& host, tcp::ConnId conn, const wire::Ipv4Header& ip, const wire::TcpHeader& tcp,
@@ -102,7 +105,6 @@ class Recorder final : public Observer, public TcpObserver {
   void on_crash(const Host& host) override;
 
   const std::vector<Connection>& connections() const { return rows_; }
-  std::uint64_t drops(DropReason r) const { return drops_[static_cast<int>(r)]; }
   std::uint64_t events_written() const { return events_written_; }
   std::size_t open_connections() const { return live_rows_; }
   // Pushes buffered lines to events.jsonl: what is there is whole lines.
@@ -153,7 +155,7 @@ class Recorder final : public Observer, public TcpObserver {
   std::uint32_t kinds_;
   std::FILE* events_ = nullptr;
   std::string events_path_;
-  std::string line_;
+  fmt::memory_buffer line_;
   std::uint64_t events_written_ = 0;
 
   std::vector<Connection> rows_;
@@ -163,7 +165,6 @@ class Recorder final : public Observer, public TcpObserver {
   std::unordered_map<PairKey, std::uint32_t, PairKeyHash> unpaired_;  // clients awaiting their server
   std::unordered_map<Tuple, std::uint32_t, TupleHash> opening_;  // SYN_SENT clients, for simultaneous open
   std::unordered_map<std::uint32_t, std::uint32_t> host_by_address_;
-  std::uint64_t drops_[kDropReasonCount] = {};
 };
 
 }  // namespace shakedown::controller

@@ -133,9 +133,19 @@ Summary summarize(const Recorder& recorder, Network& network) {
   }
   s.handshake = Distribution::of(std::move(handshakes));
   s.teardown = Distribution::of(std::move(teardowns));
-  for (int r = 0; r < kDropReasonCount; ++r) s.drops[static_cast<std::size_t>(r)] = recorder.drops(static_cast<DropReason>(r));
+  // Drops from the counters every link, router and host keeps: no packet observer
+  // needed for the summary.
+  const auto add_drops = [&](const std::uint64_t* dropped) {
+    for (std::size_t r = 0; r < kDropReasonCount; ++r) s.drops[r] += dropped[r];
+  };
+  for (std::uint32_t l = 0; l < network.link_count(); ++l)
+    for (int d = 0; d < 2; ++d) add_drops(network.link(l).direction(d).stats().dropped);
   for (std::uint32_t n = 0; n < network.node_count(); ++n) {
-    if (!network.is_host(n)) continue;
+    if (!network.is_host(n)) {
+      add_drops(network.router(n).stats().dropped);
+      continue;
+    }
+    add_drops(network.host(n).stats().dropped);
     s.bytes_verified += network.host(n).stats().payload_bytes_verified;
     s.bytes_wrong += network.host(n).stats().payload_bytes_wrong;
   }

@@ -87,10 +87,11 @@ struct CaptureChoice {
 constexpr std::size_t kAutoCaptureHosts = 64;
 constexpr std::size_t kMaxCaptureFiles = 512;
 
-CaptureChoice choose_captures(const std::string& pcap, const Network& network) {
+CaptureChoice choose_captures(const std::string& pcap, const topology::Topology& topo) {
   CaptureChoice c;
   std::size_t hosts = 0;
-  for (std::uint32_t n = 0; n < network.node_count(); ++n) hosts += network.is_host(n) ? 1 : 0;
+  for (const auto& n : topo.nodes()) hosts += n.kind() == topology::Node::HOST ? 1 : 0;
+  const auto link_count = static_cast<std::size_t>(topo.links_size());
   if (pcap == "none") return c;
   if (pcap == "auto") {
     if (hosts > kAutoCaptureHosts) {
@@ -103,10 +104,10 @@ CaptureChoice choose_captures(const std::string& pcap, const Network& network) {
   c.on = true;
   if (pcap == "links") {
     c.mode = Captures::Mode::links;
-    if (network.link_count() > kMaxCaptureFiles)
+    if (link_count > kMaxCaptureFiles)
       throw std::invalid_argument(fmt::format("--pcap links would write {} files, more than {}: choose hosts with "
                                               "--pcap NAME,NAME,...",
-                                              network.link_count(), kMaxCaptureFiles));
+                                              link_count, kMaxCaptureFiles));
     return c;
   }
   if (pcap == "hosts") {
@@ -119,10 +120,11 @@ CaptureChoice choose_captures(const std::string& pcap, const Network& network) {
   std::stringstream in(pcap);
   for (std::string name; std::getline(in, name, ',');) {
     bool found = false;
-    for (std::uint32_t n = 0; n < network.node_count() && !found; ++n) {
-      if (network.name(n) != name) continue;
-      if (!network.is_host(n)) throw std::invalid_argument(fmt::format("--pcap: '{}' is a router, not a host", name));
-      c.hosts.push_back(n);
+    for (int n = 0; n < topo.nodes_size() && !found; ++n) {
+      if (topo.nodes(n).name() != name) continue;
+      if (topo.nodes(n).kind() != topology::Node::HOST)
+        throw std::invalid_argument(fmt::format("--pcap: '{}' is a router, not a host", name));
+      c.hosts.push_back(static_cast<std::uint32_t>(n));
       found = true;
     }
     if (!found)
@@ -235,10 +237,14 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
   std::optional<Captures> captures;
   CaptureChoice capture;
   try {
-    built.emplace(engine, pool, topo, &observers);
-    capture = choose_captures(o.pcap, built->network);
+    capture = choose_captures(o.pcap, topo);
+    // Packet events cost a call per packet per hop: ask for them only when a sink
+    // wants them (drop events, captures). The summary's drop counts come from the
+    // counters every link, router and host keeps.
+    const bool packet_events = (kinds & kEventDrop) != 0 || capture.on;
+    built.emplace(engine, pool, topo, packet_events ? &observers : nullptr);
     recorder.emplace(topo, built->network, kinds != 0 ? (dir / "events.jsonl").string() : std::string(), kinds);
-    observers.add(*recorder);
+    if ((kinds & kEventDrop) != 0) observers.add(*recorder);
     built->network.set_tcp_observer(&*recorder);
     if (capture.on) {
       fs::remove_all(dir / "pcap");
