@@ -29,8 +29,8 @@ constexpr const char* kVersion = "0.1.0";
 constexpr const char* kFooter = R"(Exit codes: 0 success, 1 an expectation failed, 2 bad input or usage,
 3 the run itself failed.
 
-Documentation: docs/topology-format.md (the file format), docs/workloads.md,
-docs/links.md, docs/tcp.md.)";
+Documentation: docs/traces.md (runs, their files and pictures), docs/topology-format.md
+(the file format), docs/workloads.md, docs/links.md, docs/tcp.md.)";
 
 struct CompileOptions {
   std::string file;
@@ -227,10 +227,14 @@ int cli_main(int argc, char** argv) {
   CLI::App* run_cmd = app.add_subcommand(
       "run", "Run an experiment: build the network a topology file describes, run it in virtual\n"
              "time, and write its traces (events, connections, summary, captures) to a folder.");
-  run_cmd->add_option("FILE", ro.file, "the topology file (YAML), or a topology.txtpb a run left behind")->required();
-  run_cmd->add_option("-o,--out", ro.out, "the folder for the traces (default: NAME-run, or NAME-run-2, ... if taken)");
-  run_cmd->add_option("--seed", seed, "the run's seed, instead of the file's");
-  run_cmd->add_option("--until", until, "stop at this simulated time, e.g. 30s (default: when nothing is left to do)");
+  run_cmd->add_option("FILE", ro.file, "the topology file (YAML), or a topology.txtpb a run left behind")
+      ->required()
+      ->type_name("");
+  run_cmd->add_option("-o,--out", ro.out, "the folder for the traces (default: NAME-run, or NAME-run-2, ... if taken)")
+      ->type_name("DIR");
+  run_cmd->add_option("--seed", seed, "the run's seed, instead of the file's")->type_name("N");
+  run_cmd->add_option("--until", until, "stop at this simulated time, e.g. 30s (default: when nothing is left to do)")
+      ->type_name("TIME");
   run_cmd->add_option("--events", ro.events,
                       "which events to write to events.jsonl: all, none, or a comma-separated list of state,\n"
                       "segment, retransmit, timer, rtt, recovery, drop, end")

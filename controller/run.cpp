@@ -331,6 +331,9 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
     files += ", topology.txtpb, command.txt";
     std::fprintf(out, "  %-16s%s\n", "wrote", files.c_str());
     if (!capture.note.empty()) std::fprintf(out, "  %-16s%s\n", "captures", capture.note.c_str());
+    if ((kinds & kEventSegment) != 0 && !recorder->connections().empty())
+      std::fprintf(out, "  %-16sshakedown diagram %s --conn 1   (the ladder of connection 1)\n", "pictures",
+                   dir.string().c_str());
   }
   if (interrupted) {
     std::fprintf(err, "shakedown run: interrupted at %s simulated; the files hold everything up to then\n",
