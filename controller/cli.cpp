@@ -237,7 +237,7 @@ int cli_main(int argc, char** argv) {
       ->type_name("TIME");
   run_cmd->add_option("--events", ro.events,
                       "which events to write to events.jsonl: all, none, or a comma-separated list of state,\n"
-                      "segment, retransmit, timer, rtt, recovery, drop, end")
+                      "segment, retransmit, timer, rtt, recovery, cwnd, drop, end")
       ->capture_default_str();
   run_cmd->add_option("--pcap", ro.pcap,
                       "captures: auto (one per host up to 64 hosts), hosts, links, none, or host names\n"

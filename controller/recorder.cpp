@@ -19,7 +19,7 @@ namespace {
 constexpr std::pair<const char*, std::uint32_t> kKinds[] = {
     {"state", kEventState},   {"segment", kEventSegment},   {"retransmit", kEventRetransmit},
     {"timer", kEventTimer},   {"rtt", kEventRtt},           {"recovery", kEventRecovery},
-    {"drop", kEventDrop},     {"end", kEventEnd},
+    {"drop", kEventDrop},     {"end", kEventEnd},           {"cwnd", kEventCwnd},
 };
 
 std::string flag_list(std::uint8_t f) {
@@ -379,6 +379,18 @@ void Recorder::on_segment_received(const Host& host, tcp::ConnId conn, const wir
     if (tcp.has(wire::tcp_flags::kFin)) first(s.fin_received, t);
   }
   if ((kinds_ & kEventSegment) != 0) segment_line("recv", t, network_.name(host.node_id()), w.row, ip, tcp, payload);
+  if ((kinds_ & kEventCwnd) != 0 && w.row != 0 && conn.valid()) check_cwnd(host, conn, w, t);
+}
+
+void Recorder::check_cwnd(const Host& host, tcp::ConnId conn, Where w, std::int64_t t) {
+  if (!host.tcp().alive(conn)) return;
+  const auto& cc = host.tcp().connection(conn).congestion();
+  Side& s = side(w);
+  if (cc.cwnd() == s.cwnd) return;
+  s.cwnd = cc.cwnd();
+  begin_line(t, network_.name(host.node_id()), w.row, "cwnd");
+  fmt::format_to(fmt::appender(line_), FMT_COMPILE(R"(,"cwnd":{},"ssthresh":{})"), cc.cwnd(), cc.ssthresh());
+  end_line();
 }
 
 void Recorder::end_side(Where w, Outcome outcome, std::int64_t t) {
@@ -450,6 +462,7 @@ void Recorder::on_tcp_event(const Host& host, tcp::ConnId conn, const tcp::Event
         fmt::format_to(fmt::appender(line_), FMT_COMPILE(R"(,"timer":"{}")"), tcp::to_string(e.timer));
         end_line();
       }
+      if (write && (kinds_ & kEventCwnd) != 0 && e.timer == tcp::Timer::retransmission) check_cwnd(host, conn, w, t);
       break;
     case tcp::EventKind::rtt_sample:
       if (write && (kinds_ & kEventRtt) != 0) {

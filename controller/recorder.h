@@ -38,11 +38,12 @@ enum EventKind : std::uint32_t {
   kEventRecovery = 1u << 5,    // fast recovery began, with the reduced cwnd
   kEventDrop = 1u << 6,        // a packet dropped, with its reason and place
   kEventEnd = 1u << 7,         // a connection ended: closed, reset, timed out, crashed
-  kEventAll = (1u << 8) - 1,
+  kEventCwnd = 1u << 8,        // the congestion window changed (after an ACK or a timeout)
+  kEventAll = (1u << 9) - 1,
 };
 // "state,segment,drop", "all" or "none"; throws std::invalid_argument naming a bad kind.
 std::uint32_t parse_event_kinds(const std::string& text);
-inline constexpr const char* kEventKindNames = "state, segment, retransmit, timer, rtt, recovery, drop, end";
+inline constexpr const char* kEventKindNames = "state, segment, retransmit, timer, rtt, recovery, cwnd, drop, end";
 
 enum class Outcome : std::uint8_t { open, completed, reset, refused, timed_out, crashed };
 std::string_view to_string(Outcome o);
@@ -68,6 +69,7 @@ struct Side {
   std::uint64_t bytes_sent = 0, bytes_received = 0;
   std::uint32_t retransmissions[kRetransmitKinds] = {};
   tcp::State state = tcp::State::closed;
+  std::uint32_t cwnd = 0;  // the last written to events.jsonl
   Outcome outcome = Outcome::open;
   bool ended = false;
 };
@@ -144,6 +146,7 @@ class Recorder final : public Observer, public TcpObserver {
   Where adopt(const Host& host, tcp::ConnId conn);
   Side& side(Where w) { return rows_[w.row - 1].side[w.side]; }
   void end_side(Where w, Outcome outcome, std::int64_t t);
+  void check_cwnd(const Host& host, tcp::ConnId conn, Where w, std::int64_t t);
   void segment_line(std::string_view ev, std::int64_t t, const std::string& host, std::uint32_t row,
                     const wire::Ipv4Header& ip, const wire::TcpHeader& tcp, std::uint32_t payload);
   void begin_line(std::int64_t t, std::string_view host, std::uint32_t row, std::string_view ev);

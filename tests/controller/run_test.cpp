@@ -214,6 +214,38 @@ TEST(Run, AnOldDuplicateSynIsARowOfItsOwn) {
       << "SYN-ACK to the client at +20 ms, its RST back at +30 ms frees the half-open connection";
 }
 
+// RFC 5681 3.1: after a retransmission timeout cwnd is the loss window, one segment,
+// and ssthresh at least two. The cwnd events must say so at every data RTO.
+TEST(Run, CwndEventsShowTheLossWindowAfterEveryTimeout) {
+  TempDir dir;
+  RunOptions o;
+  o.file = kCatalog + "/lossy-path.yaml";
+  o.out = dir.file("out");
+  o.pcap = "none";
+  o.events = "cwnd,retransmit,timer";
+  ASSERT_EQ(run_quiet(o), 0);
+  std::map<std::pair<std::string, int>, std::pair<std::uint32_t, std::uint32_t>> window;  // (host, conn)
+  std::map<std::pair<std::string, int>, std::int64_t> fired;  // the retransmission timer, when it fired
+  int timeouts = 0;
+  for (const auto& e : read_events(dir.file("out/events.jsonl"))) {
+    const auto key = std::make_pair(e["host"].get<std::string>(), e["conn"].get<int>());
+    if (e["ev"] == "cwnd") {
+      window[key] = {e["cwnd"].get<std::uint32_t>(), e["ssthresh"].get<std::uint32_t>()};
+    } else if (e["ev"] == "timer" && e["timer"] == "retransmission") {
+      fired[key] = e["t"].get<std::int64_t>();
+    } else if (e["ev"] == "retransmit" && e["cause"] == "rto" && e["segment"] == "data" &&
+               fired[key] == e["t"].get<std::int64_t>()) {
+      // The timeout itself; later "rto" retransmissions are the go-back-N that follows
+      // it in slow start, with the window already growing.
+      ++timeouts;
+      ASSERT_TRUE(window.contains(key));
+      EXPECT_EQ(window[key].first, 1448u) << "one segment (MSS 1460 less 12 bytes of timestamps) at t=" << e["t"];
+      EXPECT_GE(window[key].second, 2u * 1448u);
+    }
+  }
+  EXPECT_GT(timeouts, 10);
+}
+
 TEST(Run, UntilStopsTheRunWithConnectionsStillOpen) {
   TempDir dir;
   RunOptions o;
