@@ -134,23 +134,21 @@ class Loader {
   std::uint64_t bytes(const YAML::Node& n, const std::string& key) const {
     return unit(n, key, "a size such as '64KB'", [](const std::string& s) { return parse_bytes(s); });
   }
-  std::uint64_t integer(const YAML::Node& n, const std::string& key, std::uint64_t min, std::uint64_t max) const {
+  template <typename Int>
+  Int whole(const YAML::Node& n, const std::string& key, Int min, Int max) const {
     const std::string s = scalar(n, key, "a whole number");
-    std::uint64_t v = 0;
+    Int v = 0;
     const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec != std::errc() || end != s.data() + s.size())
       fail(n, key, fmt::format("expected a whole number, got '{}'", s));
     if (v < min || v > max) fail(n, key, fmt::format("{} is out of range {}..{}", v, min, max));
     return v;
   }
+  std::uint64_t integer(const YAML::Node& n, const std::string& key, std::uint64_t min, std::uint64_t max) const {
+    return whole<std::uint64_t>(n, key, min, max);
+  }
   std::int64_t signed_integer(const YAML::Node& n, const std::string& key, std::int64_t min, std::int64_t max) const {
-    const std::string s = scalar(n, key, "a whole number");
-    std::int64_t v = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || end != s.data() + s.size())
-      fail(n, key, fmt::format("expected a whole number, got '{}'", s));
-    if (v < min || v > max) fail(n, key, fmt::format("{} is out of range {}..{}", v, min, max));
-    return v;
+    return whole<std::int64_t>(n, key, min, max);
   }
   bool boolean(const YAML::Node& n, const std::string& key) const {
     const std::string s = scalar(n, key, "true or false");

@@ -30,12 +30,18 @@ int run_quiet(RunOptions o) {
   return code;
 }
 
-int run_quiet(const std::string& file, const std::string& out, const std::string& pcap = "auto") {
+RunOptions options(const std::string& file, const std::string& out, const std::string& pcap = "auto",
+                   const std::string& events = "all") {
   RunOptions o;
   o.file = file;
   o.out = out;
   o.pcap = pcap;
-  return run_quiet(o);
+  o.events = events;
+  return o;
+}
+
+int run_quiet(const std::string& file, const std::string& out, const std::string& pcap = "auto") {
+  return run_quiet(options(file, out, pcap));
 }
 
 // connections.csv as rows of column -> value.
@@ -218,11 +224,7 @@ TEST(Run, AnOldDuplicateSynIsARowOfItsOwn) {
 // and ssthresh at least two. The cwnd events must say so at every data RTO.
 TEST(Run, CwndEventsShowTheLossWindowAfterEveryTimeout) {
   TempDir dir;
-  RunOptions o;
-  o.file = kCatalog + "/lossy-path.yaml";
-  o.out = dir.file("out");
-  o.pcap = "none";
-  o.events = "cwnd,retransmit,timer";
+  const RunOptions o = options(kCatalog + "/lossy-path.yaml", dir.file("out"), "none", "cwnd,retransmit,timer");
   ASSERT_EQ(run_quiet(o), 0);
   std::map<std::pair<std::string, int>, std::pair<std::uint32_t, std::uint32_t>> window;  // (host, conn)
   std::map<std::pair<std::string, int>, std::int64_t> fired;  // the retransmission timer, when it fired
@@ -261,11 +263,7 @@ TEST(Run, UntilStopsTheRunWithConnectionsStillOpen) {
 
 TEST(Run, EventKindsAreSelectable) {
   TempDir dir;
-  RunOptions o;
-  o.file = kCatalog + "/lossy-path.yaml";
-  o.out = dir.file("out");
-  o.events = "retransmit,end";
-  o.pcap = "none";
+  RunOptions o = options(kCatalog + "/lossy-path.yaml", dir.file("out"), "none", "retransmit,end");
   ASSERT_EQ(run_quiet(o), 0);
   std::map<std::string, int> kinds;
   for (const auto& e : read_events(dir.file("out/events.jsonl"))) ++kinds[e["ev"].get<std::string>()];
