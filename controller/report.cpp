@@ -187,8 +187,8 @@ std::string Summary::human() const {
     line("  failed", fmt::format("{} refused, {} timed out, {} crashed", refused, timed_out, crashed));
   const auto dist = [&](std::string_view head, const Distribution& d) {
     if (d.count == 0) return line(head, "none");
-    line(head, fmt::format("p50 {}  p90 {}  p99 {}  max {}  ({} connections)", pretty_ns(d.p50), pretty_ns(d.p90),
-                           pretty_ns(d.p99), pretty_ns(d.max), thousands(d.count)));
+    line(head, fmt::format("p50 {}  p90 {}  p99 {}  max {}  ({} connection{})", pretty_ns(d.p50), pretty_ns(d.p90),
+                           pretty_ns(d.p99), pretty_ns(d.max), thousands(d.count), d.count == 1 ? "" : "s"));
   };
   dist("handshake", handshake);
   dist("teardown", teardown);
