@@ -144,6 +144,13 @@ std::uint32_t parse_event_kinds(const std::string& text) {
   return kinds;
 }
 
+int segment_class(std::string_view name) {
+  static constexpr std::string_view names[] = {"SYN", "SYN-ACK", "ACK", "FIN", "RST", "DATA"};
+  for (int i = 0; i < kSegmentClasses; ++i)
+    if (names[i] == name) return i;
+  return -1;
+}
+
 std::string_view to_string(Outcome o) {
   switch (o) {
     case Outcome::open:
@@ -351,10 +358,30 @@ Recorder::Where Recorder::locate(const Host& host, tcp::ConnId conn, const wire:
 
 // --- what the hosts report --------------------------------------------------------------
 
+void Recorder::note_seen(std::uint32_t host, const wire::TcpHeader& tcp, std::uint32_t payload, bool sent,
+                         std::int64_t t, std::uint32_t row) {
+  using namespace wire::tcp_flags;
+  const auto note = [&](int c) {
+    Seen& s = seen_[(host * kSegmentClasses + static_cast<std::size_t>(c)) * 2 + (sent ? 1 : 0)];
+    if (s.first == kNever) {
+      s.first = t;
+      s.first_row = row;
+    }
+    s.last = t;
+    s.last_row = row;
+  };
+  if (tcp.has(kRst)) note(kSeenRst);
+  if (tcp.has(kSyn)) note(tcp.has(kAck) ? kSeenSynAck : kSeenSyn);
+  if (tcp.has(kFin)) note(kSeenFin);
+  if (payload > 0) note(kSeenData);
+  if (tcp.flags == kAck && payload == 0) note(kSeenAck);
+}
+
 void Recorder::on_segment_sent(const Host& host, tcp::ConnId conn, const wire::Ipv4Header& ip,
                                const wire::TcpHeader& tcp, std::uint32_t payload) {
   const std::int64_t t = host.now().ns();
   const Where w = locate(host, conn, ip, tcp, true);
+  if (!seen_.empty()) note_seen(host.node_id(), tcp, payload, true, t, w.row);
   if (w.row != 0 && conn.valid()) {
     Side& s = side(w);
     if (tcp.has(wire::tcp_flags::kSyn)) first(tcp.has(wire::tcp_flags::kAck) ? s.synack_sent : s.syn_sent, t);
@@ -372,6 +399,7 @@ void Recorder::on_segment_received(const Host& host, tcp::ConnId conn, const wir
                                    const wire::TcpHeader& tcp, std::uint32_t payload) {
   const std::int64_t t = host.now().ns();
   const Where w = locate(host, conn, ip, tcp, false);
+  if (!seen_.empty()) note_seen(host.node_id(), tcp, payload, false, t, w.row);
   if (w.row != 0 && conn.valid()) {
     Side& s = side(w);
     if (tcp.has(wire::tcp_flags::kSyn)) first(tcp.has(wire::tcp_flags::kAck) ? s.synack_received : s.syn_received, t);
@@ -399,6 +427,8 @@ void Recorder::end_side(Where w, Outcome outcome, std::int64_t t) {
   s.ended = true;
   s.outcome = outcome;
   if (s.closed == kNever) s.closed = t;
+  if (timelines_ && (s.timeline.empty() || s.timeline.back().second != tcp::State::closed))
+    s.timeline.emplace_back(t, tcp::State::closed);
   Connection& row = rows_[w.row - 1];
   if (w.side == 0) {
     unpaired_.erase(PairKey{Tuple{s.address.value, row.side[1].address.value, s.port, row.side[1].port}, s.isn});
@@ -430,6 +460,7 @@ void Recorder::on_tcp_event(const Host& host, tcp::ConnId conn, const tcp::Event
   switch (e.kind) {
     case tcp::EventKind::state_changed:
       s.state = e.to;
+      if (timelines_) s.timeline.emplace_back(t, e.to);
       if (e.to == tcp::State::established) first(s.established, t);
       if (e.to == tcp::State::time_wait) first(s.time_wait_entered, t);
       if (e.from == tcp::State::time_wait) first(s.time_wait_left, t);

@@ -70,6 +70,8 @@ struct Side {
   std::uint32_t retransmissions[kRetransmitKinds] = {};
   tcp::State state = tcp::State::closed;
   std::uint32_t cwnd = 0;  // the last written to events.jsonl
+  // Every state change, when the recorder keeps timelines (expectations on state_at).
+  std::vector<std::pair<std::int64_t, tcp::State>> timeline;
   Outcome outcome = Outcome::open;
   bool ended = false;
 };
@@ -83,6 +85,18 @@ struct Connection {
   std::int64_t handshake() const;
   // First FIN sent (either side) until both sides are in TIME_WAIT or CLOSED.
   std::int64_t teardown() const;
+};
+
+// The kinds of segment a host is said to see or send (expectations' "server sees RST
+// before 1s"). A segment may be of several: a FIN carrying data is FIN and DATA.
+enum SegmentClass : int { kSeenSyn, kSeenSynAck, kSeenAck, kSeenFin, kSeenRst, kSeenData, kSegmentClasses };
+int segment_class(std::string_view name);  // "SYN-ACK" -> kSeenSynAck; -1 if none
+
+// When a host first and last sent or received a kind of segment, and in which
+// connection.
+struct Seen {
+  std::int64_t first = kNever, last = kNever;
+  std::uint32_t first_row = 0, last_row = 0;
 };
 
 class Recorder final : public Observer, public TcpObserver {
@@ -105,6 +119,14 @@ class Recorder final : public Observer, public TcpObserver {
                            const wire::TcpHeader& tcp, std::uint32_t payload) override;
   void on_tcp_event(const Host& host, tcp::ConnId conn, const tcp::Event& event) override;
   void on_crash(const Host& host) override;
+
+  // What expectations need beyond the table, off unless asked for before the run.
+  void keep_timelines() { timelines_ = true; }
+  void keep_seen() { seen_.resize(slots_.size() * kSegmentClasses * 2); }
+  // sent: true for sent, false for received. Requires keep_seen().
+  const Seen& seen(std::uint32_t host, int segment_class, bool sent) const {
+    return seen_[(host * kSegmentClasses + static_cast<std::size_t>(segment_class)) * 2 + (sent ? 1 : 0)];
+  }
 
   const std::vector<Connection>& connections() const { return rows_; }
   std::uint64_t events_written() const { return events_written_; }
@@ -147,6 +169,8 @@ class Recorder final : public Observer, public TcpObserver {
   Side& side(Where w) { return rows_[w.row - 1].side[w.side]; }
   void end_side(Where w, Outcome outcome, std::int64_t t);
   void check_cwnd(const Host& host, tcp::ConnId conn, Where w, std::int64_t t);
+  void note_seen(std::uint32_t host, const wire::TcpHeader& tcp, std::uint32_t payload, bool sent, std::int64_t t,
+                 std::uint32_t row);
   void segment_line(std::string_view ev, std::int64_t t, const std::string& host, std::uint32_t row,
                     const wire::Ipv4Header& ip, const wire::TcpHeader& tcp, std::uint32_t payload);
   void begin_line(std::int64_t t, std::string_view host, std::uint32_t row, std::string_view ev);
@@ -168,6 +192,8 @@ class Recorder final : public Observer, public TcpObserver {
   std::unordered_map<PairKey, std::uint32_t, PairKeyHash> unpaired_;  // clients awaiting their server
   std::unordered_map<Tuple, std::uint32_t, TupleHash> opening_;  // SYN_SENT clients, for simultaneous open
   std::unordered_map<std::uint32_t, std::uint32_t> host_by_address_;
+  bool timelines_ = false;
+  std::vector<Seen> seen_;  // by host, class, direction; empty unless keep_seen()
 };
 
 }  // namespace shakedown::controller

@@ -15,6 +15,7 @@
 #include "controller/build.h"
 #include "controller/captures.h"
 #include "controller/cli.h"
+#include "controller/expectations.h"
 #include "controller/recorder.h"
 #include "controller/report.h"
 #include "topologies/loader.h"
@@ -244,6 +245,7 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
     const bool packet_events = (kinds & kEventDrop) != 0 || capture.on;
     built.emplace(engine, pool, topo, packet_events ? &observers : nullptr);
     recorder.emplace(topo, built->network, kinds != 0 ? (dir / "events.jsonl").string() : std::string(), kinds);
+    prepare(*recorder, topo);
     if ((kinds & kEventDrop) != 0) observers.add(*recorder);
     built->network.set_tcp_observer(&*recorder);
     if (capture.on) {
@@ -303,11 +305,14 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
   summary.events = engine.events_executed();
   summary.wall_seconds = wall();
   summary.interrupted = interrupted;
+  const std::vector<ExpectationResult> expectations = evaluate(topo, *recorder, built->network, summary);
+  nlohmann::ordered_json summary_json = summary.to_json();
+  if (!expectations.empty()) summary_json["expectations"] = to_json(expectations);
   try {
     recorder->flush();
     if (captures) captures->flush();
     recorder->write_connections((dir / "connections.csv").string());
-    write_text(dir / "summary.json", summary.to_json().dump(2) + "\n");
+    write_text(dir / "summary.json", summary_json.dump(2) + "\n");
     nlohmann::ordered_json timing;
     timing["wall_seconds"] = summary.wall_seconds;
     timing["events_per_second"] =
@@ -319,7 +324,7 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
   }
 
   if (o.json) {
-    nlohmann::ordered_json j = summary.to_json();
+    nlohmann::ordered_json j = summary_json;
     j["out"] = dir.string();
     j["wall_seconds"] = summary.wall_seconds;
     std::fprintf(out, "%s\n", j.dump(2).c_str());
@@ -334,6 +339,7 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
     if ((kinds & kEventSegment) != 0 && !recorder->connections().empty())
       std::fprintf(out, "  %-16sshakedown diagram %s --conn 1   (the ladder of connection 1)\n", "pictures",
                    dir.string().c_str());
+    std::fprintf(out, "%s", human(expectations).c_str());
   }
   if (interrupted) {
     std::fprintf(err, "shakedown run: interrupted at %s simulated; the files hold everything up to then\n",
@@ -345,6 +351,9 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
                  static_cast<unsigned long long>(summary.bytes_wrong));
     return kRunFailed;
   }
+  if (code == kSuccess &&
+      std::any_of(expectations.begin(), expectations.end(), [](const ExpectationResult& r) { return !r.passed; }))
+    return kExpectationFailed;
   return code;
 }
 

@@ -1,5 +1,7 @@
 #include "topologies/loader.h"
 
+#include "topologies/expect.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -963,12 +965,36 @@ std::pair<std::uint32_t, std::uint32_t> Loader::find_link(const YAML::Node& at, 
 
 void Loader::expectations(const YAML::Node& n) {
   if (!n.IsSequence()) fail(n, "expect", fmt::format("expected a list of expectations, got {}", kind_of(n)));
+  std::size_t index = 0;
   for (const YAML::Node& item : n) {
+    const std::string where = fmt::format("expect[{}]", index++);
     Expectation* e = topo_.add_expectations();
-    e->set_text(scalar(item, "expect", "an expectation such as 'connections.failed == 0'"));
+    e->set_text(scalar(item, where, "an expectation such as 'connections.failed == 0'"));
     e->set_file(file_);
-    e->set_line(item.Mark().line + 1);
-    e->set_column(item.Mark().column + 1);
+    // A quoted string starts one column after its quote.
+    const int line = item.Mark().line + 1, column = item.Mark().column + 1 + (item.Tag() == "!" ? 1 : 0);
+    e->set_line(line);
+    e->set_column(column);
+    expect::Expression parsed;
+    try {
+      parsed = expect::parse(e->text());
+    } catch (const expect::ParseError& err) {
+      throw LoadError(file_, line, column + err.column - 1, where, err.what());
+    }
+    for (const auto& sel : expect::selectors(parsed)) {
+      NodeSet* set = e->add_selectors();
+      try {
+        for (const std::uint32_t id : resolve(YAML::Node(sel.text), where)) {
+          if (topo_.nodes(static_cast<int>(id)).kind() != Node::HOST)
+            throw LoadError(file_, line, column + sel.column - 1, where,
+                            fmt::format("'{}' is a router: expectations select hosts", topo_.nodes(static_cast<int>(id)).name()));
+          set->add_nodes(id);
+        }
+      } catch (const LoadError& err) {
+        if (err.line() == line && err.column() == column + sel.column - 1) throw;
+        throw LoadError(file_, line, column + sel.column - 1, where, err.message());
+      }
+    }
   }
 }
 

@@ -1,0 +1,36 @@
+// Evaluating a topology file's expectations (topologies/expect.h) against a finished
+// run: each gives pass or fail, the value the run actually had, and where to look
+// when it failed (the connections or the moment that broke it).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/recorder.h"
+#include "controller/report.h"
+#include "nodes/network.h"
+#include "topologies/topology.pb.h"
+
+namespace shakedown::controller {
+
+struct ExpectationResult {
+  std::string text;
+  std::string where;  // file:line:col
+  bool passed = false;
+  std::string actual;  // the left side's value as the run had it
+  std::string detail;  // where to look, when it failed
+};
+
+// What the recorder must keep during the run for these expectations: call before it.
+void prepare(Recorder& recorder, const topology::Topology& topology);
+
+std::vector<ExpectationResult> evaluate(const topology::Topology& topology, const Recorder& recorder,
+                                        Network& network, const Summary& summary);
+
+nlohmann::ordered_json to_json(const std::vector<ExpectationResult>& results);
+// "  expectations    3 passed, 1 failed" and a line per failure.
+std::string human(const std::vector<ExpectationResult>& results);
+
+}  // namespace shakedown::controller
