@@ -17,6 +17,7 @@
 #include "controller/pictures.h"
 #include "controller/report.h"
 #include "controller/run.h"
+#include "controller/scenarios.h"
 #include "emulator/units.h"
 #include "topologies/loader.h"
 
@@ -285,6 +286,25 @@ int cli_main(int argc, char** argv) {
   inspect_cmd->add_option("--conn", inspect_conn, "the connection's id (the first column of connections.csv)")
       ->check(CLI::PositiveNumber);
 
+  TestOptions topt;
+  CLI::App* test_cmd = app.add_subcommand(
+      "test", "Run scenario files and check their expectations: one line per scenario, exit code 1 if\n"
+              "any failed. Scenarios run in parallel, each as deterministic as a single run.");
+  test_cmd->add_option("PATHS", topt.paths, "scenario files, or folders searched for *.yaml")->required();
+  test_cmd->add_option("--filter", topt.filter, "only scenarios whose name or path matches this glob, e.g. 'handshake*'")
+      ->type_name("GLOB");
+  test_cmd->add_option("--junit", topt.junit, "also write the results as JUnit XML (for CI test reports)")
+      ->type_name("FILE");
+  test_cmd->add_option("--keep", topt.keep, "keep each run's folder under DIR (default: removed)")->type_name("DIR");
+  test_cmd->add_option("-j,--jobs", topt.jobs, "scenarios at once (default: one per core)")->check(CLI::PositiveNumber);
+  test_cmd->add_flag("-q,--quiet", topt.quiet, "print only failures and the total");
+  test_cmd->footer(
+      "A scenario is a topology file with an expect: section (docs/expectations.md); a file without one\n"
+      "passes when it runs. Exit codes: 0 all passed, 1 some failed or could not run, 2 bad input.\n\n"
+      "Examples:\n"
+      "  shakedown test tests/scenarios/pass\n"
+      "  shakedown test scenarios/ --filter 'handshake*' --junit results.xml\n");
+
   app.add_subcommand("version", "Print shakedown's version.")->callback([] { std::printf("shakedown %s\n", kVersion); });
 
   try {
@@ -303,6 +323,7 @@ int cli_main(int argc, char** argv) {
   try {
     if (compile_cmd->parsed()) return compile(co);
     if (diagram_cmd->parsed()) return diagram(dopt);
+    if (test_cmd->parsed()) return test_main(topt);
     if (inspect_cmd->parsed()) return inspect(inspect_dir, inspect_conn);
     if (run_cmd->parsed()) {
       if (!until.empty()) {

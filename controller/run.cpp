@@ -30,29 +30,6 @@ volatile std::sig_atomic_t g_interrupted = 0;
 
 extern "C" void on_sigint(int) { g_interrupted = 1; }
 
-// Ctrl-C during a run stops it cleanly; outside one, it does what it always did.
-class InterruptGuard {
- public:
-  InterruptGuard() {
-    g_interrupted = 0;
-    struct sigaction sa {};
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int_);
-    sigaction(SIGTERM, &sa, &old_term_);
-  }
-  ~InterruptGuard() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-  InterruptGuard(const InterruptGuard&) = delete;
-  InterruptGuard& operator=(const InterruptGuard&) = delete;
-
- private:
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
-};
-
 class CollectErrors final : public google::protobuf::io::ErrorCollector {
  public:
   void AddError(int at_line, int at_column, const std::string& what) override {
@@ -180,6 +157,29 @@ class Progress {
 
 void request_interrupt() { g_interrupted = 1; }
 
+// Ctrl-C during a run stops it cleanly; outside one, it does what it always did.
+struct InterruptHandler::Saved {
+  struct sigaction old_int {};
+  struct sigaction old_term {};
+};
+
+InterruptHandler::InterruptHandler() : saved_(new Saved) {
+  g_interrupted = 0;
+  struct sigaction sa {};
+  sa.sa_handler = on_sigint;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &saved_->old_int);
+  sigaction(SIGTERM, &sa, &saved_->old_term);
+}
+
+InterruptHandler::~InterruptHandler() {
+  sigaction(SIGINT, &saved_->old_int, nullptr);
+  sigaction(SIGTERM, &saved_->old_term, nullptr);
+  delete saved_;
+}
+
+bool InterruptHandler::interrupted() { return g_interrupted != 0; }
+
 topology::Topology load_topology(const std::string& path) {
   const auto ends_with = [&](std::string_view s) { return path.size() >= s.size() && path.ends_with(s); };
   if (!ends_with(".txtpb") && !ends_with(".pbtxt")) return topology::load_file(path);
@@ -277,7 +277,8 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
   bool interrupted = false;
   int code = kSuccess;
   {
-    InterruptGuard guard;
+    std::optional<InterruptHandler> handler;
+    if (o.handle_signals) handler.emplace();
     try {
       while (engine.events_pending() > 0 && engine.next_event_time() <= limit) {
         engine.run_slice(limit, kSlice);
@@ -306,6 +307,11 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
   summary.wall_seconds = wall();
   summary.interrupted = interrupted;
   const std::vector<ExpectationResult> expectations = evaluate(topo, *recorder, built->network, summary);
+  if (o.report != nullptr) {
+    o.report->dir = dir.string();
+    o.report->name = topo.name();
+    o.report->expectations = expectations;
+  }
   nlohmann::ordered_json summary_json = summary.to_json();
   if (!expectations.empty()) summary_json["expectations"] = to_json(expectations);
   try {

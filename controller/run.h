@@ -8,9 +8,17 @@
 #include <optional>
 #include <string>
 
+#include "controller/expectations.h"
 #include "topologies/topology.pb.h"
 
 namespace shakedown::controller {
+
+// What a run gives back to a caller in the same process (shakedown test, the C++ API).
+struct RunReport {
+  std::string dir;
+  std::string name;
+  std::vector<ExpectationResult> expectations;
+};
 
 struct RunOptions {
   std::string file;                    // YAML, or a canonical topology (.txtpb) a run left behind
@@ -23,6 +31,10 @@ struct RunOptions {
   bool json = false;                   // the summary as JSON on standard output
   bool progress = false;               // a progress line on standard error
   std::string command;                 // the command as typed, kept in command.txt
+  // Install the Ctrl-C handler for the run. Callers running several at once install
+  // it themselves (and every run still stops when it is pressed).
+  bool handle_signals = true;
+  RunReport* report = nullptr;         // filled in when given
 };
 
 // Runs and returns the exit code (cli.h). Errors go to `err` with what and where; the
@@ -36,5 +48,19 @@ topology::Topology load_topology(const std::string& path);
 
 // For tests: as if Ctrl-C had been pressed.
 void request_interrupt();
+
+// Ctrl-C and SIGTERM set the flag every run checks, while one of these lives.
+class InterruptHandler {
+ public:
+  InterruptHandler();
+  ~InterruptHandler();
+  InterruptHandler(const InterruptHandler&) = delete;
+  InterruptHandler& operator=(const InterruptHandler&) = delete;
+  static bool interrupted();
+
+ private:
+  struct Saved;
+  Saved* saved_;
+};
 
 }  // namespace shakedown::controller

@@ -16,6 +16,7 @@ packages=(
   googletest libgtest-dev libgmock-dev  # the test suites
   libbenchmark-dev                   # bench/ microbenchmarks
   tshark                             # tests read captures back as Wireshark would
+  libxml2-utils                      # tests validate JUnit reports with xmllint
 )
 
 # --fuzz: also clang and its libFuzzer runtime, for the `fuzz` preset.

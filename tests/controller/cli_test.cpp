@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -176,6 +177,61 @@ TEST(Cli, CtrlCLeavesValidFiles) {
     EXPECT_EQ(t.output.find("cut short"), std::string::npos) << host << ": " << t.output;
   }
   std::filesystem::remove_all(dir);
+}
+
+const std::string kScenarios = SHAKEDOWN_SCENARIOS;
+
+// Every scenario under fail/ fails, with the lines its "# must fail:" comments give.
+TEST(Cli, ScenariosThatMustFailFailWithTheirMessages) {
+  int checked = 0;
+  for (const auto& e : std::filesystem::directory_iterator(kScenarios + "/fail")) {
+    std::ifstream in(e.path());
+    std::vector<std::string> wanted;
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("# must fail: ", 0) == 0) wanted.push_back(line.substr(13));
+    ASSERT_FALSE(wanted.empty()) << e.path() << " says nothing of how it must fail";
+    const Result r = run("test " + e.path().string());
+    EXPECT_EQ(r.code, 1) << r.output;
+    for (const auto& w : wanted) EXPECT_NE(r.output.find(w), std::string::npos) << e.path() << ": " << w << "\n" << r.output;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 4);
+}
+
+TEST(Cli, TestWritesJUnitThatValidates) {
+  const auto xml = std::filesystem::temp_directory_path() / ("shakedown_junit_" + std::to_string(getpid()) + ".xml");
+  const Result r = run("test " + kScenarios + " --junit " + xml.string());
+  EXPECT_EQ(r.code, 1) << "three scenarios fail and one cannot run";
+  EXPECT_NE(r.output.find("8 scenarios: 4 passed, 3 failed, 1 could not run"), std::string::npos) << r.output;
+  std::ifstream in(xml);
+  const std::string text{std::istreambuf_iterator<char>(in), {}};
+  for (const char* name : {"handshake-and-wave", "old-duplicate-syn", "old-duplicate-syn-two-way", "lossy-dumbbell",
+                           "handshake-too-slow", "connections-leak", "no-reset-seen", "typo"})
+    EXPECT_NE(text.find(std::string("<testcase name=\"") + name + "\""), std::string::npos) << name;
+  EXPECT_NE(text.find("tests=\"8\" failures=\"3\" errors=\"1\""), std::string::npos);
+  EXPECT_NE(text.find("handshake.p99 &lt; 20ms"), std::string::npos) << "the failed expectation, escaped";
+  if (std::string(SHAKEDOWN_XMLLINT).empty()) GTEST_SKIP() << "xmllint not installed";
+  const Result v = [&] {
+    const std::string cmd = std::string(SHAKEDOWN_XMLLINT) + " --noout --schema " + kScenarios + "/junit.xsd " +
+                            xml.string() + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string o;
+    char buf[4096];
+    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) o.append(buf, n);
+    const int status = pclose(p);
+    return Result{WIFEXITED(status) ? WEXITSTATUS(status) : -1, o};
+  }();
+  EXPECT_EQ(v.code, 0) << v.output;
+  EXPECT_NE(v.output.find("validates"), std::string::npos) << v.output;
+  std::filesystem::remove(xml);
+}
+
+TEST(Cli, TestFiltersAndRefusesBadPaths) {
+  const Result r = run("test " + kScenarios + "/pass --filter 'old-*'");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("2 scenarios: 2 passed"), std::string::npos) << r.output;
+  EXPECT_EQ(run("test /nonexistent").code, 2);
+  EXPECT_EQ(run("test " + kScenarios + " --filter 'nothing-matches'").code, 2);
 }
 
 }  // namespace

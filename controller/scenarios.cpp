@@ -1,0 +1,251 @@
+#include "controller/scenarios.h"
+
+#include <fnmatch.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "controller/cli.h"
+#include "controller/run.h"
+
+namespace shakedown::controller {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string xml_escape(std::string_view s) {
+  std::string out;
+  for (const char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        // XML 1.0 allows no control characters but tab, newline and carriage return.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r')
+          out += ' ';
+        else
+          out += c;
+    }
+  }
+  return out;
+}
+
+std::string failure_text(const ScenarioResult& r) {
+  std::string text;
+  for (const auto& e : r.expectations) {
+    if (e.passed) continue;
+    text += fmt::format("{}: {}\n  actual: {}\n", e.where, e.text, e.actual);
+    if (!e.detail.empty()) text += fmt::format("  look at: {}\n", e.detail);
+  }
+  if (text.empty()) text = r.output;
+  return text;
+}
+
+std::string read_all(std::FILE* f) {
+  std::string s;
+  std::rewind(f);
+  char buf[4096];
+  while (const std::size_t n = std::fread(buf, 1, sizeof buf, f)) s.append(buf, n);
+  return s;
+}
+
+}  // namespace
+
+std::vector<std::string> find_scenarios(const std::vector<std::string>& paths, const std::string& filter) {
+  std::vector<std::string> files;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      std::vector<std::string> found;
+      for (const auto& e : fs::recursive_directory_iterator(p, ec))
+        if (e.is_regular_file() && (e.path().extension() == ".yaml" || e.path().extension() == ".yml"))
+          found.push_back(e.path().string());
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::is_regular_file(p, ec)) {
+      files.push_back(p);
+    } else {
+      throw std::invalid_argument(fmt::format("{}: no such file or folder", p));
+    }
+  }
+  if (filter.empty()) return files;
+  std::vector<std::string> kept;
+  for (const auto& f : files) {
+    const std::string name = fs::path(f).stem().string();
+    if (fnmatch(filter.c_str(), name.c_str(), 0) == 0 || fnmatch(filter.c_str(), f.c_str(), 0) == 0) kept.push_back(f);
+  }
+  return kept;
+}
+
+std::vector<ScenarioResult> run_scenarios(const std::vector<std::string>& files, const TestOptions& o,
+                                          std::FILE* out) {
+  std::vector<ScenarioResult> results(files.size());
+  const unsigned jobs = std::max(1u, std::min<unsigned>(o.jobs != 0 ? o.jobs : std::thread::hardware_concurrency(),
+                                                        static_cast<unsigned>(files.size())));
+  const fs::path scratch =
+      o.keep.empty() ? fs::temp_directory_path() / fmt::format("shakedown-test-{}", getpid()) : fs::path(o.keep);
+  std::atomic<std::size_t> next{0};
+  std::mutex print;
+  const auto worker = [&] {
+    for (std::size_t i = next++; i < files.size(); i = next++) {
+      ScenarioResult& r = results[i];
+      r.path = files[i];
+      r.name = fs::path(files[i]).stem().string();
+      RunOptions ro;
+      ro.file = files[i];
+      // Folders named after the position keep two scenarios of the same name apart.
+      ro.out = (scratch / fmt::format("{:03}-{}", i + 1, r.name)).string();
+      ro.quiet = true;
+      ro.pcap = "none";
+      ro.events = "none";
+      ro.handle_signals = false;
+      RunReport report;
+      ro.report = &report;
+      std::FILE* sink = std::tmpfile();
+      std::FILE* errors = std::tmpfile();
+      const auto t = std::chrono::steady_clock::now();
+      r.code = run_experiment(ro, sink != nullptr ? sink : stdout, errors != nullptr ? errors : stderr);
+      r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+      r.expectations = report.expectations;
+      if (errors != nullptr) {
+        r.output = read_all(errors);
+        std::fclose(errors);
+      }
+      if (sink != nullptr) std::fclose(sink);
+      std::lock_guard lock(print);
+      if (!r.passed() || !o.quiet) {
+        const char* verdict = r.code == 0 ? "PASS" : r.code == kExpectationFailed ? "FAIL" : "ERROR";
+        std::fprintf(out, "%-5s %s  (%.2fs, %zu expectation%s)\n", verdict, r.path.c_str(), r.seconds,
+                     r.expectations.size(), r.expectations.size() == 1 ? "" : "s");
+        if (!r.passed()) {
+          std::string text = failure_text(r);
+          std::string indented;
+          for (std::size_t p = 0; p < text.size();) {
+            const std::size_t nl = text.find('\n', p);
+            indented += "      " + text.substr(p, nl == std::string::npos ? std::string::npos : nl - p + 1);
+            if (nl == std::string::npos) {
+              indented += '\n';
+              break;
+            }
+            p = nl + 1;
+          }
+          std::fputs(indented.c_str(), out);
+        }
+        std::fflush(out);
+      }
+    }
+  };
+  {
+    InterruptHandler handler;
+    std::vector<std::thread> threads;
+    for (unsigned j = 0; j < jobs; ++j) threads.emplace_back(worker);
+    for (auto& th : threads) th.join();
+  }
+  if (o.keep.empty()) {
+    std::error_code ec;
+    fs::remove_all(scratch, ec);
+  }
+  return results;
+}
+
+std::string junit_xml(const std::vector<ScenarioResult>& results) {
+  std::size_t failures = 0, errors = 0;
+  double total = 0;
+  for (const auto& r : results) {
+    failures += r.code == kExpectationFailed ? 1 : 0;
+    errors += r.code != 0 && r.code != kExpectationFailed ? 1 : 0;
+    total += r.seconds;
+  }
+  std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  x += fmt::format("<testsuites name=\"shakedown\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.3f}\">\n",
+                   results.size(), failures, errors, total);
+  x += fmt::format("  <testsuite name=\"shakedown scenarios\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\" "
+                   "time=\"{:.3f}\">\n",
+                   results.size(), failures, errors, total);
+  for (const auto& r : results) {
+    const std::string classname = fs::path(r.path).parent_path().string();
+    x += fmt::format("    <testcase name=\"{}\" classname=\"{}\" file=\"{}\" time=\"{:.3f}\"", xml_escape(r.name),
+                     xml_escape(classname.empty() ? "scenarios" : classname), xml_escape(r.path), r.seconds);
+    if (r.passed()) {
+      x += "/>\n";
+      continue;
+    }
+    x += ">\n";
+    const std::string text = failure_text(r);
+    if (r.code == kExpectationFailed) {
+      std::size_t failed = 0;
+      for (const auto& e : r.expectations) failed += e.passed ? 0 : 1;
+      x += fmt::format("      <failure message=\"{} of {} expectations failed\" type=\"expectation\">{}</failure>\n",
+                       failed, r.expectations.size(), xml_escape(text));
+    } else {
+      const std::string first_line = text.substr(0, text.find('\n'));
+      x += fmt::format("      <error message=\"{}\" type=\"{}\">{}</error>\n", xml_escape(first_line),
+                       r.code == kBadInput ? "bad input" : "run failed", xml_escape(text));
+    }
+    x += "    </testcase>\n";
+  }
+  x += "  </testsuite>\n</testsuites>\n";
+  return x;
+}
+
+int test_main(const TestOptions& o, std::FILE* out, std::FILE* err) {
+  std::vector<std::string> files;
+  try {
+    files = find_scenarios(o.paths, o.filter);
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(err, "shakedown test: %s\n", e.what());
+    return kBadInput;
+  }
+  if (files.empty()) {
+    std::fprintf(err, "shakedown test: no scenario files (*.yaml) %s\n",
+                 o.filter.empty() ? "under the paths given" : "match the filter");
+    return kBadInput;
+  }
+  const auto t = std::chrono::steady_clock::now();
+  const auto results = run_scenarios(files, o, out);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  std::size_t passed = 0, failed = 0, errors = 0;
+  for (const auto& r : results) {
+    passed += r.passed() ? 1 : 0;
+    failed += r.code == kExpectationFailed ? 1 : 0;
+    errors += r.code != 0 && r.code != kExpectationFailed ? 1 : 0;
+  }
+  std::fprintf(out, "%zu scenario%s: %zu passed, %zu failed, %zu could not run (%.2fs)\n", results.size(),
+               results.size() == 1 ? "" : "s", passed, failed, errors, wall);
+  if (!o.junit.empty()) {
+    std::ofstream f(o.junit, std::ios::binary);
+    f << junit_xml(results);
+    f.close();
+    if (!f) {
+      std::fprintf(err, "shakedown test: cannot write %s\n", o.junit.c_str());
+      return kRunFailed;
+    }
+  }
+  if (InterruptHandler::interrupted()) return kRunFailed;
+  return failed + errors == 0 ? kSuccess : kExpectationFailed;
+}
+
+}  // namespace shakedown::controller

@@ -1,0 +1,46 @@
+// `shakedown test`: every scenario file under some paths, run in parallel (each run
+// deterministic on its own), one line per scenario, JUnit XML for CI systems.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "controller/expectations.h"
+
+namespace shakedown::controller {
+
+struct TestOptions {
+  std::vector<std::string> paths;  // files, or folders searched for *.yaml
+  std::string filter;              // glob on the scenario's name or path; empty: all
+  std::string junit;               // write JUnit XML here
+  std::string keep;                // keep each run's folder under here (default: removed)
+  unsigned jobs = 0;               // 0: as many as the machine has cores
+  bool quiet = false;              // only failures and the total
+};
+
+struct ScenarioResult {
+  std::string path;
+  std::string name;  // the path's file name without .yaml
+  int code = 0;      // the run's exit code
+  double seconds = 0;
+  std::vector<ExpectationResult> expectations;
+  std::string output;  // what the run wrote to standard error
+  bool passed() const { return code == 0; }
+};
+
+// The scenario files the paths name, sorted, filtered. Throws std::invalid_argument
+// for a path that does not exist.
+std::vector<std::string> find_scenarios(const std::vector<std::string>& paths, const std::string& filter);
+
+std::vector<ScenarioResult> run_scenarios(const std::vector<std::string>& files, const TestOptions& options,
+                                          std::FILE* out);
+
+// JUnit XML as Jenkins, GitLab and GitHub's test reporters read it: one testsuite,
+// one testcase per scenario, a <failure> per failed scenario with its expectations.
+std::string junit_xml(const std::vector<ScenarioResult>& results);
+
+// The whole command: exit 0 if every scenario passed, 1 if any failed, 2 on bad input.
+int test_main(const TestOptions& options, std::FILE* out = stdout, std::FILE* err = stderr);
+
+}  // namespace shakedown::controller
