@@ -30,7 +30,8 @@ constexpr const char* kVersion = "0.1.0";
 constexpr const char* kFooter = R"(Exit codes: 0 success, 1 an expectation failed, 2 bad input or usage,
 3 the run itself failed.
 
-Documentation: docs/traces.md (runs, their files and pictures), docs/topology-format.md
+Documentation: docs/traces.md (runs, their files and pictures), docs/expectations.md
+(expect: and shakedown test), docs/topology-format.md
 (the file format), docs/workloads.md, docs/links.md, docs/tcp.md.)";
 
 struct CompileOptions {
