@@ -31,8 +31,8 @@ constexpr const char* kFooter = R"(Exit codes: 0 success, 1 an expectation faile
 3 the run itself failed.
 
 Documentation: docs/traces.md (runs, their files and pictures), docs/expectations.md
-(expect: and shakedown test), docs/topology-format.md
-(the file format), docs/workloads.md, docs/links.md, docs/tcp.md.)";
+(expect: and shakedown test), docs/topology-format.md (the file format),
+docs/workloads.md, docs/links.md, docs/tcp.md.)";
 
 struct CompileOptions {
   std::string file;
