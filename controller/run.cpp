@@ -215,7 +215,7 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
 
   topology::Topology topo;
   try {
-    topo = load_topology(o.file);
+    topo = o.topology != nullptr ? *o.topology : load_topology(o.file);
   } catch (const topology::LoadError& e) {
     std::fprintf(err, "%s\n", e.what());
     return kBadInput;

@@ -35,6 +35,8 @@ struct RunOptions {
   // it themselves (and every run still stops when it is pressed).
   bool handle_signals = true;
   RunReport* report = nullptr;         // filled in when given
+  // Run this topology instead of loading `file` (which then only names it).
+  const topology::Topology* topology = nullptr;
 };
 
 // Runs and returns the exit code (cli.h). Errors go to `err` with what and where; the

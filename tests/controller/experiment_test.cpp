@@ -1,0 +1,88 @@
+// The library API as a test suite uses it: a topology built in code or loaded, run in
+// process, looked at through the results and the matchers.
+#include "controller/experiment.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "controller/testing.h"
+#include "topologies/loader.h"
+
+namespace shakedown {
+namespace {
+
+using namespace shakedown::literals;
+using ::testing::Not;
+using namespace shakedown::testing;
+
+TopologyBuilder two_hosts() {
+  TopologyBuilder b("two-hosts");
+  b.host("client").host("server").link("client", "server", {.delay = 10_ms});
+  b.workload({.app = "connect", .from = "client", .to = "server"});
+  return b;
+}
+
+TEST(Library, ABuiltTopologyIsTheSameAsTheFile) {
+  const std::string file = R"(name: two-hosts
+hosts: [client, server]
+links:
+  - {ends: [client, server], delay: 10ms}
+workload:
+  - {app: connect, from: client, to: server:80}
+)";
+  EXPECT_EQ(two_hosts().build().SerializeAsString(), topology::load_string(file, "two-hosts (built in code)").SerializeAsString())
+      << two_hosts().yaml();
+}
+
+TEST(Library, RunAndLookAtTheConnection) {
+  const Results r = two_hosts().experiment().run();
+  ASSERT_THAT(r, RanToTheEnd());
+  ASSERT_EQ(r.connections().size(), 1u);
+  EXPECT_THAT(r.connection(1), Completed());
+  EXPECT_THAT(r.connection(1), HandshakeWithin(20_ms));
+  EXPECT_THAT(r.connection(1), Not(HandshakeWithin(19_ms)));
+  EXPECT_EQ(r.connection(1).time("server_established_ns"), 30_ms);
+  EXPECT_EQ(r.connection(1).time("client_first_data_sent_ns"), std::nullopt);
+  EXPECT_THAT(r, StateAt(1, kClient, 45_ms, "TIME_WAIT"));
+  EXPECT_THAT(r, StateAt(1, kServer, 35_ms, "LAST_ACK"));
+  EXPECT_THAT(r, Not(StateAt(1, kServer, 35_ms, "CLOSED")));
+  EXPECT_EQ(r.events("state", 1).size(), 11u);
+  EXPECT_EQ(r.summary()["handshake"]["p50_ns"], 20'000'000);
+  EXPECT_EQ(r.connections_between("client", "server").size(), 1u);
+  EXPECT_THROW(r.connection(2), std::out_of_range);
+}
+
+TEST(Library, ExpectationsFromCode) {
+  auto b = two_hosts();
+  b.expect("handshake.max == 20ms").expect("connection[client->server:80].state_at(45ms) == TIME_WAIT");
+  EXPECT_THAT(b.experiment().run(), AllExpectationsPass());
+  b.expect("teardown.max < 30ms");
+  const Results r = b.experiment().run();
+  EXPECT_EQ(r.exit_code(), 1);
+  EXPECT_THAT(r, Not(AllExpectationsPass()));
+  EXPECT_EQ(r.expectations().back().actual, "30ms");
+}
+
+TEST(Library, LossAndSeedsThroughTheBuilder) {
+  TopologyBuilder b("lossy");
+  b.seed(3).hosts("client[1..4]").host("server").router("r");
+  b.link("client*", "r", {.delay = 5_ms, .loss_percent = 5});
+  b.link("r", "server", {.delay = 5_ms, .rate = "100Mbps"});
+  b.workload({.app = "bulk", .from = "client*", .to = "server", .connections = 5, .more = "bytes: 20KB"});
+  const Results a = b.experiment().run(), again = b.experiment().run(), other = b.experiment().seed(4).run();
+  ASSERT_THAT(a, RanToTheEnd());
+  EXPECT_EQ(a.connections().size(), 20u);
+  for (const auto& c : a.connections()) EXPECT_THAT(c, Completed());
+  EXPECT_EQ(a.summary()["retransmissions"], again.summary()["retransmissions"]) << "same seed, same run";
+  EXPECT_NE(a.summary()["drops"], other.summary()["drops"]) << "another seed, other losses";
+}
+
+TEST(Library, BadTopologiesAreLoadErrors) {
+  TopologyBuilder b("bad");
+  b.host("a").link("a", "nowhere", {.delay = 1_ms});
+  EXPECT_THROW(b.build(), topology::LoadError);
+  EXPECT_THROW(Experiment::from_file("/nonexistent.yaml"), topology::LoadError);
+}
+
+}  // namespace
+}  // namespace shakedown
