@@ -10,9 +10,24 @@
 
 #include <gmock/gmock.h>
 
+#include <ostream>
 #include <string>
 
 #include "controller/experiment.h"
+
+namespace shakedown {
+
+// How GoogleTest prints them in a failure.
+inline void PrintTo(const ConnectionRecord& c, std::ostream* os) {
+  *os << "connection " << c.id << " (" << c.client << " " << c.client_address << " -> " << c.server << " "
+      << c.server_address << ", " << c.outcome << ")";
+}
+inline void PrintTo(const Results& r, std::ostream* os) {
+  *os << "the run in " << r.dir() << " (exit code " << r.exit_code() << ", " << r.connections().size()
+      << " connections)";
+}
+
+}  // namespace shakedown
 
 namespace shakedown::testing {
 
