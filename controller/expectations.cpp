@@ -110,31 +110,7 @@ class Evaluator {
     last_filtered_ = m.hosts.has_value();
     if (m.family == "connections") {
       Summary s;
-      for (const Connection* c : selected(filter)) {
-        ++s.connections;
-        if (c->side[0].syn_sent != kNever) ++s.started;
-        if (c->side[0].established != kNever) ++s.established;
-        switch (c->outcome()) {
-          case Outcome::completed:
-            ++s.completed;
-            break;
-          case Outcome::reset:
-            ++s.reset;
-            break;
-          case Outcome::refused:
-            ++s.refused;
-            break;
-          case Outcome::timed_out:
-            ++s.timed_out;
-            break;
-          case Outcome::crashed:
-            ++s.crashed;
-            break;
-          case Outcome::open:
-            ++s.open;
-            break;
-        }
-      }
+      for (const Connection* c : selected(filter)) count(s, *c);
       const std::map<std::string, std::uint64_t> f = {
           {"total", s.connections}, {"started", s.started},     {"established", s.established},
           {"completed", s.completed}, {"failed", s.failed()},   {"reset", s.reset},

@@ -11,28 +11,15 @@
 #include <fmt/format.h>
 
 #include "controller/run.h"
+#include "controller/text.h"
 #include "topologies/loader.h"
 
 namespace shakedown {
 
+using controller::split_fields;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::vector<std::string> split(const std::string& line) {
-  std::vector<std::string> out;
-  std::string field;
-  for (const char c : line) {
-    if (c == ',') {
-      out.push_back(field);
-      field.clear();
-    } else {
-      field += c;
-    }
-  }
-  out.push_back(field);
-  return out;
-}
 
 std::optional<Duration> as_time(const std::string& v) {
   if (v.empty()) return std::nullopt;
@@ -170,9 +157,9 @@ Results Experiment::run() const {
   std::istringstream csv(read_file(fs::path(o.out) / "connections.csv"));
   std::string line;
   if (std::getline(csv, line)) {
-    const auto header = split(line);
+    const auto header = split_fields(line);
     while (std::getline(csv, line)) {
-      const auto fields = split(line);
+      const auto fields = split_fields(line);
       ConnectionRecord c;
       for (std::size_t i = 0; i < header.size() && i < fields.size(); ++i) c.columns[header[i]] = fields[i];
       c.id = std::stoull(c.columns["id"]);

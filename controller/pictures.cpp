@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "controller/report.h"
+#include "controller/text.h"
 #include "emulator/time.h"
 
 namespace shakedown::controller {
@@ -19,21 +20,6 @@ namespace shakedown::controller {
 namespace {
 
 using Json = nlohmann::json;
-
-std::vector<std::string> split(const std::string& line, char sep) {
-  std::vector<std::string> out;
-  std::string field;
-  for (char ch : line) {
-    if (ch == sep) {
-      out.push_back(field);
-      field.clear();
-    } else {
-      field += ch;
-    }
-  }
-  out.push_back(field);
-  return out;
-}
 
 // connections.csv as a header and rows; `want` picks one row by id (0: all).
 struct Csv {
@@ -52,11 +38,11 @@ Csv read_csv(const std::string& path, std::uint64_t want) {
   Csv csv;
   std::string line;
   if (!std::getline(in, line)) throw PictureError(fmt::format("{}: empty", path));
-  csv.header = split(line, ',');
+  csv.header = split_fields(line);
   const std::string prefix = want == 0 ? std::string() : std::to_string(want) + ",";
   while (std::getline(in, line)) {
     if (!prefix.empty() && line.rfind(prefix, 0) != 0) continue;
-    csv.rows.push_back(split(line, ','));
+    csv.rows.push_back(split_fields(line));
     if (csv.rows.back().size() != csv.header.size())
       throw PictureError(fmt::format("{}: a row has {} fields, the header {}", path, csv.rows.back().size(),
                                      csv.header.size()));
@@ -64,31 +50,8 @@ Csv read_csv(const std::string& path, std::uint64_t want) {
   return csv;
 }
 
-std::string escape(std::string_view s) {
-  std::string out;
-  for (char ch : s) {
-    switch (ch) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += ch;
-    }
-  }
-  return out;
-}
-
 bool has_flag(const std::string& flags, std::string_view f) {
-  for (const auto& x : split(flags, ','))
+  for (const auto& x : split_fields(flags))
     if (x == f) return true;
   return false;
 }
@@ -318,7 +281,7 @@ std::string ladder_svg(const ConnectionTrace& c) {
     if (!labelled.insert({side, t}).second) return;  // once per instant and side
     const double x = side == 0 ? 20 : kWidth - 20;
     time_labels.push_back(fmt::format(R"(<text x="{:.1f}" y="{:.1f}" text-anchor="{}" fill="#888" font-size="11">{}</text>)",
-                                      x, yy + 4, side == 0 ? "start" : "end", escape(at(t))));
+                                      x, yy + 4, side == 0 ? "start" : "end", xml_escape(at(t))));
   };
   // Arrival rows must come after their sends: compute every segment's rows first.
   std::vector<double> send_y(c.segments.size(), 0), drop_y(c.segments.size(), 0);
@@ -358,7 +321,7 @@ std::string ladder_svg(const ConnectionTrace& c) {
     const auto& s = c.segments[i];
     const double x0 = x_of[s.from], x1 = x_of[1 - s.from];
     const std::string colour = s.retransmission ? "#c0392b" : "#1f4e79";
-    const std::string text = escape(label(c, s) + (s.retransmission ? " (retransmission)" : ""));
+    const std::string text = xml_escape(label(c, s) + (s.retransmission ? " (retransmission)" : ""));
     const double y0 = s.sent ? send_y[i] : (s.received.empty() ? drop_y[i] : recv_y[i][0]) - 40;
     if (s.sent) time_label(s.from, y0, *s.sent);
     const auto arrow = [&](double xe, double ye, bool dashed) {
@@ -388,7 +351,7 @@ std::string ladder_svg(const ConnectionTrace& c) {
       body += fmt::format(
           R"(<path d="M{:.1f},{:.1f} l12,12 m0,-12 l-12,12" stroke="#c0392b" stroke-width="2.4"/>)" "\n", xe - 6, ye - 6);
       body += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" font-size="11" fill="#c0392b" text-anchor="middle">{}</text>)" "\n",
-                          xe, ye + 20, escape("lost (" + s.drop_reason + ")"));
+                          xe, ye + 20, xml_escape("lost (" + s.drop_reason + ")"));
       if (s.received.empty()) caption(xe, ye);
     } else if (s.received.empty()) {
       const double xe = x0 + (x1 - x0) * 0.55;
@@ -407,7 +370,7 @@ std::string ladder_svg(const ConnectionTrace& c) {
     body += fmt::format(R"(<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="18" rx="3" fill="#fff4d6" stroke="#d4a017"/>)" "\n",
                         bx, ys - 12, w);
     body += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" font-size="12" font-weight="bold" text-anchor="middle" fill="#5a4500">{}</text>)" "\n",
-                        bx + w / 2, ys + 2, escape(st.to));
+                        bx + w / 2, ys + 2, xml_escape(st.to));
     time_label(st.side, ys, st.t);
   }
   const double bottom = y + 50;
@@ -419,16 +382,16 @@ std::string ladder_svg(const ConnectionTrace& c) {
   svg += fmt::format(R"(<rect width="100%" height="100%" fill="white"/>)" "\n");
   svg += fmt::format(R"(<text x="{:.1f}" y="24" font-size="15" font-weight="bold" text-anchor="middle">{}</text>)" "\n",
                      kWidth / 2,
-                     escape(fmt::format("{}connection {} — {}", c.run_name.empty() ? "" : c.run_name + ", ", c.id, c.outcome)));
+                     xml_escape(fmt::format("{}connection {} — {}", c.run_name.empty() ? "" : c.run_name + ", ", c.id, c.outcome)));
   svg += fmt::format(R"(<text x="{:.1f}" y="42" font-size="11" fill="#666" text-anchor="middle">{}</text>)" "\n", kWidth / 2,
-                     escape(fmt::format("seq and ack relative to each side's ISN (client {}, server {}); time flows down, "
+                     xml_escape(fmt::format("seq and ack relative to each side's ISN (client {}, server {}); time flows down, "
                                         "long gaps shortened",
                                         c.isn[0] ? std::to_string(*c.isn[0]) : "?", c.isn[1] ? std::to_string(*c.isn[1]) : "?")));
   for (int s = 0; s < 2; ++s) {
     svg += fmt::format(R"(<text x="{:.1f}" y="74" font-size="14" font-weight="bold" text-anchor="middle">{}</text>)" "\n",
-                       x_of[s], escape(c.name[s].empty() ? (s == 0 ? "client" : "server") : c.name[s]));
+                       x_of[s], xml_escape(c.name[s].empty() ? (s == 0 ? "client" : "server") : c.name[s]));
     svg += fmt::format(R"(<text x="{:.1f}" y="90" font-size="11" fill="#666" text-anchor="middle">{}</text>)" "\n", x_of[s],
-                       escape(c.address[s]));
+                       xml_escape(c.address[s]));
     svg += fmt::format(R"(<line x1="{:.1f}" y1="98" x2="{:.1f}" y2="{:.1f}" stroke="#444" stroke-width="2"/>)" "\n", x_of[s],
                        x_of[s], bottom);
   }
@@ -437,7 +400,7 @@ std::string ladder_svg(const ConnectionTrace& c) {
     for (const double x : x_of)
       svg += fmt::format(R"(<rect x="{:.1f}" y="{:.1f}" width="12" height="10" fill="white"/>)" "\n", x - 6, by - 7);
     svg += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" font-size="11" fill="#888" font-style="italic" text-anchor="end">⋯ {} ⋯</text>)" "\n",
-                       kLeft - 16, by + 2, escape(text));
+                       kLeft - 16, by + 2, xml_escape(text));
   }
   svg += body;
   for (const auto& t : time_labels) svg += t + "\n";
@@ -512,25 +475,25 @@ std::string axes(const Plot& p, const std::string& title, const std::string& xla
       p.left + p.width + 40, p.top + p.height + 70, kFont);
   s += R"(<rect width="100%" height="100%" fill="white"/>)" "\n";
   s += fmt::format(R"(<text x="{:.1f}" y="28" font-size="15" font-weight="bold" text-anchor="middle">{}</text>)" "\n",
-                   p.left + p.width / 2, escape(title));
+                   p.left + p.width / 2, xml_escape(title));
   for (const double v : xt) {
     const double x = p.px(v);
     s += fmt::format(R"(<line x1="{0:.1f}" y1="{1:.1f}" x2="{0:.1f}" y2="{2:.1f}" stroke="#eee"/>)" "\n", x, p.top, p.top + p.height);
     s += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" font-size="11" text-anchor="middle" fill="#444">{}</text>)" "\n", x,
-                     p.top + p.height + 16, escape(xfmt(v)));
+                     p.top + p.height + 16, xml_escape(xfmt(v)));
   }
   for (const double v : yt) {
     const double y = p.py(v);
     s += fmt::format(R"(<line x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke="#eee"/>)" "\n", p.left, y, p.left + p.width, y);
     s += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" font-size="11" text-anchor="end" fill="#444">{}</text>)" "\n", p.left - 6,
-                     y + 4, escape(yfmt(v)));
+                     y + 4, xml_escape(yfmt(v)));
   }
   s += fmt::format(R"(<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="none" stroke="#444"/>)" "\n", p.left, p.top,
                    p.width, p.height);
   s += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" font-size="12" text-anchor="middle">{}</text>)" "\n", p.left + p.width / 2,
-                   p.top + p.height + 40, escape(xlabel));
+                   p.top + p.height + 40, xml_escape(xlabel));
   s += fmt::format(R"~(<text x="18" y="{0:.1f}" font-size="12" text-anchor="middle" transform="rotate(-90 18 {0:.1f})">{1}</text>)~" "\n",
-                   p.top + p.height / 2, escape(ylabel));
+                   p.top + p.height / 2, xml_escape(ylabel));
   return s;
 }
 
@@ -680,7 +643,7 @@ std::string cdf_svg(const std::vector<std::int64_t>& values_ns, const std::strin
     svg += fmt::format(R"(<line x1="{0:.1f}" y1="{1:.1f}" x2="{0:.1f}" y2="{2:.1f}" stroke="#c0392b" stroke-dasharray="4 3"/>)" "\n", x,
                        p.top, p.top + p.height);
     svg += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" font-size="11" fill="#c0392b">{} {}</text>)" "\n", x + 4,
-                       p.top + p.height - 10 - 14 * k++, name, escape(pretty_ns(v)));
+                       p.top + p.height - 10 - 14 * k++, name, xml_escape(pretty_ns(v)));
   }
   svg += "</svg>\n";
   return svg;

@@ -99,33 +99,37 @@ nlohmann::ordered_json Distribution::to_json() const {
   return j;
 }
 
+void count(Summary& s, const Connection& c) {
+  ++s.connections;
+  if (c.side[0].syn_sent != kNever) ++s.started;
+  if (c.side[0].established != kNever) ++s.established;
+  switch (c.outcome()) {
+    case Outcome::completed:
+      ++s.completed;
+      break;
+    case Outcome::reset:
+      ++s.reset;
+      break;
+    case Outcome::refused:
+      ++s.refused;
+      break;
+    case Outcome::timed_out:
+      ++s.timed_out;
+      break;
+    case Outcome::crashed:
+      ++s.crashed;
+      break;
+    case Outcome::open:
+      ++s.open;
+      break;
+  }
+}
+
 Summary summarize(const Recorder& recorder, Network& network) {
   Summary s;
   std::vector<std::int64_t> handshakes, teardowns;
   for (const Connection& c : recorder.connections()) {
-    ++s.connections;
-    if (c.side[0].syn_sent != kNever) ++s.started;
-    if (c.side[0].established != kNever) ++s.established;
-    switch (c.outcome()) {
-      case Outcome::completed:
-        ++s.completed;
-        break;
-      case Outcome::reset:
-        ++s.reset;
-        break;
-      case Outcome::refused:
-        ++s.refused;
-        break;
-      case Outcome::timed_out:
-        ++s.timed_out;
-        break;
-      case Outcome::crashed:
-        ++s.crashed;
-        break;
-      case Outcome::open:
-        ++s.open;
-        break;
-    }
+    count(s, c);
     if (const auto h = c.handshake(); h != kNever) handshakes.push_back(h);
     if (const auto t = c.teardown(); t != kNever) teardowns.push_back(t);
     for (const Side& side : c.side)

@@ -49,6 +49,9 @@ struct Summary {
 };
 
 Summary summarize(const Recorder& recorder, Network& network);
+// Adds one connection to the counts of `s` (connections, started, established and
+// its outcome).
+void count(Summary& s, const Connection& c);
 
 // 20.1ms, 3.25s, 850us: three significant digits, for people.
 std::string pretty_ns(std::int64_t ns);

@@ -16,42 +16,13 @@
 
 #include "controller/cli.h"
 #include "controller/run.h"
+#include "controller/text.h"
 
 namespace shakedown::controller {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        // XML 1.0 allows no control characters but tab, newline and carriage return.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r')
-          out += ' ';
-        else
-          out += c;
-    }
-  }
-  return out;
-}
 
 std::string failure_text(const ScenarioResult& r) {
   std::string text;
