@@ -151,6 +151,12 @@ class Evaluator {
     }
     // bytes
     std::uint64_t n = 0;
+    if (m.field == "delivered") {
+      for (const Connection& c : recorder_.connections())
+        for (const Side& side : c.side)
+          if (side.has_conn && (filter == nullptr || filter->contains(side.host))) n += side.bytes_received;
+      return {Value::Kind::bytes, static_cast<double>(n), {}};
+    }
     for (std::uint32_t h = 0; h < network_.node_count(); ++h) {
       if (!network_.is_host(h) || (filter && !filter->contains(h))) continue;
       n += m.field == "verified" ? network_.host(h).stats().payload_bytes_verified

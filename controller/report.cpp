@@ -132,8 +132,10 @@ Summary summarize(const Recorder& recorder, Network& network) {
     count(s, c);
     if (const auto h = c.handshake(); h != kNever) handshakes.push_back(h);
     if (const auto t = c.teardown(); t != kNever) teardowns.push_back(t);
-    for (const Side& side : c.side)
+    for (const Side& side : c.side) {
       for (int k = 0; k < kRetransmitKinds; ++k) s.retransmissions[static_cast<std::size_t>(k)] += side.retransmissions[k];
+      s.bytes_delivered += side.bytes_received;
+    }
   }
   s.handshake = Distribution::of(std::move(handshakes));
   s.teardown = Distribution::of(std::move(teardowns));
@@ -177,7 +179,7 @@ nlohmann::ordered_json Summary::to_json() const {
   for (int r = 0; r < kDropReasonCount; ++r)
     drop[std::string(to_string(static_cast<DropReason>(r)))] = drops[static_cast<std::size_t>(r)];
   j["drops"] = drop;
-  j["bytes"] = Json{{"verified", bytes_verified}, {"wrong", bytes_wrong}};
+  j["bytes"] = Json{{"delivered", bytes_delivered}, {"verified", bytes_verified}, {"wrong", bytes_wrong}};
   return j;
 }
 
@@ -206,7 +208,7 @@ std::string Summary::human() const {
     d += fmt::format("{}{} {}", d.empty() ? "" : ", ", to_string(static_cast<DropReason>(i)), thousands(drops[static_cast<std::size_t>(i)]));
   }
   line("drops", d.empty() ? "none" : d);
-  line("bytes", fmt::format("{} verified{}", thousands(bytes_verified),
+  line("bytes", fmt::format("{} delivered, {} verified{}", thousands(bytes_delivered), thousands(bytes_verified),
                             bytes_wrong > 0 ? fmt::format(", {} WRONG", thousands(bytes_wrong)) : ""));
   const double rate = wall_seconds > 0 ? static_cast<double>(events) / wall_seconds : 0;
   line("time", fmt::format("{} simulated in {:.2f}s wall, {} events ({:.2f} M/s)", pretty_ns(simulated_ns), wall_seconds,

@@ -30,7 +30,7 @@ const std::vector<Family>& families() {
        {"loss", "queue_full", "link_down", "corrupt", "mtu", "ttl", "no_route", "no_listener", "fault", "host_down",
         "total"},
        false},
-      {"bytes", {"verified", "wrong"}, true},
+      {"bytes", {"delivered", "verified", "wrong"}, true},
   };
   return f;
 }
