@@ -4,7 +4,7 @@
 # Run as root, or as a user who may sudo.
 set -euo pipefail
 
-# Only what the code uses today; Boost and ns-3 join this list
+# Only what the code uses today; Boost joins this list
 # with the code that needs them.
 packages=(
   g++ cmake ninja-build pkg-config   # toolchain
@@ -15,6 +15,7 @@ packages=(
   nlohmann-json3-dev                 # summary.json, reading events.jsonl back
   googletest libgtest-dev libgmock-dev  # the test suites
   libbenchmark-dev                   # bench/ microbenchmarks
+  libns3-dev libgsl-dev time         # bench/: the same scenario in ns-3 3.37, timed
   tshark                             # tests read captures back as Wireshark would
   libxml2-utils                      # tests validate JUnit reports with xmllint
 )

@@ -4,9 +4,9 @@
 // ways (a RateErrorModel on each device). Each client opens K connections (one
 // BulkSendApplication each) to the server's port 80, started uniformly over the first
 // START seconds, sends 10,000 bytes and closes; a PacketSink takes them. MSS 1448.
-// The run ends when no event is left, or at 120 s simulated.
+// The run ends when no event is left, or at UNTIL (120 s) simulated.
 //
-//   star_ns3 N K [START_SECONDS] [SEED]
+//   star_ns3 N K [START_SECONDS] [SEED] [UNTIL_SECONDS]
 // prints: connections, wall seconds, events, events/s, bytes delivered.
 #include <chrono>
 #include <cstdio>
@@ -22,13 +22,14 @@ using namespace ns3;
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: star_ns3 N K [START_SECONDS] [SEED]\n");
+    std::fprintf(stderr, "usage: star_ns3 N K [START_SECONDS] [SEED] [UNTIL_SECONDS]\n");
     return 2;
   }
   const uint32_t n = static_cast<uint32_t>(std::atoi(argv[1]));
   const uint32_t k = static_cast<uint32_t>(std::atoi(argv[2]));
   const double start_window = argc > 3 ? std::atof(argv[3]) : 5.0;
   const uint32_t seed = argc > 4 ? static_cast<uint32_t>(std::atoi(argv[4])) : 1;
+  const double until = argc > 5 ? std::atof(argv[5]) : 120.0;
   const auto wall_start = std::chrono::steady_clock::now();
 
   RngSeedManager::SetSeed(seed);
@@ -88,7 +89,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  Simulator::Stop(Seconds(120));
+  Simulator::Stop(Seconds(until));
   Simulator::Run();
   const uint64_t events = Simulator::GetEventCount();
   const uint64_t delivered = DynamicCast<PacketSink>(sinks.Get(0))->GetTotalRx();
