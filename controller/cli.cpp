@@ -77,6 +77,7 @@ struct DiagramOptions {
   std::string kind = "all";
   std::string side;
   std::string out;
+  std::string from, to;
 };
 
 bool write_file(const std::string& path, const std::string& text) {
@@ -110,7 +111,10 @@ int diagram(const DiagramOptions& o) {
         if (o.side == "client") side = 0;
         if (o.side == "server") side = 1;
         try {
-          if (!write_file(base + "timeseq.svg", time_sequence_svg(c, side))) return kRunFailed;
+          TimeWindow window;
+          if (!o.from.empty()) window.from = parse_duration(o.from).ns();
+          if (!o.to.empty()) window.to = parse_duration(o.to).ns();
+          if (!write_file(base + "timeseq.svg", time_sequence_svg(c, side, window))) return kRunFailed;
           written.push_back(base + "timeseq.svg");
         } catch (const PictureError& e) {
           if (o.kind == "timeseq") throw;
@@ -170,7 +174,7 @@ int inspect(const std::string& dir, std::uint64_t conn) {
       for (const auto r : s.received)
         lines.push_back({r, 0, n++, fmt::format("{:<8} receives {} {}", c.name[1 - s.from], dir_arrow, what)});
       if (s.dropped)
-        lines.push_back({*s.dropped, 0, n++, fmt::format("{:<8} LOST ({}) {}", "", s.drop_reason, what)});
+        lines.push_back({*s.dropped, s.sent && *s.sent == *s.dropped ? 3 : 0, n++, fmt::format("{:<8} LOST ({}) {}", "", s.drop_reason, what)});
     }
     for (const auto& st : c.states)
       lines.push_back({st.t, 1, n++, fmt::format("{:<8} {} -> {}", c.name[st.side], st.from, st.to)});
@@ -269,6 +273,8 @@ int cli_main(int argc, char** argv) {
   diagram_cmd->add_option("--side", dopt.side, "the time-sequence graph of the client or the server (default: the one\n"
                                                "that sent more data)")
       ->check(CLI::IsMember({"client", "server"}));
+  diagram_cmd->add_option("--from", dopt.from, "the time-sequence graph from this time on, e.g. 1.2s")->type_name("TIME");
+  diagram_cmd->add_option("--to", dopt.to, "the time-sequence graph up to this time")->type_name("TIME");
   diagram_cmd->add_option("-o,--out", dopt.out, "the folder for the pictures (default: DIR)")->check(CLI::ExistingDirectory);
   diagram_cmd->footer(
       "Writes conn-ID-ladder.svg, conn-ID-ladder.mmd (Mermaid), conn-ID-ladder.md (the same in a\n"

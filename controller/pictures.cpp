@@ -131,7 +131,10 @@ ConnectionTrace read_connection(const std::string& dir, std::uint64_t id) {
   const auto side_of = [&](const Json& e) { return e.value("src", std::string()) == c.address[1] ? 1 : 0; };
   const auto key = [](const Json& e) { return std::make_pair(e.value("src", std::string()), e.value("ipid", -1L)); };
   std::size_t segment_lines = 0;
-  std::set<std::tuple<int, std::uint32_t, std::uint32_t, std::string>> seen;  // for retransmissions
+  // A segment that carries sequence space (data, SYN or FIN) starting below what its
+  // side already sent is a retransmission, whatever else rides with it (data sent again
+  // together with the FIN that followed it).
+  std::optional<std::uint32_t> sent_end[2];
   const auto add_send = [&](const Json& e) {
     ConnectionTrace::Segment s;
     s.from = side_of(e);
@@ -140,8 +143,12 @@ ConnectionTrace read_connection(const std::string& dir, std::uint64_t id) {
     s.seq = e["seq"].get<std::uint32_t>();
     s.ack = e["ack"].get<std::uint32_t>();
     s.len = e["len"].get<std::uint32_t>();
-    if (s.len > 0 || has_flag(s.flags, "SYN") || has_flag(s.flags, "FIN"))
-      s.retransmission = !seen.insert({s.from, s.seq, s.len, s.flags}).second;
+    const std::uint32_t extent = s.len + (has_flag(s.flags, "SYN") ? 1 : 0) + (has_flag(s.flags, "FIN") ? 1 : 0);
+    if (extent > 0) {
+      auto& end = sent_end[s.from];
+      s.retransmission = end && static_cast<std::int32_t>(s.seq - *end) < 0;
+      if (!end || static_cast<std::int32_t>(s.seq + extent - *end) > 0) end = s.seq + extent;
+    }
     by_packet[key(e)] = c.segments.size();
     c.segments.push_back(s);
   };
@@ -246,7 +253,7 @@ std::string ladder_svg(const ConnectionTrace& c) {
   std::sort(instants.begin(), instants.end(), [](const Instant& a, const Instant& b) { return a.t < b.t; });
 
   // y for each distinct time; items at the same time take consecutive rows.
-  constexpr double kTop = 110, kRow = 24;
+  constexpr double kTop = 110, kRow = 30;
   std::map<std::int64_t, double> first_y;
   std::map<std::int64_t, int> used;
   std::vector<std::pair<double, std::string>> breaks;  // y, "59.99s later"
@@ -344,21 +351,26 @@ std::string ladder_svg(const ConnectionTrace& c) {
       time_label(1 - s.from, recv_y[i][r], s.received[r]);
       if (r == 0) caption(x1, recv_y[i][r]);
     }
+    // A segment that did not arrive: a short stub from its sender, and its label beside
+    // the sender's time line, where it cannot run into the arrows sent after it.
+    const auto stub_caption = [&](const std::string& why, const std::string& fill) {
+      const bool rightwards = x1 > x0;
+      body += fmt::format(
+          R"(<text x="{:.1f}" y="{:.1f}" font-size="12" fill="{}" text-anchor="{}">{}</text>)" "\n",
+          x0 + (rightwards ? 8 : -8), y0 - 6, fill, rightwards ? "start" : "end", xml_escape(label(c, s) + why));
+    };
     if (s.dropped) {
-      const double xe = x0 + (x1 - x0) * 0.55, ye = std::max(drop_y[i], y0 + 12);
+      const double xe = x0 + (x1 - x0) * 0.3, ye = std::max(drop_y[i], y0 + 12);
       body += fmt::format(R"(<line x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke="{}" stroke-width="1.6"/>)" "\n",
                           x0, y0, xe, ye, colour);
       body += fmt::format(
           R"(<path d="M{:.1f},{:.1f} l12,12 m0,-12 l-12,12" stroke="#c0392b" stroke-width="2.4"/>)" "\n", xe - 6, ye - 6);
-      body += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" font-size="11" fill="#c0392b" text-anchor="middle">{}</text>)" "\n",
-                          xe, ye + 20, xml_escape("lost (" + s.drop_reason + ")"));
-      if (s.received.empty()) caption(xe, ye);
+      if (s.received.empty())
+        stub_caption(std::string(s.retransmission ? " (retransmission)" : "") + " — lost (" + s.drop_reason + ")", "#c0392b");
     } else if (s.received.empty()) {
-      const double xe = x0 + (x1 - x0) * 0.55;
-      arrow(xe, y0 + 30, true);
-      body += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" font-size="11" fill="#888" text-anchor="middle">still in the network</text>)" "\n",
-                          xe, y0 + 46);
-      caption(xe, y0 + 30);
+      const double xe = x0 + (x1 - x0) * 0.3;
+      arrow(xe, y0 + 12, true);
+      stub_caption(" — still in the network", colour);
     }
   }
   for (std::size_t i = 0; i < c.states.size(); ++i) {
@@ -506,7 +518,7 @@ std::function<std::string(double)> seconds_format(const std::vector<double>& t) 
 
 }  // namespace
 
-std::string time_sequence_svg(const ConnectionTrace& c, std::optional<int> side) {
+std::string time_sequence_svg(const ConnectionTrace& c, std::optional<int> side, TimeWindow window) {
   if (!side) {
     std::uint64_t bytes[2] = {0, 0};
     for (const auto& s : c.segments) bytes[s.from] += s.len;
@@ -521,9 +533,10 @@ std::string time_sequence_svg(const ConnectionTrace& c, std::optional<int> side)
   };
   std::vector<Bar> bars;
   std::vector<std::pair<double, double>> acks;
-  double t_min = 1e300, t_max = -1e300, s_max = 1;
+  double t_min = 1e300, t_max = -1e300, s_min = 1e300, s_max = 1;
+  const auto inside = [&](std::int64_t t) { return t >= window.from && t <= window.to; };
   for (const auto& s : c.segments) {
-    if (s.from == me && s.sent) {
+    if (s.from == me && s.sent && inside(*s.sent)) {
       const double t = static_cast<double>(*s.sent) / 1e9;
       const double lo = c.relative_seq(me, s.seq);
       const double extent = s.len + (has_flag(s.flags, "SYN") ? 1 : 0) + (has_flag(s.flags, "FIN") ? 1 : 0);
@@ -531,12 +544,18 @@ std::string time_sequence_svg(const ConnectionTrace& c, std::optional<int> side)
       bars.push_back({t, lo, lo + extent, s.retransmission, s.received.empty()});
       t_min = std::min(t_min, t);
       t_max = std::max(t_max, t);
+      s_min = std::min(s_min, lo);
       s_max = std::max(s_max, lo + extent);
-    } else if (s.from != me && !s.received.empty() && has_flag(s.flags, "ACK")) {
+    } else if (s.from != me && !s.received.empty() && inside(s.received.front()) && has_flag(s.flags, "ACK")) {
       acks.emplace_back(static_cast<double>(s.received.front()) / 1e9, c.relative_ack(1 - me, s.ack));
     }
   }
-  if (bars.empty()) throw PictureError(fmt::format("connection {}: {} sent no data to plot", c.id, c.name[me]));
+  if (bars.empty())
+    throw PictureError(fmt::format("connection {}: {} sent no data{} to plot", c.id, c.name[me],
+                                   window.from > 0 || window.to < INT64_MAX ? " in that time window" : ""));
+  const bool zoomed = window.from > 0 || window.to < INT64_MAX;
+  // ACKs below the window's data would squash it: keep the ones that matter.
+  if (zoomed) std::erase_if(acks, [&](const auto& a) { return a.second < s_min - (s_max - s_min) * 0.1; });
   for (const auto& [t, a] : acks) {
     t_min = std::min(t_min, t);
     t_max = std::max(t_max, t);
@@ -545,8 +564,8 @@ std::string time_sequence_svg(const ConnectionTrace& c, std::optional<int> side)
   const double pad = std::max((t_max - t_min) * 0.03, 1e-4);
   p.x0 = std::max(0.0, t_min - pad);
   p.x1 = t_max + pad;
-  p.y0 = 0;
-  p.y1 = s_max * 1.04;
+  p.y0 = zoomed ? std::max(0.0, s_min - (s_max - s_min) * 0.05) : 0;
+  p.y1 = s_max + (s_max - p.y0) * 0.04;
   const auto xt = ticks(p.x0, p.x1), yt = ticks(p.y0, p.y1);
   const std::string role = me == 0 ? "client" : "server";
   std::string svg = axes(p, fmt::format("connection {}: data sent by {}", c.id,
@@ -565,12 +584,18 @@ std::string time_sequence_svg(const ConnectionTrace& c, std::optional<int> side)
     }
     pts += fmt::format("{:.1f},{:.1f}", p.px(p.x1), p.py(last));
     svg += fmt::format(R"(<polyline points="{}" fill="none" stroke="#27ae60" stroke-width="1.3"/>)" "\n", pts);
+    // A duplicate ACK (the same acknowledgement again: something arrived out of order,
+    // or twice) as a small circle on the line.
+    for (std::size_t i = 1; i < acks.size(); ++i)
+      if (acks[i].second == acks[i - 1].second)
+        svg += fmt::format(R"(<circle cx="{:.1f}" cy="{:.1f}" r="2.6" fill="none" stroke="#27ae60" stroke-width="1.2"/>)" "\n",
+                           p.px(acks[i].first), p.py(acks[i].second));
   }
   for (const auto& b : bars) {
     const std::string colour = b.retx ? "#c0392b" : "#1f4e79";
     const double x = p.px(b.t), ylo = p.py(b.lo), yhi = std::min(p.py(b.hi), ylo - 2);
-    svg += fmt::format(R"(<line x1="{0:.1f}" y1="{1:.1f}" x2="{0:.1f}" y2="{2:.1f}" stroke="{3}" stroke-width="1.4"/>)" "\n", x, ylo,
-                       yhi, colour);
+    svg += fmt::format(R"(<line x1="{0:.1f}" y1="{1:.1f}" x2="{0:.1f}" y2="{2:.1f}" stroke="{3}" stroke-width="{4}"/>)" "\n", x, ylo,
+                       yhi, colour, b.retx ? "2.6" : "1.4");
     svg += fmt::format(R"(<line x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke="{}" stroke-width="1"/>)" "\n", x - 2.5, yhi,
                        x + 2.5, yhi, colour);
     if (b.lost)
@@ -579,13 +604,15 @@ std::string time_sequence_svg(const ConnectionTrace& c, std::optional<int> side)
   }
   // Legend.
   const double lx = p.left + 12, ly = p.top + 14;
-  svg += fmt::format(R"(<rect x="{:.1f}" y="{:.1f}" width="250" height="62" fill="white" stroke="#ccc"/>)" "\n", lx - 6, ly - 12);
+  svg += fmt::format(R"(<rect x="{:.1f}" y="{:.1f}" width="250" height="78" fill="white" stroke="#ccc"/>)" "\n", lx - 6, ly - 12);
   svg += fmt::format(R"(<line x1="{0:.1f}" y1="{1:.1f}" x2="{0:.1f}" y2="{2:.1f}" stroke="#1f4e79" stroke-width="2"/><text x="{3:.1f}" y="{4:.1f}" font-size="11">segment sent (its bytes)</text>)" "\n",
                      lx + 4, ly + 4, ly - 8, lx + 16, ly);
   svg += fmt::format(R"(<line x1="{0:.1f}" y1="{1:.1f}" x2="{0:.1f}" y2="{2:.1f}" stroke="#c0392b" stroke-width="2"/><text x="{3:.1f}" y="{4:.1f}" font-size="11">retransmission (× lost)</text>)" "\n",
                      lx + 4, ly + 22, ly + 10, lx + 16, ly + 18);
   svg += fmt::format(R"(<line x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke="#27ae60" stroke-width="2"/><text x="{:.1f}" y="{:.1f}" font-size="11">cumulative ACK received</text>)" "\n",
                      lx, ly + 34, lx + 10, ly + 34, lx + 16, ly + 38);
+  svg += fmt::format(R"(<circle cx="{:.1f}" cy="{:.1f}" r="2.6" fill="none" stroke="#27ae60" stroke-width="1.2"/><text x="{:.1f}" y="{:.1f}" font-size="11">duplicate ACK</text>)" "\n",
+                     lx + 5, ly + 50, lx + 16, ly + 54);
   svg += "</svg>\n";
   return svg;
 }

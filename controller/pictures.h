@@ -58,8 +58,13 @@ ConnectionTrace read_connection(const std::string& dir, std::uint64_t id);
 
 std::string ladder_svg(const ConnectionTrace& c);
 std::string ladder_mermaid(const ConnectionTrace& c);
-// side: 0 client, 1 server; nullopt: whichever sent more bytes.
-std::string time_sequence_svg(const ConnectionTrace& c, std::optional<int> side = std::nullopt);
+// side: 0 client, 1 server; nullopt: whichever sent more bytes. A time window [from,
+// to] (ns) zooms in on part of a long transfer.
+struct TimeWindow {
+  std::int64_t from = 0;
+  std::int64_t to = INT64_MAX;
+};
+std::string time_sequence_svg(const ConnectionTrace& c, std::optional<int> side = std::nullopt, TimeWindow window = {});
 
 // Handshake times (ns) of every connection that completed its handshake, from
 // DIR/connections.csv.
