@@ -127,7 +127,7 @@ TEST(Pictures, LossAndRetransmissionsAreMarked) {
     const int side = retx[1] >= retx[0] ? 1 : 0;
     const std::string graph = time_sequence_svg(c, side);
     // Red I-bars: a vertical stroke and its cap.
-    EXPECT_EQ(count(graph, "stroke=\"#c0392b\" stroke-width=\"1.4\""), retx[side]) << "connection " << id;
+    EXPECT_EQ(count(graph, "stroke=\"#c0392b\" stroke-width=\"2.6\""), retx[side]) << "connection " << id;
   }
   EXPECT_GT(checked, 3);
 }
