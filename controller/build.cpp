@@ -45,6 +45,7 @@ tcp::Config tcp_config(const topology::Tcp& t) {
   c.nagle = t.nagle();
   c.delayed_ack = ns(t.delayed_ack_ns());
   c.two_way_handshake = t.two_way_handshake();
+  c.isn_clock = t.isn_clock();
   return c;
 }
 
@@ -90,6 +91,7 @@ apps::Workload workload(const topology::Workload& w) {
   a.clients.assign(w.clients().begin(), w.clients().end());
   a.server = w.server();
   a.port = static_cast<std::uint16_t>(w.port());
+  a.client_port = static_cast<std::uint16_t>(w.client_port());
   a.connections = w.connections();
   const auto& s = w.start();
   a.start.kind = static_cast<apps::StartSchedule::Kind>(s.kind());

@@ -115,7 +115,7 @@ class Evaluator {
           {"total", s.connections}, {"started", s.started},     {"established", s.established},
           {"completed", s.completed}, {"failed", s.failed()},   {"reset", s.reset},
           {"refused", s.refused},   {"timed_out", s.timed_out}, {"crashed", s.crashed},
-          {"open", s.open}};
+          {"open", s.open}, {"not_started", summary_.not_started}};
       return {Value::Kind::number, static_cast<double>(f.at(m.field)), {}};
     }
     if (m.family == "handshake" || m.family == "teardown") {

@@ -135,6 +135,7 @@ ConnectionTrace read_connection(const std::string& dir, std::uint64_t id) {
   // side already sent is a retransmission, whatever else rides with it (data sent again
   // together with the FIN that followed it).
   std::optional<std::uint32_t> sent_end[2];
+  std::set<bool> syn_kinds[2];  // SYN (false) or SYN-ACK (true) already sent
   const auto add_send = [&](const Json& e) {
     ConnectionTrace::Segment s;
     s.from = side_of(e);
@@ -147,6 +148,10 @@ ConnectionTrace read_connection(const std::string& dir, std::uint64_t id) {
     if (extent > 0) {
       auto& end = sent_end[s.from];
       s.retransmission = end && static_cast<std::int32_t>(s.seq - *end) < 0;
+      // A SYN is sent again only as the same kind of segment: the SYN-ACK that follows
+      // a side's own SYN in a simultaneous open repeats its sequence number but is the
+      // handshake's next step (RFC 9293 figure 7), not a retransmission.
+      if (has_flag(s.flags, "SYN")) s.retransmission = !syn_kinds[s.from].insert(has_flag(s.flags, "ACK")).second;
       if (!end || static_cast<std::int32_t>(s.seq + extent - *end) > 0) end = s.seq + extent;
     }
     by_packet[key(e)] = c.segments.size();
@@ -324,6 +329,14 @@ std::string ladder_svg(const ConnectionTrace& c) {
     for (auto& s : slots) s.set(y_of(s.t));
   }
 
+  std::vector<bool> crossed(c.segments.size(), false);
+  for (std::size_t i = 0; i < c.segments.size(); ++i) {
+    const auto& a = c.segments[i];
+    if (!a.sent || a.received.empty()) continue;
+    for (const auto& b : c.segments)
+      if (b.from != a.from && b.sent && !b.received.empty() && *b.sent < a.received.front() && b.received.front() > *a.sent)
+        crossed[i] = true;
+  }
   for (std::size_t i = 0; i < c.segments.size(); ++i) {
     const auto& s = c.segments[i];
     const double x0 = x_of[s.from], x1 = x_of[1 - s.from];
@@ -339,7 +352,10 @@ std::string ladder_svg(const ConnectionTrace& c) {
     };
     const auto caption = [&](double xe, double ye) {
       const double angle = std::atan2(ye - y0, xe - x0) * 180 / M_PI;
-      const double mx = (x0 + xe) / 2, my = (y0 + ye) / 2;
+      // At the middle; nearer the sender when an arrow from the other side crosses this
+      // one (both in flight at once, as in a simultaneous open), to keep labels apart.
+      const double f = crossed[i] ? 0.3 : 0.5;
+      const double mx = x0 + (xe - x0) * f, my = y0 + (ye - y0) * f;
       const double a = s.from == 0 ? angle : angle - 180;
       body += fmt::format(
           R"~(<text x="{:.1f}" y="{:.1f}" text-anchor="middle" font-size="12" fill="{}" transform="rotate({:.2f} {:.1f} {:.1f})">{}</text>)~"

@@ -168,7 +168,8 @@ nlohmann::ordered_json Summary::to_json() const {
   j["events"] = events;
   j["connections"] = Json{{"total", connections}, {"started", started},     {"established", established},
                           {"completed", completed}, {"reset", reset},       {"refused", refused},
-                          {"timed_out", timed_out}, {"crashed", crashed},   {"open", open}};
+                          {"timed_out", timed_out}, {"crashed", crashed},   {"open", open},
+                          {"not_started", not_started}};
   j["handshake"] = handshake.to_json();
   j["teardown"] = teardown.to_json();
   Json retx;
@@ -186,9 +187,10 @@ nlohmann::ordered_json Summary::to_json() const {
 std::string Summary::human() const {
   std::string out;
   auto line = [&](std::string_view head, const std::string& body) { out += fmt::format("  {:<16}{}\n", head, body); };
-  line("connections", fmt::format("{} started, {} established, {} completed, {} failed, {} reset, {} open",
+  line("connections", fmt::format("{} started, {} established, {} completed, {} failed, {} reset, {} open{}",
                                   thousands(started), thousands(established), thousands(completed), thousands(failed()),
-                                  thousands(reset), thousands(open)));
+                                  thousands(reset), thousands(open),
+                                  not_started > 0 ? fmt::format("; {} could not start", thousands(not_started)) : ""));
   if (failed() > 0)
     line("  failed", fmt::format("{} refused, {} timed out, {} crashed", refused, timed_out, crashed));
   const auto dist = [&](std::string_view head, const Distribution& d) {

@@ -33,6 +33,9 @@ struct Summary {
   // Connections by what became of them (the row's outcome, see recorder.h).
   std::uint64_t connections = 0, started = 0, established = 0, completed = 0, reset = 0, refused = 0, timed_out = 0,
                 crashed = 0, open = 0;
+  // Connections the workloads could not even begin: no free port, the four-tuple still
+  // in TIME_WAIT (a fixed client_port), the host down.
+  std::uint64_t not_started = 0;
   Distribution handshake, teardown;
   std::array<std::uint64_t, kRetransmitKinds> retransmissions{};
   std::array<std::uint64_t, kDropReasonCount> drops{};

@@ -35,6 +35,7 @@ draw retransmission lost-handshake-and-fin synack-lost --conn 1 --kind ladder
 draw retransmission lost-handshake-and-fin ack-lost --conn 2 --kind ladder
 draw retransmission lost-handshake-and-fin fin-lost --conn 3 --kind ladder
 draw simultaneous-close close-both close-both --conn 1 --kind ladder
+draw simultaneous-open open-both open-both --conn 1 --kind ladder
 draw reordering reorder whole --conn 1 --kind timeseq
 draw reordering reorder zoomed --conn 1 --kind timeseq --from 100ms --to 220ms
 rm -f ./*/*.mmd ./*/*-ladder.md

@@ -21,7 +21,8 @@ struct Family {
 const std::vector<Family>& families() {
   static const std::vector<Family> f = {
       {"connections",
-       {"total", "started", "established", "completed", "failed", "reset", "refused", "timed_out", "crashed", "open"},
+       {"total", "started", "established", "completed", "failed", "reset", "refused", "timed_out", "crashed", "open",
+        "not_started"},
        true},
       {"handshake", {"count", "min", "p50", "p90", "p99", "p999", "max", "mean"}, true},
       {"teardown", {"count", "min", "p50", "p90", "p99", "p999", "max", "mean"}, true},

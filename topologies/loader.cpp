@@ -257,7 +257,8 @@ void Loader::tcp(const YAML::Node& n, const std::string& where, Tcp& t) {
       "initial_rto", "min_rto",    "max_rto",        "syn_retries",       "synack_retries",     "data_retries",
       "msl",         "fin_wait_2_timeout", "mss",    "receive_buffer",    "initial_window",     "congestion",
       "dupack_threshold", "sack",  "timestamps",     "window_scaling",    "application_reads",  "keepalive",
-      "keepalive_time", "keepalive_interval", "keepalive_probes", "nagle", "delayed_ack",      "two_way_handshake"};
+      "keepalive_time", "keepalive_interval", "keepalive_probes", "nagle", "delayed_ack",      "two_way_handshake",
+      "isn"};
   for_each_key(n, where, keys, [&](const std::string& k, const YAML::Node& v, const std::string& path) {
     if (k == "initial_rto") t.set_initial_rto_ns(duration_ns(v, path));
     if (k == "min_rto") t.set_min_rto_ns(duration_ns(v, path));
@@ -295,6 +296,11 @@ void Loader::tcp(const YAML::Node& n, const std::string& where, Tcp& t) {
     if (k == "nagle") t.set_nagle(boolean(v, path));
     if (k == "delayed_ack") t.set_delayed_ack_ns(duration_ns(v, path));
     if (k == "two_way_handshake") t.set_two_way_handshake(boolean(v, path));
+    if (k == "isn") {
+      const std::string s = scalar(v, path, "random or clock");
+      if (s != "random" && s != "clock") fail(v, path, fmt::format("unknown ISN choice '{}'; expected random or clock", s));
+      t.set_isn_clock(s == "clock");
+    }
   });
   if (t.min_rto_ns() <= 0) fail(n, where + ".min_rto", "must be more than zero");
   if (t.min_rto_ns() > t.max_rto_ns()) fail(n, where, "min_rto is larger than max_rto");
@@ -805,7 +811,7 @@ void Loader::workloads(const YAML::Node& n) {
     static const std::vector<std::string_view> keys = {
         "name",     "app",   "from",     "to",         "connections", "start",   "bytes",
         "request",  "response", "repetitions", "think", "rate",        "duration", "chunk",
-        "close",    "half_close", "backlog", "syn_backlog"};
+        "close",    "half_close", "backlog", "syn_backlog", "client_port"};
     for_each_key(item, where, keys, [&](const std::string& k, const YAML::Node& v, const std::string& path) {
       if (k == "name") w->set_name(scalar(v, path, "a name"));
       if (k == "app") {
@@ -864,6 +870,7 @@ void Loader::workloads(const YAML::Node& n) {
       if (k == "half_close") w->set_half_close(boolean(v, path));
       if (k == "backlog") w->set_backlog(static_cast<std::uint32_t>(integer(v, path, 1, 1u << 30)));
       if (k == "syn_backlog") w->set_syn_backlog(static_cast<std::uint32_t>(integer(v, path, 1, 1u << 30)));
+      if (k == "client_port") w->set_client_port(static_cast<std::uint32_t>(integer(v, path, 1, 65535)));
       if (k == "start") {
         auto* st = w->mutable_start();
         if (v.IsScalar()) {

@@ -78,7 +78,16 @@ void Stack::listen(std::uint16_t port, Handler& handler, const ListenOptions& op
 
 std::optional<Socket> Stack::connect(wire::Ipv4Address remote, std::uint16_t port, Handler& handler) {
   if (!host_.up()) return std::nullopt;
-  const auto id = host_.tcp().connect(host_.now(), remote, port);
+  return opened(host_.tcp().connect(host_.now(), remote, port), handler);
+}
+
+std::optional<Socket> Stack::connect_from(std::uint16_t local_port, wire::Ipv4Address remote, std::uint16_t port,
+                                          Handler& handler) {
+  if (!host_.up()) return std::nullopt;
+  return opened(host_.tcp().connect_from(host_.now(), local_port, remote, port), handler);
+}
+
+std::optional<Socket> Stack::opened(std::optional<tcp::ConnId> id, Handler& handler) {
   if (!id) return std::nullopt;
   attach(*id, handler);
   flush(*id);

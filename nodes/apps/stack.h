@@ -124,6 +124,9 @@ class Stack final : public Application {
   // Opens a connection; the handler hears on_connected or on_failed. nullopt (and
   // nothing heard) when no ephemeral port is free or the host is down.
   std::optional<Socket> connect(wire::Ipv4Address remote, std::uint16_t port, Handler& handler);
+  // From a chosen local port: nullopt while that four-tuple is in use (TIME_WAIT too).
+  std::optional<Socket> connect_from(std::uint16_t local_port, wire::Ipv4Address remote, std::uint16_t port,
+                                     Handler& handler);
   // Takes the oldest connection from a listener's accept queue (without auto-accept).
   // Bytes that arrived before the accept are reported by one on_readable right after.
   std::optional<Socket> accept(std::uint16_t port);
@@ -153,6 +156,7 @@ class Stack final : public Application {
 
   Entry* entry(tcp::ConnId id);
   Entry& attach(tcp::ConnId id, Handler& handler);
+  std::optional<Socket> opened(std::optional<tcp::ConnId> id, Handler& handler);
   void detach(tcp::ConnId id);
   void accept_ready(std::uint16_t port, Listening& l);
   std::uint64_t space(tcp::ConnId id);

@@ -144,7 +144,8 @@ class ClientApp final : public Handler, private EventHandler {
       : engine_(engine), stack_(stack), w_(w), x_(Exchange::of(w)), stats_(stats), server_(server) {}
 
   void start() {
-    const auto s = stack_.connect(server_, w_.port, *this);
+    const auto s = w_.client_port != 0 ? stack_.connect_from(w_.client_port, server_, w_.port, *this)
+                                       : stack_.connect(server_, w_.port, *this);
     if (!s) {
       ++stats_.not_started;
       return;

@@ -73,6 +73,10 @@ struct Workload {
   std::vector<std::uint32_t> clients;  // host node ids
   std::uint32_t server = 0;            // host node id
   std::uint16_t port = 80;
+  // The clients' local port; 0: an ephemeral one per connection. With a fixed port a
+  // client's connections share one four-tuple, so a new one cannot start while the
+  // last is still in TIME_WAIT (it counts as not started).
+  std::uint16_t client_port = 0;
   std::uint32_t connections = 1;  // per client host
   StartSchedule start;
 

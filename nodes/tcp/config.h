@@ -34,6 +34,11 @@ struct Config {
   // TIME_WAIT lasts 2 MSL (RFC 9293 3.6.1). RFC 793's MSL is 2 minutes (TIME_WAIT 4 min);
   // Linux fixes TIME_WAIT at 60 s (TCP_TIMEWAIT_LEN), i.e. MSL = 30 s.
   Duration msl = Duration::seconds(30);
+  // Initial sequence numbers: random per connection (the default, what a run's
+  // determinism needs nothing more than), or RFC 9293 3.4.1's clock — a counter that
+  // ticks every 4 us, plus a hash of the four-tuple (RFC 6528) — under which a new
+  // incarnation of a four-tuple starts just above the old one: what TIME_WAIT guards.
+  bool isn_clock = false;
   // How long an orphaned FIN_WAIT_2 waits for the peer's FIN: Linux tcp_fin_timeout.
   Duration fin_wait_2_timeout = Duration::seconds(60);
 

@@ -7,13 +7,13 @@ namespace shakedown::tcp {
 using namespace wire::tcp_flags;
 
 Endpoint::Endpoint(const Config& config, wire::Ipv4Address address, RandomStream isn_rng)
-    : config_(config), address_(address), isn_rng_(isn_rng) {}
+    : config_(config), address_(address), isn_rng_(isn_rng), isn_secret_(config.isn_clock ? isn_rng_.next_u64() : 0) {}
 
 void Endpoint::listen(std::uint16_t port, std::uint32_t backlog, std::uint32_t syn_backlog) {
   listeners_[port] = Listener{std::max<std::uint32_t>(backlog, 1), std::max<std::uint32_t>(syn_backlog, 1), 0, {}};
 }
 
-ConnId Endpoint::create(TimePoint, const Key& key) {
+ConnId Endpoint::create(TimePoint now, const Key& key) {
   std::uint32_t index;
   if (!free_.empty()) {
     index = free_.back();
@@ -23,7 +23,18 @@ ConnId Endpoint::create(TimePoint, const Key& key) {
     slots_.push_back(Slot{Connection(config_, 0, 0, 0), key, 0, false, false, std::nullopt, false});
   }
   Slot& s = slots_[index];
-  s.conn = Connection(config_, key.local_port, key.remote_port, isn_rng_.next_u32());
+  std::uint32_t isn = 0;
+  if (config_.isn_clock) {
+    // RFC 9293 3.4.1 and RFC 6528: ISN = M + F(localip, localport, remoteip,
+    // remoteport, secretkey), M a 4 us timer.
+    std::uint64_t f = isn_secret_ ^ (static_cast<std::uint64_t>(key.remote) << 32) ^
+                      (static_cast<std::uint64_t>(key.local_port) << 16) ^ key.remote_port ^
+                      (static_cast<std::uint64_t>(address_.value) << 20);
+    isn = static_cast<std::uint32_t>(static_cast<std::uint64_t>(now.ns() / 4000) + splitmix64(f));
+  } else {
+    isn = isn_rng_.next_u32();
+  }
+  s.conn = Connection(config_, key.local_port, key.remote_port, isn);
   s.key = key;
   s.used = true;
   s.marked = false;
@@ -70,6 +81,16 @@ std::optional<ConnId> Endpoint::connect(TimePoint now, wire::Ipv4Address remote,
     return id;
   }
   return std::nullopt;
+}
+
+std::optional<ConnId> Endpoint::connect_from(TimePoint now, std::uint16_t local_port, wire::Ipv4Address remote,
+                                             std::uint16_t remote_port) {
+  const Key key{local_port, remote_port, remote.value};
+  if (table_.contains(key)) return std::nullopt;
+  const ConnId id = create(now, key);
+  slots_[id.index].conn.connect(now);
+  mark(now, id);
+  return id;
 }
 
 std::optional<ConnId> Endpoint::accept(std::uint16_t port) {

@@ -79,6 +79,11 @@ class Endpoint {
   void listen(std::uint16_t port, std::uint32_t backlog = 4096, std::uint32_t syn_backlog = 1024);
   // Connects from an ephemeral port; nullopt when every port to that peer is taken.
   std::optional<ConnId> connect(TimePoint now, wire::Ipv4Address remote, std::uint16_t remote_port);
+  // Connects from a chosen local port; nullopt while that four-tuple is in use (a
+  // connection in TIME_WAIT included). A listener on the port does not prevent it:
+  // that is how both sides of a simultaneous open are set up.
+  std::optional<ConnId> connect_from(TimePoint now, std::uint16_t local_port, wire::Ipv4Address remote,
+                                     std::uint16_t remote_port);
   // Takes the oldest established connection from a listener's accept queue.
   std::optional<ConnId> accept(std::uint16_t port);
 
@@ -147,6 +152,7 @@ class Endpoint {
   Config config_;
   wire::Ipv4Address address_;
   RandomStream isn_rng_;
+  std::uint64_t isn_secret_;  // F's key for clock-driven ISNs
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;
   std::size_t live_ = 0;
