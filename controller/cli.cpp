@@ -97,7 +97,10 @@ int diagram(const DiagramOptions& o) {
   std::vector<std::string> written;
   try {
     if (o.conn != 0) {
-      const ConnectionTrace c = read_connection(o.dir, o.conn);
+      TimeWindow window;
+      if (!o.from.empty()) window.from = parse_duration(o.from).ns();
+      if (!o.to.empty()) window.to = parse_duration(o.to).ns();
+      const ConnectionTrace c = within(read_connection(o.dir, o.conn), window);
       const std::string base = fmt::format("{}/conn-{}-", out, o.conn);
       if (o.kind == "all" || o.kind == "ladder") {
         if (!write_file(base + "ladder.svg", ladder_svg(c))) return kRunFailed;
@@ -111,9 +114,6 @@ int diagram(const DiagramOptions& o) {
         if (o.side == "client") side = 0;
         if (o.side == "server") side = 1;
         try {
-          TimeWindow window;
-          if (!o.from.empty()) window.from = parse_duration(o.from).ns();
-          if (!o.to.empty()) window.to = parse_duration(o.to).ns();
           if (!write_file(base + "timeseq.svg", time_sequence_svg(c, side, window))) return kRunFailed;
           written.push_back(base + "timeseq.svg");
         } catch (const PictureError& e) {
@@ -273,8 +273,8 @@ int cli_main(int argc, char** argv) {
   diagram_cmd->add_option("--side", dopt.side, "the time-sequence graph of the client or the server (default: the one\n"
                                                "that sent more data)")
       ->check(CLI::IsMember({"client", "server"}));
-  diagram_cmd->add_option("--from", dopt.from, "the time-sequence graph from this time on, e.g. 1.2s")->type_name("TIME");
-  diagram_cmd->add_option("--to", dopt.to, "the time-sequence graph up to this time")->type_name("TIME");
+  diagram_cmd->add_option("--from", dopt.from, "only what happened from this time on, e.g. 1.2s")->type_name("TIME");
+  diagram_cmd->add_option("--to", dopt.to, "only what happened up to this time")->type_name("TIME");
   diagram_cmd->add_option("-o,--out", dopt.out, "the folder for the pictures (default: DIR)")->check(CLI::ExistingDirectory);
   diagram_cmd->footer(
       "Writes conn-ID-ladder.svg, conn-ID-ladder.mmd (Mermaid), conn-ID-ladder.md (the same in a\n"

@@ -65,6 +65,30 @@ std::string label(const ConnectionTrace& c, const ConnectionTrace::Segment& s) {
   return text;
 }
 
+// A label's extent, as the segment of its baseline.
+struct Span {
+  double x0, y0, x1, y1;
+};
+
+double point_to_span(double px, double py, const Span& s) {
+  const double dx = s.x1 - s.x0, dy = s.y1 - s.y0;
+  const double l2 = dx * dx + dy * dy;
+  const double t = l2 > 0 ? std::clamp(((px - s.x0) * dx + (py - s.y0) * dy) / l2, 0.0, 1.0) : 0.0;
+  return std::hypot(px - (s.x0 + t * dx), py - (s.y0 + t * dy));
+}
+
+// The distance between two spans (zero when they cross).
+double distance(const Span& a, const Span& b) {
+  const auto cross = [](double ax, double ay, double bx, double by) { return ax * by - ay * bx; };
+  const double d1 = cross(a.x1 - a.x0, a.y1 - a.y0, b.x0 - a.x0, b.y0 - a.y0);
+  const double d2 = cross(a.x1 - a.x0, a.y1 - a.y0, b.x1 - a.x0, b.y1 - a.y0);
+  const double d3 = cross(b.x1 - b.x0, b.y1 - b.y0, a.x0 - b.x0, a.y0 - b.y0);
+  const double d4 = cross(b.x1 - b.x0, b.y1 - b.y0, a.x1 - b.x0, a.y1 - b.y0);
+  if (((d1 > 0) != (d2 > 0)) && ((d3 > 0) != (d4 > 0))) return 0;
+  return std::min({point_to_span(a.x0, a.y0, b), point_to_span(a.x1, a.y1, b), point_to_span(b.x0, b.y0, a),
+                   point_to_span(b.x1, b.y1, a)});
+}
+
 // A time, exactly: 0, 20ms, 1.02s, 60.04s.
 std::string at(std::int64_t ns) { return ns == 0 ? std::string("0") : to_string(Duration::nanoseconds(ns)); }
 
@@ -218,8 +242,16 @@ ConnectionTrace read_connection(const std::string& dir, std::uint64_t id) {
       if (e.is_discarded() || !missing.contains(key(e))) continue;
       auto& s = c.segments[by_packet[key(e)]];
       const std::string ev = e.value("ev", std::string());
-      if (ev == "send" && !s.sent) s.sent = e["t"].get<std::int64_t>();
-      if (ev == "recv" && s.received.empty()) s.received.push_back(e["t"].get<std::int64_t>());
+      const std::optional<std::uint64_t> other =
+          e["conn"].is_null() ? std::nullopt : std::optional<std::uint64_t>(e["conn"].get<std::uint64_t>());
+      if (ev == "send" && !s.sent) {
+        s.sent = e["t"].get<std::int64_t>();
+        s.sent_by = other;
+      }
+      if (ev == "recv" && s.received.empty()) {
+        s.received.push_back(e["t"].get<std::int64_t>());
+        s.received_by = other;
+      }
     }
   }
   // A side with no connection of its own (the client of an old duplicate SYN) has no
@@ -234,6 +266,18 @@ ConnectionTrace read_connection(const std::string& dir, std::uint64_t id) {
     return t(a) < t(b);
   });
   return c;
+}
+
+ConnectionTrace within(const ConnectionTrace& c, TimeWindow w) {
+  ConnectionTrace out = c;
+  const auto in = [&](std::int64_t t) { return t >= w.from && t <= w.to; };
+  std::erase_if(out.segments, [&](const ConnectionTrace::Segment& s) {
+    bool any = (s.sent && in(*s.sent)) || (s.dropped && in(*s.dropped));
+    for (const auto r : s.received) any = any || in(r);
+    return !any;
+  });
+  std::erase_if(out.states, [&](const ConnectionTrace::StateChange& st) { return !in(st.t); });
+  return out;
 }
 
 // --- the ladder -------------------------------------------------------------------------
@@ -329,6 +373,7 @@ std::string ladder_svg(const ConnectionTrace& c) {
     for (auto& s : slots) s.set(y_of(s.t));
   }
 
+  std::vector<Span> labels;  // where arrow labels went, to keep the next ones clear
   std::vector<bool> crossed(c.segments.size(), false);
   for (std::size_t i = 0; i < c.segments.size(); ++i) {
     const auto& a = c.segments[i];
@@ -340,22 +385,44 @@ std::string ladder_svg(const ConnectionTrace& c) {
   for (std::size_t i = 0; i < c.segments.size(); ++i) {
     const auto& s = c.segments[i];
     const double x0 = x_of[s.from], x1 = x_of[1 - s.from];
-    const std::string colour = s.retransmission ? "#c0392b" : "#1f4e79";
-    const std::string text = xml_escape(label(c, s) + (s.retransmission ? " (retransmission)" : ""));
+    const std::string colour = s.sent_by ? "#8e44ad" : s.retransmission ? "#c0392b" : "#1f4e79";
+    std::string words = label(c, s) + (s.retransmission ? " (retransmission)" : "");
+    if (s.sent_by) words += fmt::format(" — sent by connection {}", *s.sent_by);
+    if (s.received_by) words += fmt::format(" — arrives in connection {}", *s.received_by);
+    const std::string text = xml_escape(words);
     const double y0 = s.sent ? send_y[i] : (s.received.empty() ? drop_y[i] : recv_y[i][0]) - 40;
     if (s.sent) time_label(s.from, y0, *s.sent);
     const auto arrow = [&](double xe, double ye, bool dashed) {
       body += fmt::format(
           R"~(<line x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke="{}" stroke-width="1.6"{} marker-end="url(#head{})"/>)~"
           "\n",
-          x0, y0, xe, ye, colour, dashed ? R"( stroke-dasharray="6 4")" : "", s.retransmission ? "r" : "");
+          x0, y0, xe, ye, colour, dashed ? R"( stroke-dasharray="6 4")" : "",
+          s.sent_by ? "p" : s.retransmission ? "r" : "");
     };
     const auto caption = [&](double xe, double ye) {
       const double angle = std::atan2(ye - y0, xe - x0) * 180 / M_PI;
-      // At the middle; nearer the sender when an arrow from the other side crosses this
-      // one (both in flight at once, as in a simultaneous open), to keep labels apart.
-      const double f = crossed[i] ? 0.3 : 0.5;
+      // Along the arrow, where it runs into no label placed before: the middle first
+      // (nearer the sender when an arrow from the other side crosses this one, as in a
+      // simultaneous open), then further out on either side.
+      const double len = std::hypot(xe - x0, ye - y0);
+      const double half = std::min(len * 0.45, 3.3 * static_cast<double>(words.size()));
+      const double ux = (xe - x0) / len, uy = (ye - y0) / len;
+      const std::vector<double> tries =
+          crossed[i] ? std::vector<double>{0.3, 0.22, 0.4} : std::vector<double>{0.5, 0.38, 0.62, 0.28, 0.72};
+      double f = tries.front(), best = -1;
+      for (const double t : tries) {
+        const double cx = x0 + (xe - x0) * t, cy = y0 + (ye - y0) * t;
+        const Span here{cx - ux * half, cy - uy * half, cx + ux * half, cy + uy * half};
+        double nearest = 1e9;
+        for (const Span& other : labels) nearest = std::min(nearest, distance(here, other));
+        if (nearest > best) {
+          best = nearest;
+          f = t;
+        }
+        if (nearest >= 13) break;
+      }
       const double mx = x0 + (xe - x0) * f, my = y0 + (ye - y0) * f;
+      labels.push_back({mx - ux * half, my - uy * half, mx + ux * half, my + uy * half});
       const double a = s.from == 0 ? angle : angle - 180;
       body += fmt::format(
           R"~(<text x="{:.1f}" y="{:.1f}" text-anchor="middle" font-size="12" fill="{}" transform="rotate({:.2f} {:.1f} {:.1f})">{}</text>)~"
@@ -406,7 +473,8 @@ std::string ladder_svg(const ConnectionTrace& c) {
       R"(<svg xmlns="http://www.w3.org/2000/svg" width="{:.0f}" height="{:.0f}" viewBox="0 0 {:.0f} {:.0f}" {}>)" "\n",
       kWidth, bottom + 30, kWidth, bottom + 30, kFont);
   svg += R"(<defs><marker id="head" markerWidth="10" markerHeight="8" refX="9" refY="4" orient="auto"><path d="M0,0 L10,4 L0,8 z" fill="#1f4e79"/></marker>)";
-  svg += R"(<marker id="headr" markerWidth="10" markerHeight="8" refX="9" refY="4" orient="auto"><path d="M0,0 L10,4 L0,8 z" fill="#c0392b"/></marker></defs>)" "\n";
+  svg += R"(<marker id="headr" markerWidth="10" markerHeight="8" refX="9" refY="4" orient="auto"><path d="M0,0 L10,4 L0,8 z" fill="#c0392b"/></marker>)";
+  svg += R"(<marker id="headp" markerWidth="10" markerHeight="8" refX="9" refY="4" orient="auto"><path d="M0,0 L10,4 L0,8 z" fill="#8e44ad"/></marker></defs>)" "\n";
   svg += fmt::format(R"(<rect width="100%" height="100%" fill="white"/>)" "\n");
   svg += fmt::format(R"(<text x="{:.1f}" y="24" font-size="15" font-weight="bold" text-anchor="middle">{}</text>)" "\n",
                      kWidth / 2,
@@ -462,6 +530,8 @@ std::string ladder_mermaid(const ConnectionTrace& c) {
     const bool lost = s.received.empty();
     std::string text = label(c, s);
     if (s.retransmission) text += " (retransmission)";
+    if (s.sent_by) text += fmt::format(" — sent by connection {}", *s.sent_by);
+    if (s.received_by) text += fmt::format(" — arrives in connection {}", *s.received_by);
     if (lost) text += s.dropped ? " — lost (" + s.drop_reason + ")" : " — still in the network";
     items.push_back({t, 1, n++,
                      fmt::format("    {}{}{}: {} [{}]\n", who(s.from), lost ? "-x" : "->>", who(1 - s.from), text, when)});

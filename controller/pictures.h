@@ -21,6 +21,13 @@ class PictureError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A span of a run's time [from, to], in ns.
+struct TimeWindow {
+  std::int64_t from = 0;
+  std::int64_t to = INT64_MAX;
+  bool all() const { return from == 0 && to == INT64_MAX; }
+};
+
 // One connection as the pictures need it, read from a run's folder.
 struct ConnectionTrace {
   std::uint64_t id = 0;
@@ -39,6 +46,9 @@ struct ConnectionTrace {
     std::string flags;  // "SYN,ACK"
     std::uint32_t seq = 0, ack = 0, len = 0;
     bool retransmission = false;
+    // The other end belongs to another connection's trace: sent by an earlier
+    // incarnation of the four-tuple, or received by a later one.
+    std::optional<std::uint64_t> sent_by, received_by;
   };
   struct StateChange {
     int side = 0;
@@ -56,14 +66,14 @@ struct ConnectionTrace {
 // PictureError naming the file and what is missing.
 ConnectionTrace read_connection(const std::string& dir, std::uint64_t id);
 
+// The part of a connection that happened in a window: the segments sent, received or
+// lost in it (a segment keeps both ends even if one is outside) and its state changes.
+ConnectionTrace within(const ConnectionTrace& c, TimeWindow window);
+
 std::string ladder_svg(const ConnectionTrace& c);
 std::string ladder_mermaid(const ConnectionTrace& c);
-// side: 0 client, 1 server; nullopt: whichever sent more bytes. A time window [from,
-// to] (ns) zooms in on part of a long transfer.
-struct TimeWindow {
-  std::int64_t from = 0;
-  std::int64_t to = INT64_MAX;
-};
+// side: 0 client, 1 server; nullopt: whichever sent more bytes. A time window zooms in
+// on part of a long transfer.
 std::string time_sequence_svg(const ConnectionTrace& c, std::optional<int> side = std::nullopt, TimeWindow window = {});
 
 // Handshake times (ns) of every connection that completed its handshake, from

@@ -36,6 +36,8 @@ draw retransmission lost-handshake-and-fin ack-lost --conn 2 --kind ladder
 draw retransmission lost-handshake-and-fin fin-lost --conn 3 --kind ladder
 draw simultaneous-close close-both close-both --conn 1 --kind ladder
 draw simultaneous-open open-both open-both --conn 1 --kind ladder
+draw time-wait without zero-new-connection --conn 2 --kind ladder --from 150ms --to 176ms
+draw time-wait with default-old-segment --conn 1 --kind ladder --from 101ms --to 190ms
 draw reordering reorder whole --conn 1 --kind timeseq
 draw reordering reorder zoomed --conn 1 --kind timeseq --from 100ms --to 220ms
 rm -f ./*/*.mmd ./*/*-ladder.md

@@ -39,8 +39,9 @@ void Connection::become_closed(TimePoint now, EventKind why) {
 void Connection::enter_time_wait(TimePoint now) {
   set_state(now, State::time_wait);
   timers_.cancel_all();
-  // RFC 9293 3.6.1: 2 MSL. A zero-length TIME_WAIT (a teaching variant) closes at once.
-  if (config_.time_wait() == Duration::zero()) return become_closed(now, EventKind::closed);
+  // RFC 9293 3.6.1: 2 MSL. A zero-length TIME_WAIT (a teaching variant) closes in this
+  // same instant, but only after the ACK of the peer's FIN has gone out: the timer is
+  // due now, and the host services it after collecting the segment.
   timers_.set(Timer::time_wait, now + config_.time_wait());
 }
 

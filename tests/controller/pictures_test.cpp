@@ -92,13 +92,14 @@ TEST(Pictures, TheOldDuplicateSynFromBothSides) {
   EXPECT_EQ(*held->sent, 0);
   ASSERT_EQ(held->received.size(), 1u);
   EXPECT_EQ(held->received[0], 90'010'000'000) << "held 90 s, then 10 ms on the way";
+  EXPECT_EQ(held->received_by, 2u) << "by the server's second connection";
 
   const std::string ghost = ladder_mermaid(read_connection(out, 2));
   EXPECT_EQ(ghost,
             "sequenceDiagram\n"
             "    participant C as client 198.18.0.1:32768\n"
             "    participant S as server 198.18.0.2:80\n"
-            "    C->>S: SYN seq=0 [0 → 90.01s]\n"
+            "    C->>S: SYN seq=0 — sent by connection 1 [0 → 90.01s]\n"
             "    Note right of S: SYN_RECEIVED (90.01s)\n"
             "    S->>C: SYN,ACK seq=0 ack=1 [90.01s → 90.02s]\n"
             "    C->>S: RST seq=1 [90.02s → 90.03s]\n"

@@ -230,7 +230,7 @@ TEST(StateFixtures, TimeWaitLastsTwoMslAndTheTimerIsTheOnlyOne) {
   EXPECT_EQ(c.next_deadline(), TimePoint::max());
 }
 
-TEST(StateFixtures, ZeroLengthTimeWaitClosesAtOnce) {
+TEST(StateFixtures, ZeroLengthTimeWaitAcknowledgesTheFinThenClosesAtOnce) {
   Config cfg = plain();
   cfg.msl = Duration::zero();
   Connection c(cfg, 40000, 80, kIss);
@@ -240,6 +240,12 @@ TEST(StateFixtures, ZeroLengthTimeWaitClosesAtOnce) {
   c.close(t0);
   drain(c, t0);
   c.on_segment(t0, seg(kIrs + 1, kIss + 2, kFin | kAck), 0);
+  EXPECT_EQ(c.state(), State::time_wait);
+  EXPECT_EQ(c.next_deadline(), t0) << "due in this same instant";
+  const auto ack = c.poll_transmit(t0);
+  ASSERT_TRUE(ack.has_value()) << "the peer's FIN is acknowledged, or it retransmits it";
+  EXPECT_EQ(ack->header.ack, kIrs + 2);
+  c.on_timeout(t0);
   EXPECT_EQ(c.state(), State::closed);
 }
 
