@@ -742,12 +742,14 @@ std::string cdf_svg(const std::vector<std::int64_t>& values_ns, const std::strin
                          [](double v) { return fmt::format("{:.1f}", v); });
   std::string pts = fmt::format("{:.1f},{:.1f} ", p.px(ms.front()), p.py(0));
   const double n = static_cast<double>(ms.size());
+  // A step at each distinct value, up by the share of connections that took it.
+  double below = 0;
   for (std::size_t i = 0; i < ms.size(); ++i) {
     if (i + 1 < ms.size() && ms[i + 1] == ms[i]) continue;
-    pts += fmt::format("{:.1f},{:.1f} {:.1f},{:.1f} ", p.px(ms[i]), p.py(static_cast<double>(i == 0 ? 0 : i) / n),
-                       p.px(ms[i]), p.py(static_cast<double>(i + 1) / n));
+    const double up_to = static_cast<double>(i + 1) / n;
+    pts += fmt::format("{:.1f},{:.1f} {:.1f},{:.1f} ", p.px(ms[i]), p.py(below), p.px(ms[i]), p.py(up_to));
+    below = up_to;
   }
-  // A run of equal values leaves earlier points at the same x: keep the step shape.
   pts += fmt::format("{:.1f},{:.1f}", p.px(p.x1), p.py(1));
   svg += fmt::format(R"(<polyline points="{}" fill="none" stroke="#1f4e79" stroke-width="2"/>)" "\n", pts);
   int k = 0;

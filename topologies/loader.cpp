@@ -819,11 +819,14 @@ void Loader::workloads(const YAML::Node& n) {
         const std::string s = scalar(v, path, "an application");
         static const std::vector<std::pair<std::string_view, Workload::App>> apps = {
             {"connect", Workload::CONNECT}, {"bulk", Workload::BULK}, {"request-response", Workload::REQUEST_RESPONSE},
-            {"echo", Workload::ECHO},       {"stream", Workload::STREAM}};
+            {"echo", Workload::ECHO},       {"stream", Workload::STREAM},
+            {"syn-flood", Workload::SYN_FLOOD}};
         const auto it = std::find_if(apps.begin(), apps.end(), [&](const auto& p) { return p.first == s; });
         if (it == apps.end())
           fail(v, path,
-               fmt::format("unknown application '{}'; expected connect, bulk, request-response, echo or stream", s));
+               fmt::format("unknown application '{}'; expected connect, bulk, request-response, echo, stream or "
+                           "syn-flood",
+                           s));
         w->set_app(it->second);
       }
       if (k == "from") {
@@ -937,7 +940,8 @@ void Loader::workloads(const YAML::Node& n) {
              fmt::format("'{}' is the server too: a host cannot connect to itself",
                          topo_.nodes(static_cast<int>(c)).name()));
     for (int j = 0; j + 1 < topo_.workloads_size(); ++j)
-      if (topo_.workloads(j).server() == w->server() && topo_.workloads(j).port() == w->port())
+      if (topo_.workloads(j).server() == w->server() && topo_.workloads(j).port() == w->port() &&
+          topo_.workloads(j).app() != Workload::SYN_FLOOD && w->app() != Workload::SYN_FLOOD)
         fail(item["to"], where + ".to",
              fmt::format("'{}' port {} already serves workload[{}]; give each workload a port of its own",
                          topo_.nodes(static_cast<int>(w->server())).name(), w->port(), j));

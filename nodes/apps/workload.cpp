@@ -20,6 +20,8 @@ std::string_view to_string(AppKind k) {
       return "echo";
     case AppKind::stream:
       return "stream";
+    case AppKind::syn_flood:
+      return "syn-flood";
   }
   return "?";
 }
@@ -100,6 +102,7 @@ struct Exchange {
     Exchange x;
     switch (w.app) {
       case AppKind::connect:
+      case AppKind::syn_flood:
         break;
       case AppKind::bulk:
         x.rounds = 1;
@@ -483,7 +486,8 @@ std::size_t Workloads::add(const Workload& spec) {
   if (spec.port == 0) fail("port 0 is not a port a server can listen on");
   if (spec.connections == 0) fail("connections per client must be at least 1");
   for (const auto& w : specs_)
-    if (w->server == spec.server && w->port == spec.port)
+    if (w->server == spec.server && w->port == spec.port && w->app != AppKind::syn_flood &&
+        spec.app != AppKind::syn_flood)
       fail(fmt::format("'{}' port {} already serves another workload", network_.name(spec.server), spec.port));
   switch (spec.app) {
     case AppKind::request_response:
@@ -512,10 +516,14 @@ std::size_t Workloads::add(const Workload& spec) {
     fail(e.what());
   }
   specs_.push_back(std::make_unique<Workload>(spec));
-  const Workload& w = *specs_.back();
+  Workload& w = *specs_.back();
   run->stats.planned = total;
-  run->server = std::make_unique<ServerApp>(w, run->stats);
-  stack(w.server).listen(w.port, *run->server, w.listen);
+  if (w.app == AppKind::syn_flood) {
+    w.close = CloseMode::never;  // it never completes a handshake it could close
+  } else {
+    run->server = std::make_unique<ServerApp>(w, run->stats);
+    stack(w.server).listen(w.port, *run->server, w.listen);
+  }
   const wire::Ipv4Address server_address = network_.address(w.server);
   for (std::uint32_t c : w.clients) {
     Stack& st = stack(c);

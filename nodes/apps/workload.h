@@ -54,7 +54,11 @@ struct StartSchedule {
   std::vector<TimePoint> times_for(std::uint64_t count, RandomStream& rng) const;
 };
 
-enum class AppKind : std::uint8_t { connect, bulk, request_response, echo, stream };
+// syn_flood: the client side of connect with nobody closing, and no server side of its
+// own: it opens connections to a port another workload serves (or nobody does), to
+// fill that listener's SYN queue. Give its host a link that loses the SYN-ACKs (a
+// spoofed source never answers them) for the half-open connections to stay.
+enum class AppKind : std::uint8_t { connect, bulk, request_response, echo, stream, syn_flood };
 
 // Who closes first. The other side closes when it sees the FIN and has sent all it
 // had to send (the passive close of RFC 9293 3.6).

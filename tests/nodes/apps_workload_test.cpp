@@ -65,6 +65,7 @@ Workload of_kind(AppKind app) {
   w.app = app;
   switch (app) {
     case AppKind::connect:
+    case AppKind::syn_flood:
       break;
     case AppKind::bulk:
       w.bytes = 200'000;
@@ -92,6 +93,7 @@ Workload of_kind(AppKind app) {
 std::pair<std::uint64_t, std::uint64_t> bytes_of(const Workload& w) {
   switch (w.app) {
     case AppKind::connect:
+    case AppKind::syn_flood:
       return {0, 0};
     case AppKind::bulk:
       return {w.bytes, 0};

@@ -223,7 +223,7 @@ const Bad kBad[] = {
     {"host_without_link", "hosts: [a, b]\nrouters: [r]\nlinks:\n  - {ends: [a, r]}\n", "t.yaml:1:8: hosts: host 'b' has no link"},
     {"workload_no_app", NET "workload:\n  - {from: a, to: b:80}\n", "t.yaml:7:5: workload[0]: a workload needs 'app' (connect, bulk, request-response, echo or stream)"},
     {"workload_bad_app", NET "workload:\n  - {app: upload, from: a, to: b:80}\n",
-     "t.yaml:7:11: workload[0].app: unknown application 'upload'; expected connect, bulk, request-response, echo or stream"},
+     "t.yaml:7:11: workload[0].app: unknown application 'upload'; expected connect, bulk, request-response, echo, stream or syn-flood"},
     {"workload_bad_port", NET "workload:\n  - {app: connect, from: a, to: b:99999}\n",
      "t.yaml:7:33: workload[0].to: 'b:99999': the port must be a number from 1 to 65535"},
     {"workload_to_router", NET "workload:\n  - {app: connect, from: a, to: r:80}\n", "t.yaml:7:33: workload[0].to: 'r' is a router, not a host"},
