@@ -178,6 +178,7 @@ class Loader {
   void expectations(const YAML::Node& n);
   // The link between two nodes, and the direction that leaves the first.
   std::pair<std::uint32_t, std::uint32_t> find_link(const YAML::Node& at, const std::string& key);
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> find_links(const YAML::Node& at, const std::string& key);
   std::uint32_t one_node(const YAML::Node& n, const std::string& key);
 
   std::string file_;
@@ -962,6 +963,29 @@ std::uint32_t Loader::one_node(const YAML::Node& n, const std::string& key) {
   return ids.front();
 }
 
+std::vector<std::pair<std::uint32_t, std::uint32_t>> Loader::find_links(const YAML::Node& at, const std::string& key) {
+  if (!at.IsSequence() || at.size() != 2)
+    fail(at, key, fmt::format("expected a link as its two ends, as in [r1, r2], got {}", kind_of(at)));
+  const auto as = resolve(at[0], key), bs = resolve(at[1], key);
+  if (as.size() > 1 && bs.size() > 1) fail(at, key, "a group at both ends: name one end by itself");
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
+  for (const std::uint32_t a : as) {
+    for (const std::uint32_t b : bs) {
+      bool found = false;
+      for (int i = 0; i < topo_.links_size() && !found; ++i) {
+        const Link& l = topo_.links(i);
+        if (l.a() == a && l.b() == b) out.emplace_back(static_cast<std::uint32_t>(i), 0);
+        if (l.a() == b && l.b() == a) out.emplace_back(static_cast<std::uint32_t>(i), 1);
+        found = (l.a() == a && l.b() == b) || (l.a() == b && l.b() == a);
+      }
+      if (!found)
+        fail(at, key, fmt::format("there is no link between '{}' and '{}'", topo_.nodes(static_cast<int>(a)).name(),
+                                  topo_.nodes(static_cast<int>(b)).name()));
+    }
+  }
+  return out;
+}
+
 std::pair<std::uint32_t, std::uint32_t> Loader::find_link(const YAML::Node& at, const std::string& key) {
   if (!at.IsSequence() || at.size() != 2)
     fail(at, key, fmt::format("expected a link as its two ends, as in [r1, r2], got {}", kind_of(at)));
@@ -1095,13 +1119,17 @@ void Loader::faults(const YAML::Node& n) {
       p->set_nth(1);
       const YAML::Node m = item["match"];
       bool have_link = false;
+      // A group at one end ([client*, r]) makes one fault per link, each counting its
+      // own matches: "the first SYN of every client".
+      std::vector<std::pair<std::uint32_t, std::uint32_t>> more_links;
       for_each_key(m, where + ".match", {"link", "flags", "from", "to", "src_port", "dst_port", "payload", "nth"},
                    [&](const std::string& k, const YAML::Node& v, const std::string& path) {
                      if (k == "link") {
                        have_link = true;
-                       const auto [link, dir] = find_link(v, path);
-                       p->set_link(link);
-                       p->set_direction(dir);
+                       const auto links = find_links(v, path);
+                       p->set_link(links.front().first);
+                       p->set_direction(links.front().second);
+                       more_links.assign(links.begin() + 1, links.end());
                      }
                      if (k == "flags") {
                        // Flags that must be set, joined by '+'. A SYN without ACK listed
@@ -1172,6 +1200,12 @@ void Loader::faults(const YAML::Node& n) {
         if (p->delay_ns() <= 0) fail(item["delay"], where + ".delay", "must be more than zero");
       }
       if (item["at"]) fail(item["at"], where + ".at", "a match is active from the start; 'at' does not apply");
+      for (const auto& [link, dir] : more_links) {
+        Fault* g = topo_.add_faults();
+        *g = *f;
+        g->mutable_packet()->set_link(link);
+        g->mutable_packet()->set_direction(dir);
+      }
     }
   }
 }
