@@ -102,6 +102,30 @@ links:
   EXPECT_TRUE(b.down()) << "an override keeps the link's other settings";
 }
 
+TEST(Loader, APacketFaultOnAGroupIsOneFaultPerLink) {
+  const Topology t = load_string(R"(hosts:
+  client[1..3]: {}
+  server: {}
+routers: [r]
+links:
+  - {ends: [client*, r]}
+  - {ends: [r, server]}
+faults:
+  - {match: {link: [client*, r], flags: SYN}, delay: 90s}
+)");
+  ASSERT_EQ(t.faults_size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(t.faults(i).packet().link(), static_cast<std::uint32_t>(i));
+    EXPECT_EQ(t.faults(i).packet().direction(), 0u) << "from the client";
+    EXPECT_EQ(t.faults(i).packet().nth(), 1u) << "each counts its own matches";
+    EXPECT_EQ(t.faults(i).packet().delay_ns(), 90'000'000'000);
+  }
+  EXPECT_THROW(load_string("hosts: [a, b]\nrouters: [r]\nlinks:\n  - {ends: [a, r]}\n  - {ends: [b, r]}\n"
+                           "faults:\n  - {match: {link: [\"a\", \"b\"], flags: SYN}, drop: true}\n"),
+               LoadError)
+      << "no link between them";
+}
+
 TEST(Loader, AddressesComeFromThePlanAroundTheOnesGiven) {
   const Topology t = load_string(R"(addresses: 10.1.0.0/16
 hosts:
