@@ -18,6 +18,7 @@
 #include "controller/report.h"
 #include "controller/run.h"
 #include "controller/scenarios.h"
+#include "controller/sweep.h"
 #include "emulator/units.h"
 #include "topologies/loader.h"
 
@@ -30,7 +31,7 @@ constexpr const char* kVersion = "0.1.0";
 constexpr const char* kFooter = R"(Exit codes: 0 success, 1 an expectation failed, 2 bad input or usage,
 3 the run itself failed.
 
-Documentation: docs/traces.md (runs, their files and pictures), docs/expectations.md
+Documentation: docs/traces.md (runs, files, pictures, sweeps), docs/expectations.md
 (expect: and shakedown test), docs/topology-format.md (the file format),
 docs/workloads.md, docs/links.md, docs/tcp.md.)";
 
@@ -312,6 +313,24 @@ int cli_main(int argc, char** argv) {
       "  shakedown test tests/scenarios/pass\n"
       "  shakedown test scenarios/ --filter 'handshake*' --junit results.xml\n");
 
+  SweepOptions sopt;
+  CLI::App* sweep_cmd = app.add_subcommand(
+      "sweep", "Run a topology file once per value of a parameter and chart chosen metrics against it.\n"
+               "The file marks the parameter with ${NAME} where the value goes.");
+  sweep_cmd->add_option("FILE", sopt.file, "the topology file (YAML) with ${NAME} in it")->required();
+  sweep_cmd->add_option("--vary", sopt.vary, "the parameter and its values, e.g. loss=0%,5%,10%")
+      ->required()
+      ->type_name("NAME=V1,V2,...");
+  sweep_cmd->add_option("--metric", sopt.metrics,
+                        "a metric to chart, as in expectations (default: handshake.p50, .p90, .p99); repeatable")
+      ->type_name("METRIC");
+  sweep_cmd->add_option("-o,--out", sopt.out, "the folder (default: NAME-sweep): sweep.csv, sweep.svg, and each run")
+      ->type_name("DIR");
+  sweep_cmd->add_flag("-q,--quiet", sopt.quiet, "no table on the console");
+  sweep_cmd->footer(
+      "Example:\n"
+      "  shakedown sweep examples/retransmission/loss-sweep.yaml --vary loss=0%,5%,10%,20%,30%\n");
+
   app.add_subcommand("version", "Print shakedown's version.")->callback([] { std::printf("shakedown %s\n", kVersion); });
 
   try {
@@ -331,6 +350,7 @@ int cli_main(int argc, char** argv) {
     if (compile_cmd->parsed()) return compile(co);
     if (diagram_cmd->parsed()) return diagram(dopt);
     if (test_cmd->parsed()) return test_main(topt);
+    if (sweep_cmd->parsed()) return sweep_main(sopt);
     if (inspect_cmd->parsed()) return inspect(inspect_dir, inspect_conn);
     if (run_cmd->parsed()) {
       if (!until.empty()) {

@@ -703,6 +703,45 @@ std::string time_sequence_svg(const ConnectionTrace& c, std::optional<int> side,
   return svg;
 }
 
+// --- a line chart -----------------------------------------------------------------------
+
+std::string line_chart_svg(const std::string& title, const std::string& xlabel, const std::string& ylabel,
+                           const std::vector<double>& xs, const std::vector<Series>& series) {
+  if (xs.empty()) throw PictureError("nothing to plot");
+  Plot p;
+  p.x0 = *std::min_element(xs.begin(), xs.end());
+  p.x1 = *std::max_element(xs.begin(), xs.end());
+  if (p.x1 == p.x0) p.x1 = p.x0 + 1;
+  double top = 0;
+  for (const auto& s : series)
+    for (const double y : s.ys)
+      if (!std::isnan(y)) top = std::max(top, y);
+  p.y0 = 0;
+  p.y1 = top > 0 ? top * 1.08 : 1;
+  const auto xt = ticks(p.x0, p.x1), yt = ticks(p.y0, p.y1);
+  std::string svg = axes(p, title, xlabel, ylabel, xt, yt, [](double v) { return number(v); },
+                         [](double v) { return number(v); });
+  static constexpr const char* kColours[] = {"#1f4e79", "#c0392b", "#27ae60", "#8e44ad", "#d4a017", "#555"};
+  for (std::size_t k = 0; k < series.size(); ++k) {
+    const char* colour = kColours[k % std::size(kColours)];
+    std::string pts;
+    for (std::size_t i = 0; i < xs.size() && i < series[k].ys.size(); ++i) {
+      const double y = series[k].ys[i];
+      if (std::isnan(y)) continue;
+      pts += fmt::format("{:.1f},{:.1f} ", p.px(xs[i]), p.py(y));
+      svg += fmt::format(R"(<circle cx="{:.1f}" cy="{:.1f}" r="3" fill="{}"/>)" "\n", p.px(xs[i]), p.py(y), colour);
+    }
+    svg += fmt::format(R"(<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>)" "\n", pts, colour);
+    const double ly = p.top + 18 + 16 * static_cast<double>(k);
+    svg += fmt::format(R"(<line x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke="{}" stroke-width="2"/>)" "\n",
+                       p.left + 14, ly - 4, p.left + 34, ly - 4, colour);
+    svg += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" font-size="12">{}</text>)" "\n", p.left + 40, ly,
+                       xml_escape(series[k].name));
+  }
+  svg += "</svg>\n";
+  return svg;
+}
+
 // --- the CDF of handshake times ---------------------------------------------------------
 
 std::vector<std::int64_t> read_handshakes(const std::string& dir) {

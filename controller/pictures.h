@@ -76,6 +76,15 @@ std::string ladder_mermaid(const ConnectionTrace& c);
 // on part of a long transfer.
 std::string time_sequence_svg(const ConnectionTrace& c, std::optional<int> side = std::nullopt, TimeWindow window = {});
 
+// Lines over a shared x axis (a parameter swept), one per series; points with no
+// value (NaN) are skipped.
+struct Series {
+  std::string name;
+  std::vector<double> ys;
+};
+std::string line_chart_svg(const std::string& title, const std::string& xlabel, const std::string& ylabel,
+                           const std::vector<double>& xs, const std::vector<Series>& series);
+
 // Handshake times (ns) of every connection that completed its handshake, from
 // DIR/connections.csv.
 std::vector<std::int64_t> read_handshakes(const std::string& dir);

@@ -52,7 +52,9 @@ std::vector<std::string> find_scenarios(const std::vector<std::string>& paths, c
     if (fs::is_directory(p, ec)) {
       std::vector<std::string> found;
       for (const auto& e : fs::recursive_directory_iterator(p, ec))
-        if (e.is_regular_file() && (e.path().extension() == ".yaml" || e.path().extension() == ".yml"))
+        // *.template.yaml are sweep templates (${NAME} in them), not scenarios.
+        if (e.is_regular_file() && (e.path().extension() == ".yaml" || e.path().extension() == ".yml") &&
+            !e.path().stem().string().ends_with(".template"))
           found.push_back(e.path().string());
       std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());

@@ -42,5 +42,9 @@ draw syn-flood flood flood --cdf
 draw syn-flood flood delayed-client --conn 1774 --kind ladder --from 9s --to 12.1s
 draw reordering reorder whole --conn 1 --kind timeseq
 draw reordering reorder zoomed --conn 1 --kind timeseq --from 100ms --to 220ms
+"$bin" sweep retransmission/loss.template.yaml --vary loss=0%,5%,10%,15%,20%,25%,30% \
+  --metric handshake.p50 --metric handshake.mean --metric handshake.p90 --metric handshake.p99 -o "$work/sweep" -q
+cp "$work/sweep/sweep.svg" retransmission/loss-sweep.svg
+cp "$work/sweep/sweep.csv" retransmission/loss-sweep.csv
 rm -f ./*/*.mmd ./*/*-ladder.md
 echo "pictures drawn"

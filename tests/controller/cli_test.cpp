@@ -234,4 +234,27 @@ TEST(Cli, TestFiltersAndRefusesBadPaths) {
   EXPECT_EQ(run("test " + kScenarios + " --filter 'nothing-matches'").code, 2);
 }
 
+TEST(Cli, SweepRunsOncePerValueAndCharts) {
+  const auto dir = std::filesystem::temp_directory_path() / ("shakedown_sweep_" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  const std::string tmpl = std::string(SHAKEDOWN_EXAMPLES) + "/retransmission/loss.template.yaml";
+  const Result r = run("sweep " + tmpl + " --vary loss=0%,30% --metric handshake.p99 --metric connections.completed -o " +
+                       dir.string());
+  EXPECT_EQ(r.code, 0) << r.output;
+  std::ifstream csv(dir / "sweep.csv");
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(csv, line);) rows.push_back(line);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0], "loss,handshake.p99_ns,connections.completed");
+  EXPECT_EQ(rows[1], "0%,20000000,200") << "no loss: one round trip each, all complete";
+  EXPECT_EQ(rows[2].rfind("30%,", 0), 0u);
+  EXPECT_NE(rows[2], "30%,20000000,200") << "at 30% loss the tail is seconds long";
+  EXPECT_TRUE(std::filesystem::exists(dir / "sweep.svg"));
+  EXPECT_EQ(run("sweep " + tmpl + " --vary loss").code, 2);
+  EXPECT_EQ(run("sweep " + tmpl + " --vary delay=1ms,2ms -o " + dir.string()).code, 2) << "no ${delay} in the file";
+  EXPECT_EQ(run("sweep " + tmpl + " --vary loss=1% --metric handshake.p42 -o " + dir.string()).code, 2);
+  EXPECT_EQ(run("sweep " + tmpl + " --vary loss=150% -o " + dir.string()).code, 2) << "the loader says why";
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
