@@ -329,7 +329,7 @@ int cli_main(int argc, char** argv) {
   sweep_cmd->add_flag("-q,--quiet", sopt.quiet, "no table on the console");
   sweep_cmd->footer(
       "Example:\n"
-      "  shakedown sweep examples/retransmission/loss-sweep.yaml --vary loss=0%,5%,10%,20%,30%\n");
+      "  shakedown sweep examples/retransmission/loss.template.yaml --vary loss=0%,5%,10%,20%,30%\n");
 
   app.add_subcommand("version", "Print shakedown's version.")->callback([] { std::printf("shakedown %s\n", kVersion); });
 
