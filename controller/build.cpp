@@ -115,11 +115,14 @@ apps::Workload workload(const topology::Workload& w) {
   return a;
 }
 
-Built::Built(Engine& engine, PacketPool& pool, const topology::Topology& topo, Observer* observer)
+Built::Built(Engine& engine, PacketPool& pool, const topology::Topology& topo, Observer* observer,
+             bool report_timer_sets)
     : network(engine, pool, topo.seed(), observer), workloads(engine, network, topo.seed()) {
   for (const auto& n : topo.nodes()) {
     if (n.kind() == topology::Node::HOST) {
-      network.add_host(n.name(), tcp_config(n.tcp()), wire::Ipv4Address{n.address()});
+      tcp::Config c = tcp_config(n.tcp());
+      c.report_timer_sets = report_timer_sets;
+      network.add_host(n.name(), c, wire::Ipv4Address{n.address()});
     } else {
       network.add_router(n.name());
     }

@@ -22,7 +22,9 @@ apps::Workload workload(const topology::Workload& w);
 
 // Everything a run needs, built and wired, with routes computed; nothing has run.
 struct Built {
-  Built(Engine& engine, PacketPool& pool, const topology::Topology& topo, Observer* observer = nullptr);
+  // report_timer_sets: every host's TCP reports each timer it arms (for traces).
+  Built(Engine& engine, PacketPool& pool, const topology::Topology& topo, Observer* observer = nullptr,
+        bool report_timer_sets = false);
   Network network;
   apps::Workloads workloads;
 

@@ -495,6 +495,14 @@ void Recorder::on_tcp_event(const Host& host, tcp::ConnId conn, const tcp::Event
       }
       if (write && (kinds_ & kEventCwnd) != 0 && e.timer == tcp::Timer::retransmission) check_cwnd(host, conn, w, t);
       break;
+    case tcp::EventKind::timer_set:
+      if (write && (kinds_ & kEventTimer) != 0) {
+        begin_line(t, name, w.row, "timer_set");
+        fmt::format_to(fmt::appender(line_), FMT_COMPILE(R"(,"timer":"{}","deadline":{})"), tcp::to_string(e.timer),
+                       e.deadline.ns());
+        end_line();
+      }
+      break;
     case tcp::EventKind::rtt_sample:
       if (write && (kinds_ & kEventRtt) != 0) {
         begin_line(t, name, w.row, "rtt");

@@ -243,7 +243,7 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
     // wants them (drop events, captures). The summary's drop counts come from the
     // counters every link, router and host keeps.
     const bool packet_events = (kinds & kEventDrop) != 0 || capture.on;
-    built.emplace(engine, pool, topo, packet_events ? &observers : nullptr);
+    built.emplace(engine, pool, topo, packet_events ? &observers : nullptr, (kinds & kEventTimer) != 0);
     recorder.emplace(topo, built->network, kinds != 0 ? (dir / "events.jsonl").string() : std::string(), kinds);
     prepare(*recorder, topo);
     if ((kinds & kEventDrop) != 0) observers.add(*recorder);

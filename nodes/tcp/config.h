@@ -85,6 +85,11 @@ struct Config {
   // Delayed ACK: RFC 9293 3.8.6.3 allows up to 500 ms; Linux's minimum is 40 ms.
   Duration delayed_ack = Duration::milliseconds(40);
 
+  // --- Tracing ------------------------------------------------------------------------
+  // Report every timer armed as an event (timer_set). Off by default: an RTO re-armed
+  // on every ACK is a lot of events; runs turn it on when their traces want them.
+  bool report_timer_sets = false;
+
   // --- Teaching variants (off by default) ---------------------------------------------
   // A two-way handshake: the passive side is ESTABLISHED as soon as it sends SYN-ACK,
   // and an unexpected SYN-ACK is ignored instead of answered with RST — the textbook

@@ -121,6 +121,16 @@ class Connection {
 
   void set_state(TimePoint now, State to);
   void emit(Event e) { events_.push_back(e); }
+  // Arms a timer, and reports it when asked to (Config::report_timer_sets).
+  void set_timer(Timer t, TimePoint now, Duration after) {
+    timers_.set(t, now + after);
+    if (config_.report_timer_sets) {
+      Event e{EventKind::timer_set, now};
+      e.timer = t;
+      e.deadline = now + after;
+      emit(e);
+    }
+  }
   void become_closed(TimePoint now, EventKind why);
   void enter_time_wait(TimePoint now);
 

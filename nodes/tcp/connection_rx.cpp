@@ -57,7 +57,7 @@ void Connection::on_segment(TimePoint now, const wire::TcpHeader& h, std::uint32
       // A retransmitted FIN: our last ACK was lost. ACK it and restart 2 MSL (3.10.7.4,
       // eighth, TIME_WAIT).
       ack_pending_ = true;
-      timers_.set(Timer::time_wait, now + config_.time_wait());
+      set_timer(Timer::time_wait, now, config_.time_wait());
       return;
     }
     ack_pending_ = true;
@@ -350,7 +350,7 @@ bool Connection::process_ack(TimePoint now, const wire::TcpHeader& h, std::uint3
     switch (state_) {
       case State::fin_wait_1:
         set_state(now, State::fin_wait_2);
-        if (orphaned_) timers_.set(Timer::fin_wait_2, now + config_.fin_wait_2_timeout);
+        if (orphaned_) set_timer(Timer::fin_wait_2, now, config_.fin_wait_2_timeout);
         break;
       case State::closing:
         enter_time_wait(now);
@@ -403,7 +403,7 @@ void Connection::process_text_and_fin(TimePoint now, const wire::TcpHeader& h, s
       if (unacked_bytes_ >= 2u * config_.mss) {
         ack_pending_ = true;
       } else if (!timers_.armed(Timer::delayed_ack)) {
-        timers_.set(Timer::delayed_ack, now + config_.delayed_ack);
+        set_timer(Timer::delayed_ack, now, config_.delayed_ack);
       }
     }
   } else if (length > 0) {

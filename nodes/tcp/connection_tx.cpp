@@ -42,7 +42,7 @@ void Connection::enter_time_wait(TimePoint now) {
   // RFC 9293 3.6.1: 2 MSL. A zero-length TIME_WAIT (a teaching variant) closes in this
   // same instant, but only after the ACK of the peer's FIN has gone out: the timer is
   // due now, and the host services it after collecting the segment.
-  timers_.set(Timer::time_wait, now + config_.time_wait());
+  set_timer(Timer::time_wait, now, config_.time_wait());
 }
 
 std::uint64_t Connection::bytes_acked() const {
@@ -98,7 +98,7 @@ void Connection::shutdown(TimePoint now) {
 
 void Connection::close(TimePoint now) {
   orphaned_ = true;
-  if (state_ == State::fin_wait_2) timers_.set(Timer::fin_wait_2, now + config_.fin_wait_2_timeout);
+  if (state_ == State::fin_wait_2) set_timer(Timer::fin_wait_2, now, config_.fin_wait_2_timeout);
   shutdown(now);
 }
 
@@ -344,7 +344,7 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
         // avoidance for a small one, with backoff, for as long as the peer answers.
         if (!timers_.armed(Timer::persist)) {
           if (persist_interval_ == Duration::zero()) persist_interval_ = rto_;
-          timers_.set(Timer::persist, now + persist_interval_);
+          set_timer(Timer::persist, now, persist_interval_);
         }
       } else if (len > 0) {
         timers_.cancel(Timer::persist);
@@ -417,7 +417,7 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
 void Connection::heard_from_peer(TimePoint now) {
   keepalive_probes_sent_ = 0;
   if (config_.keepalive && (state_ == State::established || state_ == State::close_wait))
-    timers_.set(Timer::keepalive, now + config_.keepalive_time);
+    set_timer(Timer::keepalive, now, config_.keepalive_time);
 }
 
 // RFC 1122 4.2.3.6 as Linux does it: probe an idle connection with an old sequence
@@ -426,14 +426,14 @@ void Connection::heard_from_peer(TimePoint now) {
 void Connection::on_keepalive_timeout(TimePoint now) {
   if (!config_.keepalive || !(state_ == State::established || state_ == State::close_wait)) return;
   if (snd_una_ != snd_max_) {
-    timers_.set(Timer::keepalive, now + config_.keepalive_time);
+    set_timer(Timer::keepalive, now, config_.keepalive_time);
     return;
   }
   if (keepalive_probes_sent_ >= config_.keepalive_probes) return become_closed(now, EventKind::timed_out);
   ++keepalive_probes_sent_;
   probe_pending_ = true;
   ack_pending_ = true;
-  timers_.set(Timer::keepalive, now + config_.keepalive_interval);
+  set_timer(Timer::keepalive, now, config_.keepalive_interval);
 }
 
 void Connection::note_advertised(const Transmit& t) {
@@ -463,7 +463,7 @@ std::optional<Event> Connection::poll_event() {
   return events_[events_read_++];
 }
 
-void Connection::arm_retransmission(TimePoint now) { timers_.set(Timer::retransmission, now + rto_); }
+void Connection::arm_retransmission(TimePoint now) { set_timer(Timer::retransmission, now, rto_); }
 
 // RFC 6298 2.2 and 2.3.
 void Connection::sample_rtt(TimePoint now, Duration rtt) {
@@ -511,7 +511,7 @@ void Connection::on_timeout(TimePoint now) {
             sws_override_ = true;  // send the small segment the window allows
           }
           persist_interval_ = std::min(persist_interval_ * 2, config_.max_rto);
-          timers_.set(Timer::persist, now + persist_interval_);
+          set_timer(Timer::persist, now, persist_interval_);
         }
         break;
       case Timer::fin_wait_2:

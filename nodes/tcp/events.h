@@ -19,6 +19,7 @@ enum class EventKind : std::uint8_t {
   retransmission,  // kind, sequence number and cause of what was sent again
   recovery,        // fast recovery began (bytes = cwnd after the reduction)
   timer_fired,     // timer
+  timer_set,       // timer armed for `deadline` (only with Config::report_timer_sets)
   rtt_sample,      // rtt, and the new rto
   data_received,   // `bytes` new in-order bytes are readable
   peer_closed,     // the peer's FIN arrived: no more data will come
@@ -39,6 +40,7 @@ struct Event {
   std::uint64_t bytes = 0;
   Duration rtt;
   Duration rto;
+  TimePoint deadline = TimePoint::max();
 };
 
 }  // namespace shakedown::tcp

@@ -248,6 +248,29 @@ TEST(Run, CwndEventsShowTheLossWindowAfterEveryTimeout) {
   EXPECT_GT(timeouts, 10);
 }
 
+// Every timer that fires was set for that moment: the latest timer_set line of that
+// host, connection and timer has the firing time as its deadline.
+TEST(Run, TimersFireWhenTheyWereSetFor) {
+  TempDir dir;
+  ASSERT_EQ(run_quiet(options(kCatalog + "/lossy-path.yaml", dir.file("out"), "none", "timer")), 0);
+  std::map<std::tuple<std::string, int, std::string>, std::int64_t> deadline;
+  int fired = 0, set = 0;
+  for (const auto& e : read_events(dir.file("out/events.jsonl"))) {
+    const auto key = std::make_tuple(e["host"].get<std::string>(), e["conn"].get<int>(), e["timer"].get<std::string>());
+    if (e["ev"] == "timer_set") {
+      deadline[key] = e["deadline"].get<std::int64_t>();
+      ++set;
+    } else {
+      ASSERT_EQ(e["ev"], "timer");
+      ASSERT_TRUE(deadline.contains(key)) << e.dump();
+      EXPECT_EQ(deadline[key], e["t"].get<std::int64_t>()) << e.dump();
+      ++fired;
+    }
+  }
+  EXPECT_GT(fired, 50);
+  EXPECT_GT(set, fired) << "most timers are moved or cancelled before they fire";
+}
+
 TEST(Run, UntilStopsTheRunWithConnectionsStillOpen) {
   TempDir dir;
   RunOptions o;
