@@ -14,7 +14,13 @@
 namespace shakedown {
 
 // splitmix64 step: also a good 64-bit mixer for deriving seeds.
-std::uint64_t splitmix64(std::uint64_t& state);
+// Inline: the payload of every packet is generated and checked with it, a word at a time.
+inline std::uint64_t splitmix64(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
 // FNV-1a, 64 bit: a stable hash of a component's name.
 std::uint64_t stable_hash(std::string_view text);
 

@@ -44,13 +44,38 @@ inline void for_each_payload_byte(std::uint64_t stream, std::uint32_t offset, st
 }
 
 inline void fill_payload(std::uint64_t stream, std::uint32_t offset, std::span<std::uint8_t> out) {
-  for_each_payload_byte(stream, offset, out.size(), [&](std::size_t i, std::uint8_t v) { out[i] = v; });
+  // Byte by byte up to a word boundary, then whole words (8 stores the compiler merges),
+  // then the tail: the same bytes as for_each_payload_byte, faster.
+  std::size_t i = 0;
+  const std::size_t n = out.size();
+  while (i < n && ((offset + i) & 7) != 0) {
+    out[i] = payload_byte(stream, offset + static_cast<std::uint32_t>(i));
+    ++i;
+  }
+  for (; i + 8 <= n; i += 8) {
+    const std::uint64_t w = payload_word(stream, offset + static_cast<std::uint32_t>(i));
+    for (int b = 0; b < 8; ++b) out[i + static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(w >> (8 * b));
+  }
+  for (; i < n; ++i) out[i] = payload_byte(stream, offset + static_cast<std::uint32_t>(i));
 }
 
 // Number of bytes that differ from the stream's.
 inline std::size_t payload_mismatches(std::uint64_t stream, std::uint32_t offset, std::span<const std::uint8_t> in) {
-  std::size_t bad = 0;
-  for_each_payload_byte(stream, offset, in.size(), [&](std::size_t i, std::uint8_t v) { bad += in[i] != v; });
+  std::size_t bad = 0, i = 0;
+  const std::size_t n = in.size();
+  while (i < n && ((offset + i) & 7) != 0) {
+    bad += in[i] != payload_byte(stream, offset + static_cast<std::uint32_t>(i));
+    ++i;
+  }
+  for (; i + 8 <= n; i += 8) {
+    const std::uint64_t w = payload_word(stream, offset + static_cast<std::uint32_t>(i));
+    std::uint64_t got = 0;
+    for (int b = 0; b < 8; ++b) got |= static_cast<std::uint64_t>(in[i + static_cast<std::size_t>(b)]) << (8 * b);
+    if (got != w) {
+      for (int b = 0; b < 8; ++b) bad += static_cast<std::uint8_t>(got >> (8 * b)) != static_cast<std::uint8_t>(w >> (8 * b));
+    }
+  }
+  for (; i < n; ++i) bad += in[i] != payload_byte(stream, offset + static_cast<std::uint32_t>(i));
   return bad;
 }
 
