@@ -248,6 +248,9 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
     prepare(*recorder, topo);
     if ((kinds & kEventDrop) != 0) observers.add(*recorder);
     built->network.set_tcp_observer(&*recorder);
+    // A folder reused for another run must not keep files this run does not write.
+    if (kinds == 0) fs::remove(dir / "events.jsonl");
+    if (!capture.on) fs::remove_all(dir / "pcap");
     if (capture.on) {
       fs::remove_all(dir / "pcap");
       fs::create_directories(dir / "pcap");

@@ -299,6 +299,10 @@ TEST(Run, EventKindsAreSelectable) {
   o.events = "none";
   ASSERT_EQ(run_quiet(o), 0);
   EXPECT_FALSE(fs::exists(dir.file("none/events.jsonl")));
+  // The same folder again, without events or captures: no stale files of the last run.
+  o.out = dir.file("out");
+  ASSERT_EQ(run_quiet(o), 0);
+  EXPECT_FALSE(fs::exists(dir.file("out/events.jsonl"))) << "left from the run before";
   EXPECT_EQ(read_csv(dir.file("none/connections.csv")).size(), 20u) << "the table does not need the events";
 }
 
