@@ -82,6 +82,29 @@ std::vector<ScenarioResult> run_scenarios(const std::vector<std::string>& files,
       o.keep.empty() ? fs::temp_directory_path() / fmt::format("shakedown-test-{}", getpid()) : fs::path(o.keep);
   std::atomic<std::size_t> next{0};
   std::mutex print;
+  std::vector<bool> done(files.size(), false);
+  std::size_t printed = 0;
+  const auto print_result = [&](const ScenarioResult& r) {
+    if (r.passed() && o.quiet) return;
+    const char* verdict = r.code == 0 ? "PASS" : r.code == kExpectationFailed ? "FAIL" : "ERROR";
+    std::fprintf(out, "%-5s %s  (%.2fs, %zu expectation%s)\n", verdict, r.path.c_str(), r.seconds,
+                 r.expectations.size(), r.expectations.size() == 1 ? "" : "s");
+    if (!r.passed()) {
+      const std::string text = failure_text(r);
+      std::string indented;
+      for (std::size_t p = 0; p < text.size();) {
+        const std::size_t nl = text.find('\n', p);
+        indented += "      " + text.substr(p, nl == std::string::npos ? std::string::npos : nl - p + 1);
+        if (nl == std::string::npos) {
+          indented += '\n';
+          break;
+        }
+        p = nl + 1;
+      }
+      std::fputs(indented.c_str(), out);
+    }
+    std::fflush(out);
+  };
   const auto worker = [&] {
     for (std::size_t i = next++; i < files.size(); i = next++) {
       ScenarioResult& r = results[i];
@@ -108,27 +131,11 @@ std::vector<ScenarioResult> run_scenarios(const std::vector<std::string>& files,
         std::fclose(errors);
       }
       if (sink != nullptr) std::fclose(sink);
+      // Lines in the order of the files, whatever order the runs finish in: each
+      // finished run prints itself and any finished ones after it that waited.
       std::lock_guard lock(print);
-      if (!r.passed() || !o.quiet) {
-        const char* verdict = r.code == 0 ? "PASS" : r.code == kExpectationFailed ? "FAIL" : "ERROR";
-        std::fprintf(out, "%-5s %s  (%.2fs, %zu expectation%s)\n", verdict, r.path.c_str(), r.seconds,
-                     r.expectations.size(), r.expectations.size() == 1 ? "" : "s");
-        if (!r.passed()) {
-          std::string text = failure_text(r);
-          std::string indented;
-          for (std::size_t p = 0; p < text.size();) {
-            const std::size_t nl = text.find('\n', p);
-            indented += "      " + text.substr(p, nl == std::string::npos ? std::string::npos : nl - p + 1);
-            if (nl == std::string::npos) {
-              indented += '\n';
-              break;
-            }
-            p = nl + 1;
-          }
-          std::fputs(indented.c_str(), out);
-        }
-        std::fflush(out);
-      }
+      done[i] = true;
+      while (printed < files.size() && done[printed]) print_result(results[printed++]);
     }
   };
   {
