@@ -119,9 +119,16 @@ void count(Summary& s, const Connection& c) {
     case Outcome::crashed:
       ++s.crashed;
       break;
-    case Outcome::open:
+    case Outcome::open: {
       ++s.open;
+      bool waiting = false, other = false;
+      for (const Side& side : c.side) {
+        if (!side.has_conn || side.ended) continue;
+        (side.state == tcp::State::time_wait ? waiting : other) = true;
+      }
+      if (waiting && !other) ++s.in_time_wait;
       break;
+    }
   }
 }
 
@@ -169,7 +176,7 @@ nlohmann::ordered_json Summary::to_json() const {
   j["connections"] = Json{{"total", connections}, {"started", started},     {"established", established},
                           {"completed", completed}, {"reset", reset},       {"refused", refused},
                           {"timed_out", timed_out}, {"crashed", crashed},   {"open", open},
-                          {"not_started", not_started}};
+                          {"in_time_wait", in_time_wait}, {"not_started", not_started}};
   j["handshake"] = handshake.to_json();
   j["teardown"] = teardown.to_json();
   Json retx;
@@ -187,9 +194,10 @@ nlohmann::ordered_json Summary::to_json() const {
 std::string Summary::human() const {
   std::string out;
   auto line = [&](std::string_view head, const std::string& body) { out += fmt::format("  {:<16}{}\n", head, body); };
-  line("connections", fmt::format("{} started, {} established, {} completed, {} failed, {} reset, {} open{}",
+  line("connections", fmt::format("{} started, {} established, {} completed, {} failed, {} reset, {} open{}{}",
                                   thousands(started), thousands(established), thousands(completed), thousands(failed()),
                                   thousands(reset), thousands(open),
+                                  in_time_wait > 0 ? fmt::format(" ({} in TIME_WAIT)", thousands(in_time_wait)) : "",
                                   not_started > 0 ? fmt::format("; {} could not start", thousands(not_started)) : ""));
   if (failed() > 0)
     line("  failed", fmt::format("{} refused, {} timed out, {} crashed", refused, timed_out, crashed));

@@ -36,6 +36,9 @@ struct Summary {
   // Connections the workloads could not even begin: no free port, the four-tuple still
   // in TIME_WAIT (a fixed client_port), the host down.
   std::uint64_t not_started = 0;
+  // Of the open ones, those whose every side still alive is in TIME_WAIT: done, but
+  // waiting out 2 MSL when the run stopped.
+  std::uint64_t in_time_wait = 0;
   Distribution handshake, teardown;
   std::array<std::uint64_t, kRetransmitKinds> retransmissions{};
   std::array<std::uint64_t, kDropReasonCount> drops{};

@@ -281,6 +281,7 @@ TEST(Run, UntilStopsTheRunWithConnectionsStillOpen) {
   const auto summary = nlohmann::json::parse(slurp(dir.file("out/summary.json")));
   EXPECT_EQ(summary["simulated_ns"], 1'000 * kMs);
   EXPECT_EQ(summary["connections"]["open"], 1) << "the client is still in TIME_WAIT";
+  EXPECT_EQ(summary["connections"]["in_time_wait"], 1);
   EXPECT_EQ(read_csv(dir.file("out/connections.csv")).at(0).at("client_time_wait_left_ns"), "");
 }
 
