@@ -42,13 +42,13 @@ ConnId Endpoint::create(TimePoint now, const Key& key) {
   s.queued_for_accept = false;
   ++live_;
   const ConnId id{index, s.generation};
-  table_[key] = id;
+  table_.put(packed(key), id);
   return id;
 }
 
 void Endpoint::release(ConnId id) {
   Slot& s = slots_[id.index];
-  table_.erase(s.key);
+  table_.erase(packed(s.key));
   if (s.listener) {
     auto it = listeners_.find(*s.listener);
     if (it != listeners_.end()) {
@@ -74,7 +74,7 @@ std::optional<ConnId> Endpoint::connect(TimePoint now, wire::Ipv4Address remote,
     const std::uint16_t port = next_port_;
     next_port_ = next_port_ == kEphemeralLast ? kEphemeralFirst : static_cast<std::uint16_t>(next_port_ + 1);
     const Key key{port, remote_port, remote.value};
-    if (table_.contains(key) || listeners_.contains(port)) continue;
+    if (table_.contains(packed(key)) || listeners_.contains(port)) continue;
     const ConnId id = create(now, key);
     slots_[id.index].conn.connect(now);
     mark(now, id);
@@ -86,7 +86,7 @@ std::optional<ConnId> Endpoint::connect(TimePoint now, wire::Ipv4Address remote,
 std::optional<ConnId> Endpoint::connect_from(TimePoint now, std::uint16_t local_port, wire::Ipv4Address remote,
                                              std::uint16_t remote_port) {
   const Key key{local_port, remote_port, remote.value};
-  if (table_.contains(key)) return std::nullopt;
+  if (table_.contains(packed(key))) return std::nullopt;
   const ConnId id = create(now, key);
   slots_[id.index].conn.connect(now);
   mark(now, id);
@@ -145,8 +145,8 @@ std::optional<ConnId> Endpoint::on_segment(TimePoint now, wire::Ipv4Address src,
     return std::nullopt;
   }
   const Key key{h.dst_port, h.src_port, src.value};
-  if (auto it = table_.find(key); it != table_.end()) {
-    const ConnId id = it->second;
+  if (const ConnId* found = table_.find(packed(key)); found != nullptr) {
+    const ConnId id = *found;
     Slot& s = slots_[id.index];
     if (s.conn.state() == State::syn_received && s.listener && h.has(kAck) && !h.has(kRst) && !h.has(kSyn)) {
       const Listener& l = listeners_.at(*s.listener);

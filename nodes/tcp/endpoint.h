@@ -30,6 +30,7 @@
 #include "emulator/random.h"
 #include "emulator/time.h"
 #include "nodes/tcp/config.h"
+#include "nodes/tcp/conn_table.h"
 #include "nodes/tcp/connection.h"
 #include "nodes/wire/ipv4.h"
 #include "nodes/wire/tcp.h"
@@ -156,7 +157,10 @@ class Endpoint {
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;
   std::size_t live_ = 0;
-  std::unordered_map<Key, ConnId, KeyHash> table_;
+  static std::uint64_t packed(const Key& k) {
+    return static_cast<std::uint64_t>(k.local_port) << 48 | static_cast<std::uint64_t>(k.remote_port) << 32 | k.remote;
+  }
+  ConnTable<ConnId> table_;  // by packed four-tuple
   std::unordered_map<std::uint16_t, Listener> listeners_;
   std::uint16_t next_port_ = kEphemeralFirst;
   std::deque<ConnId> changed_;
