@@ -19,6 +19,7 @@
 #include "controller/run.h"
 #include "controller/scenarios.h"
 #include "controller/sweep.h"
+#include "controller/text.h"
 #include "emulator/units.h"
 #include "topologies/loader.h"
 
@@ -81,12 +82,15 @@ struct DiagramOptions {
   std::string from, to;
 };
 
-bool write_file(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  f.write(text.data(), static_cast<std::streamsize>(text.size()));
-  f.close();
-  if (!f) std::fprintf(stderr, "shakedown diagram: cannot write %s\n", path.c_str());
-  return static_cast<bool>(f);
+// A picture written, or the reason it could not be (then the exit code is 3).
+bool write_picture(const std::string& path, const std::string& text) {
+  try {
+    write_file(path, text);
+    return true;
+  } catch (const std::runtime_error& e) {
+    std::fprintf(stderr, "shakedown diagram: %s\n", e.what());
+    return false;
+  }
 }
 
 int diagram(const DiagramOptions& o) {
@@ -104,10 +108,10 @@ int diagram(const DiagramOptions& o) {
       const ConnectionTrace c = within(read_connection(o.dir, o.conn), window);
       const std::string base = fmt::format("{}/conn-{}-", out, o.conn);
       if (o.kind == "all" || o.kind == "ladder") {
-        if (!write_file(base + "ladder.svg", ladder_svg(c))) return kRunFailed;
+        if (!write_picture(base + "ladder.svg", ladder_svg(c))) return kRunFailed;
         const std::string mermaid = ladder_mermaid(c);
-        if (!write_file(base + "ladder.mmd", mermaid)) return kRunFailed;
-        if (!write_file(base + "ladder.md", "```mermaid\n" + mermaid + "```\n")) return kRunFailed;
+        if (!write_picture(base + "ladder.mmd", mermaid)) return kRunFailed;
+        if (!write_picture(base + "ladder.md", "```mermaid\n" + mermaid + "```\n")) return kRunFailed;
         written.insert(written.end(), {base + "ladder.svg", base + "ladder.mmd", base + "ladder.md"});
       }
       if (o.kind == "all" || o.kind == "timeseq") {
@@ -115,7 +119,7 @@ int diagram(const DiagramOptions& o) {
         if (o.side == "client") side = 0;
         if (o.side == "server") side = 1;
         try {
-          if (!write_file(base + "timeseq.svg", time_sequence_svg(c, side, window))) return kRunFailed;
+          if (!write_picture(base + "timeseq.svg", time_sequence_svg(c, side, window))) return kRunFailed;
           written.push_back(base + "timeseq.svg");
         } catch (const PictureError& e) {
           if (o.kind == "timeseq") throw;
@@ -126,7 +130,7 @@ int diagram(const DiagramOptions& o) {
     if (o.cdf) {
       const auto handshakes = read_handshakes(o.dir);
       const std::string path = out + "/handshake-cdf.svg";
-      if (!write_file(path, cdf_svg(handshakes, "handshake time: CDF"))) return kRunFailed;
+      if (!write_picture(path, cdf_svg(handshakes, "handshake time: CDF"))) return kRunFailed;
       written.push_back(path);
     }
   } catch (const PictureError& e) {

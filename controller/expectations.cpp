@@ -350,12 +350,28 @@ class Evaluator {
 
 }  // namespace
 
-void prepare(Recorder& recorder, const topology::Topology& topology) {
+ExpectationNeeds needs(const topology::Topology& topology) {
+  ExpectationNeeds n;
   for (const auto& e : topology.expectations()) {
     const ex::Expression expr = ex::parse(e.text());
-    if (std::holds_alternative<ex::Happening>(expr)) recorder.keep_seen();
-    if (e.text().find("state_at") != std::string::npos) recorder.keep_timelines();
+    const auto* c = std::get_if<ex::Comparison>(&expr);
+    if (c == nullptr) {
+      n.seen = true;
+      continue;
+    }
+    for (const ex::Operand* o : {&c->left, &c->right}) {
+      if (const auto* r = std::get_if<ex::ConnectionRef>(o); r && r->field == "state_at") n.timelines = true;
+      if (const auto* m = std::get_if<ex::Metric>(o); m && m->family == "bytes" && m->field == "wrong")
+        n.wrong_bytes = true;
+    }
   }
+  return n;
+}
+
+void prepare(Recorder& recorder, const topology::Topology& topology) {
+  const ExpectationNeeds n = needs(topology);
+  if (n.seen) recorder.keep_seen();
+  if (n.timelines) recorder.keep_timelines();
 }
 
 std::vector<ExpectationResult> evaluate(const topology::Topology& topology, const Recorder& recorder,

@@ -23,6 +23,14 @@ struct ExpectationResult {
   std::string detail;  // where to look, when it failed
 };
 
+// What a topology's expectations ask of a run.
+struct ExpectationNeeds {
+  bool timelines = false;    // a state_at: the recorder keeps every side's state changes
+  bool seen = false;         // a "HOST sees/sends KIND": it keeps when hosts saw what
+  bool wrong_bytes = false;  // a comparison on bytes.wrong: wrong bytes are expected, not a failed run
+};
+ExpectationNeeds needs(const topology::Topology& topology);
+
 // What the recorder must keep during the run for these expectations: call before it.
 void prepare(Recorder& recorder, const topology::Topology& topology);
 

@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -16,7 +15,6 @@
 
 namespace shakedown {
 
-using controller::split_fields;
 namespace fs = std::filesystem;
 
 namespace {
@@ -24,11 +22,6 @@ namespace {
 std::optional<Duration> as_time(const std::string& v) {
   if (v.empty()) return std::nullopt;
   return Duration::nanoseconds(std::stoll(v));
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
 }
 
 }  // namespace
@@ -138,9 +131,7 @@ Results Experiment::run() const {
   Results r;
   r.exit_code_ = controller::run_experiment(o, sink != nullptr ? sink : stdout, errors != nullptr ? errors : stderr);
   if (errors != nullptr) {
-    std::rewind(errors);
-    char buf[4096];
-    while (const std::size_t n = std::fread(buf, 1, sizeof buf, errors)) r.errors_.append(buf, n);
+    r.errors_ = controller::read_back(errors);
     std::fclose(errors);
   }
   if (sink != nullptr) std::fclose(sink);
@@ -152,26 +143,20 @@ Results Experiment::run() const {
     });
   r.expectations_ = report.expectations;
   if (r.exit_code_ == 2) return r;
-  const std::string summary = read_file(fs::path(o.out) / "summary.json");
-  if (!summary.empty()) r.summary_ = nlohmann::json::parse(summary);
-  std::istringstream csv(read_file(fs::path(o.out) / "connections.csv"));
-  std::string line;
-  if (std::getline(csv, line)) {
-    const auto header = split_fields(line);
-    while (std::getline(csv, line)) {
-      const auto fields = split_fields(line);
-      ConnectionRecord c;
-      for (std::size_t i = 0; i < header.size() && i < fields.size(); ++i) c.columns[header[i]] = fields[i];
-      c.id = std::stoull(c.columns["id"]);
-      c.outcome = c.columns["outcome"];
-      c.client = c.columns["client"];
-      c.server = c.columns["server"];
-      c.client_address = c.columns["client_address"];
-      c.server_address = c.columns["server_address"];
-      c.handshake = as_time(c.columns["handshake_ns"]);
-      c.teardown = as_time(c.columns["teardown_ns"]);
-      r.connections_.push_back(std::move(c));
-    }
+  r.summary_ = nlohmann::json::parse(controller::read_file(fs::path(o.out) / "summary.json"));
+  const controller::CsvTable csv = controller::read_csv((fs::path(o.out) / "connections.csv").string());
+  for (const auto& fields : csv.rows) {
+    ConnectionRecord c;
+    for (std::size_t i = 0; i < csv.header.size(); ++i) c.columns[csv.header[i]] = fields[i];
+    c.id = std::stoull(c.columns["id"]);
+    c.outcome = c.columns["outcome"];
+    c.client = c.columns["client"];
+    c.server = c.columns["server"];
+    c.client_address = c.columns["client_address"];
+    c.server_address = c.columns["server_address"];
+    c.handshake = as_time(c.columns["handshake_ns"]);
+    c.teardown = as_time(c.columns["teardown_ns"]);
+    r.connections_.push_back(std::move(c));
   }
   return r;
 }

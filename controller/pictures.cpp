@@ -21,33 +21,22 @@ namespace {
 
 using Json = nlohmann::json;
 
-// connections.csv as a header and rows; `want` picks one row by id (0: all).
-struct Csv {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-  int column(const std::string& name, const std::string& path) const {
-    const auto it = std::find(header.begin(), header.end(), name);
-    if (it == header.end()) throw PictureError(fmt::format("{}: no column '{}'", path, name));
-    return static_cast<int>(it - header.begin());
+// connections.csv, all of it or the row of one connection id; its troubles are the
+// pictures' (a PictureError names the file).
+CsvTable connections_csv(const std::string& path, std::uint64_t id) {
+  try {
+    return read_csv(path, id == 0 ? std::string() : std::to_string(id) + ",");
+  } catch (const std::runtime_error& e) {
+    throw PictureError(e.what());
   }
-};
+}
 
-Csv read_csv(const std::string& path, std::uint64_t want) {
-  std::ifstream in(path);
-  if (!in) throw PictureError(fmt::format("{}: cannot open (is this the folder of a shakedown run?)", path));
-  Csv csv;
-  std::string line;
-  if (!std::getline(in, line)) throw PictureError(fmt::format("{}: empty", path));
-  csv.header = split_fields(line);
-  const std::string prefix = want == 0 ? std::string() : std::to_string(want) + ",";
-  while (std::getline(in, line)) {
-    if (!prefix.empty() && line.rfind(prefix, 0) != 0) continue;
-    csv.rows.push_back(split_fields(line));
-    if (csv.rows.back().size() != csv.header.size())
-      throw PictureError(fmt::format("{}: a row has {} fields, the header {}", path, csv.rows.back().size(),
-                                     csv.header.size()));
+std::size_t column(const CsvTable& csv, const std::string& name, const std::string& path) {
+  try {
+    return csv.column(name, path);
+  } catch (const std::runtime_error& e) {
+    throw PictureError(e.what());
   }
-  return csv;
 }
 
 bool has_flag(const std::string& flags, std::string_view f) {
@@ -127,12 +116,12 @@ std::uint32_t ConnectionTrace::relative_ack(int side, std::uint32_t ack) const {
 
 ConnectionTrace read_connection(const std::string& dir, std::uint64_t id) {
   const std::string csv_path = dir + "/connections.csv";
-  const Csv csv = read_csv(csv_path, id);
+  const CsvTable csv = connections_csv(csv_path, id);
   if (csv.rows.empty()) throw PictureError(fmt::format("{}: no connection {}", csv_path, id));
   const auto& row = csv.rows.front();
   ConnectionTrace c;
   c.id = id;
-  const auto get = [&](const char* col) { return row[static_cast<std::size_t>(csv.column(col, csv_path))]; };
+  const auto get = [&](const char* col) { return row[column(csv, col, csv_path)]; };
   c.name[0] = get("client");
   c.name[1] = get("server");
   c.address[0] = get("client_address");
@@ -746,8 +735,8 @@ std::string line_chart_svg(const std::string& title, const std::string& xlabel, 
 
 std::vector<std::int64_t> read_handshakes(const std::string& dir) {
   const std::string path = dir + "/connections.csv";
-  const Csv csv = read_csv(path, 0);
-  const auto col = static_cast<std::size_t>(csv.column("handshake_ns", path));
+  const CsvTable csv = connections_csv(path, 0);
+  const auto col = column(csv, "handshake_ns", path);
   std::vector<std::int64_t> out;
   for (const auto& row : csv.rows)
     if (!row[col].empty()) out.push_back(std::stoll(row[col]));

@@ -22,29 +22,15 @@ constexpr std::pair<const char*, std::uint32_t> kKinds[] = {
     {"drop", kEventDrop},     {"end", kEventEnd},           {"cwnd", kEventCwnd},
 };
 
-std::string flag_list(std::uint8_t f) {
-  std::string s;
-  const auto add = [&](std::uint8_t bit, const char* name) {
-    if ((f & bit) == 0) return;
-    if (!s.empty()) s += ',';
-    s += name;
-  };
-  add(wire::tcp_flags::kSyn, "SYN");
-  add(wire::tcp_flags::kFin, "FIN");
-  add(wire::tcp_flags::kRst, "RST");
-  add(wire::tcp_flags::kPsh, "PSH");
-  add(wire::tcp_flags::kAck, "ACK");
-  return s;
-}
-
-// "SYN,ACK" for every combination of the five flags a trace shows, made once.
+// "SYN,ACK" for every value of the flags byte, made once (wire::flags_to_string
+// allocates; a trace line must not).
 std::string_view flag_names(std::uint8_t f) {
   static const auto table = [] {
-    std::array<std::string, 32> t;
-    for (std::uint8_t i = 0; i < 32; ++i) t[i] = flag_list(i);
+    std::array<std::string, 256> t;
+    for (int i = 0; i < 256; ++i) t[static_cast<std::size_t>(i)] = wire::flags_to_string(static_cast<std::uint8_t>(i));
     return t;
   }();
-  return table[f & 0x1f];
+  return table[f];
 }
 
 int retransmit_kind(tcp::SegmentKind k) {

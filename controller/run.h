@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -62,7 +63,7 @@ class InterruptHandler {
 
  private:
   struct Saved;
-  Saved* saved_;
+  std::unique_ptr<Saved> saved_;
 };
 
 }  // namespace shakedown::controller

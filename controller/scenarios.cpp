@@ -35,13 +35,6 @@ std::string failure_text(const ScenarioResult& r) {
   return text;
 }
 
-std::string read_all(std::FILE* f) {
-  std::string s;
-  std::rewind(f);
-  char buf[4096];
-  while (const std::size_t n = std::fread(buf, 1, sizeof buf, f)) s.append(buf, n);
-  return s;
-}
 
 }  // namespace
 
@@ -127,7 +120,7 @@ std::vector<ScenarioResult> run_scenarios(const std::vector<std::string>& files,
       r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
       r.expectations = report.expectations;
       if (errors != nullptr) {
-        r.output = read_all(errors);
+        r.output = read_back(errors);
         std::fclose(errors);
       }
       if (sink != nullptr) std::fclose(sink);

@@ -13,6 +13,7 @@
 #include "controller/report.h"
 #include "controller/run.h"
 #include "controller/text.h"
+#include "topologies/expect.h"
 #include "topologies/loader.h"
 
 namespace shakedown::controller {
@@ -26,29 +27,13 @@ struct MetricRef {
   bool time = false;
 };
 
-// A metric by the names of the expectation language (docs/expectations.md).
+// A metric by its name in the expectation language (docs/expectations.md), for the
+// whole run (no host selector: summary.json has the run's figures).
 std::optional<MetricRef> metric_ref(const std::string& name) {
-  const auto dot = name.find('.');
-  if (dot == std::string::npos) return std::nullopt;
-  MetricRef m{name.substr(0, dot), name.substr(dot + 1)};
-  const std::vector<std::string> times = {"min", "p50", "p90", "p99", "p999", "max", "mean"};
-  if (m.family == "handshake" || m.family == "teardown") {
-    m.time = std::find(times.begin(), times.end(), m.field) != times.end();
-    return m.time || m.field == "count" ? std::optional(m) : std::nullopt;
-  }
-  static const std::map<std::string, std::vector<std::string>> counts = {
-      {"connections",
-       {"total", "started", "established", "completed", "failed", "reset", "refused", "timed_out", "crashed", "open",
-        "not_started"}},
-      {"retransmissions", {"syn", "syn_ack", "data", "fin", "total"}},
-      {"drops",
-       {"loss", "queue_full", "link_down", "corrupt", "mtu", "ttl", "no_route", "no_listener", "fault", "host_down",
-        "total"}},
-      {"bytes", {"delivered", "verified", "wrong"}}};
-  const auto it = counts.find(m.family);
-  if (it == counts.end() || std::find(it->second.begin(), it->second.end(), m.field) == it->second.end())
-    return std::nullopt;
-  return m;
+  const auto m = topology::expect::parse_metric(name);
+  if (!m || m->hosts) return std::nullopt;
+  const bool time = (m->family == "handshake" || m->family == "teardown") && m->field != "count";
+  return MetricRef{m->family, m->field, time};
 }
 
 // The metric's value in a summary.json; NaN when it has none (no handshake at all).

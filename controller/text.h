@@ -1,6 +1,14 @@
 // Small text helpers the controller's writers and readers share.
 #pragma once
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +58,61 @@ inline std::vector<std::string> split_fields(std::string_view line, char sep = '
   }
   out.push_back(field);
   return out;
+}
+
+// A whole file; throws std::runtime_error naming it if it cannot be read.
+inline std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path.string() + ": cannot open: " + std::strerror(errno));
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// Writes a whole file; throws std::runtime_error naming it on failure.
+inline void write_file(const std::filesystem::path& path, std::string_view text) {
+  std::ofstream f(path, std::ios::binary);
+  f.write(text.data(), static_cast<std::streamsize>(text.size()));
+  f.close();
+  if (!f) throw std::runtime_error("cannot write " + path.string());
+}
+
+// Everything written so far to a stream opened for update (a std::tmpfile()).
+inline std::string read_back(std::FILE* f) {
+  std::string s;
+  std::rewind(f);
+  char buf[4096];
+  while (const std::size_t n = std::fread(buf, 1, sizeof buf, f)) s.append(buf, n);
+  return s;
+}
+
+// connections.csv (or any of shakedown's CSV files) as a header and rows.
+struct CsvTable {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  // The column's index; throws std::runtime_error if there is none.
+  std::size_t column(const std::string& name, const std::string& path) const {
+    const auto it = std::find(header.begin(), header.end(), name);
+    if (it == header.end()) throw std::runtime_error(path + ": no column '" + name + "'");
+    return static_cast<std::size_t>(it - header.begin());
+  }
+};
+
+// Reads a CSV file; with `prefix`, only the rows that start with it (the row of one
+// connection id: "7,"). Throws std::runtime_error for a missing file or a ragged row.
+inline CsvTable read_csv(const std::string& path, const std::string& prefix = {}) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open (is this the folder of a shakedown run?)");
+  CsvTable csv;
+  std::string line;
+  if (!std::getline(in, line)) throw std::runtime_error(path + ": empty");
+  csv.header = split_fields(line);
+  while (std::getline(in, line)) {
+    if (!prefix.empty() && line.rfind(prefix, 0) != 0) continue;
+    csv.rows.push_back(split_fields(line));
+    if (csv.rows.back().size() != csv.header.size())
+      throw std::runtime_error(path + ": a row has " + std::to_string(csv.rows.back().size()) + " fields, the header " +
+                               std::to_string(csv.header.size()));
+  }
+  return csv;
 }
 
 }  // namespace shakedown::controller

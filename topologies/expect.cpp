@@ -72,6 +72,16 @@ class Parser {
     return c;
   }
 
+  std::optional<Metric> metric_alone() {
+    skip();
+    if (at_end()) return std::nullopt;
+    const Operand o = operand();
+    skip();
+    const auto* m = std::get_if<Metric>(&o);
+    if (!at_end() || m == nullptr) return std::nullopt;
+    return *m;
+  }
+
  private:
   [[noreturn]] void fail(const std::string& message, std::size_t at = std::string::npos) const {
     throw ParseError(static_cast<int>((at == std::string::npos ? i_ : at) + 1), message);
@@ -409,6 +419,14 @@ std::string_view to_string(Op op) {
 }
 
 Expression parse(const std::string& text) { return Parser(text).expression(); }
+
+std::optional<Metric> parse_metric(const std::string& text) {
+  try {
+    return Parser(text).metric_alone();
+  } catch (const ParseError&) {
+    return std::nullopt;
+  }
+}
 
 std::vector<Selector> selectors(const Expression& e) {
   std::vector<Selector> out;

@@ -97,6 +97,10 @@ using Expression = std::variant<Comparison, Happening>;
 // Throws ParseError with the column of the trouble.
 Expression parse(const std::string& text);
 
+// A metric's name alone ("handshake.p99", "connections[client*].completed"); nullopt if
+// the text is anything else.
+std::optional<Metric> parse_metric(const std::string& text);
+
 // Every selector of an expression, in the order they appear in the text.
 std::vector<Selector> selectors(const Expression& e);
 

@@ -22,14 +22,17 @@ struct Result {
   std::string output;  // stdout and stderr together
 };
 
-Result run(const std::string& args) {
-  const std::string cmd = std::string(SHAKEDOWN_BIN) + " " + args + " 2>&1";
+// A shell command's exit code and what it printed (stderr too, if it says 2>&1).
+Result shell(const std::string& cmd) {
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;
   char buf[4096];
   while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
   const int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+Result run(const std::string& args) { return shell(std::string(SHAKEDOWN_BIN) + " " + args + " 2>&1");
 }
 
 const std::string kCatalog = SHAKEDOWN_CATALOG;
@@ -163,16 +166,8 @@ TEST(Cli, CtrlCLeavesValidFiles) {
 
   if (std::string(SHAKEDOWN_TSHARK).empty()) GTEST_SKIP() << "tshark not installed";
   for (const char* host : {"client1", "client2"}) {
-    const Result t = [&] {
-      const std::string cmd = std::string(SHAKEDOWN_TSHARK) + " -r " + (dir / "out" / "pcap" / host).string() +
-                              ".pcap -T fields -e frame.number 2>&1 >/dev/null; echo status=$?";
-      FILE* p = popen(cmd.c_str(), "r");
-      std::string o;
-      char buf[4096];
-      while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) o.append(buf, n);
-      pclose(p);
-      return Result{0, o};
-    }();
+    const Result t = shell(std::string(SHAKEDOWN_TSHARK) + " -r " + (dir / "out" / "pcap" / host).string() +
+                           ".pcap -T fields -e frame.number 2>&1 >/dev/null; echo status=$?");
     EXPECT_NE(t.output.find("status=0"), std::string::npos) << host << ": " << t.output;
     EXPECT_EQ(t.output.find("cut short"), std::string::npos) << host << ": " << t.output;
   }
@@ -211,16 +206,8 @@ TEST(Cli, TestWritesJUnitThatValidates) {
   EXPECT_NE(text.find("tests=\"8\" failures=\"3\" errors=\"1\""), std::string::npos);
   EXPECT_NE(text.find("handshake.p99 &lt; 20ms"), std::string::npos) << "the failed expectation, escaped";
   if (std::string(SHAKEDOWN_XMLLINT).empty()) GTEST_SKIP() << "xmllint not installed";
-  const Result v = [&] {
-    const std::string cmd = std::string(SHAKEDOWN_XMLLINT) + " --noout --schema " + kScenarios + "/junit.xsd " +
-                            xml.string() + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string o;
-    char buf[4096];
-    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) o.append(buf, n);
-    const int status = pclose(p);
-    return Result{WIFEXITED(status) ? WEXITSTATUS(status) : -1, o};
-  }();
+  const Result v = shell(std::string(SHAKEDOWN_XMLLINT) + " --noout --schema " + kScenarios + "/junit.xsd " +
+                         xml.string() + " 2>&1");
   EXPECT_EQ(v.code, 0) << v.output;
   EXPECT_NE(v.output.find("validates"), std::string::npos) << v.output;
   std::filesystem::remove(xml);
