@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -440,14 +441,22 @@ struct Workloads::Run final : private EventHandler {
   void schedule() {
     if (next < times.size()) engine.at(times[next], *this, 0);
   }
-  // Every start due now, dealt to the clients in turn; then the next start.
+  // Every start due now, dealt to the clients in turn; then the hosts that started one
+  // send what they queued (in the order of client_stacks, whatever the order of the
+  // starts: equal-time events then enter the engine in the same order), and the next
+  // start. Only those hosts: servicing every client host at every start made a run
+  // quadratic in the number of clients (10,000 clients, 10^6 starts: 10^10 calls).
   void on_event(std::uint64_t) override {
+    started.clear();
     while (next < times.size() && times[next] <= engine.now()) {
-      ClientApp& c = *clients[next % clients.size()];
-      c.start();
+      const std::size_t i = next % clients.size();
+      clients[i]->start();
+      started.push_back(stack_of_client[i]);
       ++next;
     }
-    for (Stack* s : client_stacks) s->host().service();
+    std::sort(started.begin(), started.end());
+    started.erase(std::unique(started.begin(), started.end()), started.end());
+    for (const std::uint32_t s : started) client_stacks[s]->host().service();
     schedule();
   }
 
@@ -456,7 +465,9 @@ struct Workloads::Run final : private EventHandler {
   std::vector<TimePoint> times;
   std::size_t next = 0;
   std::vector<std::unique_ptr<ClientApp>> clients;
-  std::vector<Stack*> client_stacks;
+  std::vector<Stack*> client_stacks;            // each client host once, in first-seen order
+  std::vector<std::uint32_t> stack_of_client;  // clients[i]'s host in client_stacks
+  std::vector<std::uint32_t> started;          // scratch for on_event
   std::unique_ptr<ServerApp> server;
 };
 
@@ -525,11 +536,13 @@ std::size_t Workloads::add(const Workload& spec) {
     stack(w.server).listen(w.port, *run->server, w.listen);
   }
   const wire::Ipv4Address server_address = network_.address(w.server);
+  std::unordered_map<const Stack*, std::uint32_t> stack_index;
   for (std::uint32_t c : w.clients) {
     Stack& st = stack(c);
     run->clients.push_back(std::make_unique<ClientApp>(engine_, st, w, run->stats, server_address));
-    if (std::find(run->client_stacks.begin(), run->client_stacks.end(), &st) == run->client_stacks.end())
-      run->client_stacks.push_back(&st);
+    const auto [it, fresh] = stack_index.try_emplace(&st, static_cast<std::uint32_t>(run->client_stacks.size()));
+    if (fresh) run->client_stacks.push_back(&st);
+    run->stack_of_client.push_back(it->second);
   }
   run->schedule();
   runs_.push_back(std::move(run));
