@@ -271,24 +271,25 @@ Recorder::Where Recorder::adopt(const Host& host, tcp::ConnId conn) {
   Where w;
   if (c.state() == tcp::State::syn_sent) {
     // An active open; or the second of a simultaneous open, which joins the first.
-    if (auto it = opening_.find(theirs); it != opening_.end() && !rows_[it->second - 1].side[1].has_conn) {
-      w = {it->second, 1};
-      const Side& other = rows_[it->second - 1].side[0];
+    if (const std::uint32_t* first = opening_.find(theirs);
+        first != nullptr && !rows_[*first - 1].side[1].has_conn) {
+      w = {*first, 1};
+      const Side& other = rows_[*first - 1].side[0];
       unpaired_.erase(PairKey{theirs, other.isn});
-      opening_.erase(it);
+      opening_.erase(theirs);
     } else {
       rows_.push_back(Connection{rows_.size() + 1, {}});
       w = {static_cast<std::uint32_t>(rows_.size()), 0};
-      unpaired_[PairKey{mine, c.iss().raw()}] = w.row;
-      opening_[mine] = w.row;
+      unpaired_.put(PairKey{mine, c.iss().raw()}, w.row);
+      opening_.put(mine, w.row);
       ++live_rows_;
     }
   } else {
     // A passive open: the client with this four-tuple and ISN, if it still waits for
     // its server; otherwise (an old duplicate SYN) a row of its own.
-    if (auto it = unpaired_.find(PairKey{theirs, c.irs().raw()}); it != unpaired_.end()) {
-      w = {it->second, 1};
-      unpaired_.erase(it);
+    if (const std::uint32_t* client = unpaired_.find(PairKey{theirs, c.irs().raw()}); client != nullptr) {
+      w = {*client, 1};
+      unpaired_.erase(PairKey{theirs, c.irs().raw()});
       opening_.erase(theirs);
     } else {
       rows_.push_back(Connection{rows_.size() + 1, {}});
@@ -303,7 +304,7 @@ Recorder::Where Recorder::adopt(const Host& host, tcp::ConnId conn) {
   s.isn = c.iss().raw();
   s.has_conn = true;
   s.state = c.state();
-  by_tuple_[mine] = w;
+  by_tuple_.put(mine, w);
   // The peer's address is known even before its side is: a client whose SYN never
   // reaches a server is still drawn against that server.
   Side& peer = rows_[w.row - 1].side[1 - w.side];
@@ -330,9 +331,9 @@ Recorder::Where Recorder::locate(const Host& host, tcp::ConnId conn, const wire:
   // belongs to the connection of whoever sent on the reverse tuple.
   const Tuple sender = sent ? Tuple{ip.dst.value, ip.src.value, tcp.dst_port, tcp.src_port}
                             : Tuple{ip.src.value, ip.dst.value, tcp.src_port, tcp.dst_port};
-  const auto it = by_tuple_.find(sender);
-  if (it == by_tuple_.end()) return {};
-  const Where w{it->second.row, static_cast<std::uint8_t>(1 - it->second.side)};
+  const Where* latest = by_tuple_.find(sender);
+  if (latest == nullptr) return {};
+  const Where w{latest->row, static_cast<std::uint8_t>(1 - latest->side)};
   Side& s = side(w);
   if (!s.present()) {
     s.host = host.node_id();
@@ -430,7 +431,7 @@ void Recorder::end_side(Where w, Outcome outcome, std::int64_t t) {
       const Side& x = row.side[i];
       if (!x.has_conn) continue;
       const Tuple tup{x.address.value, row.side[1 - i].address.value, x.port, row.side[1 - i].port};
-      if (auto it = by_tuple_.find(tup); it != by_tuple_.end() && it->second.row == w.row) by_tuple_.erase(it);
+      if (const Where* latest = by_tuple_.find(tup); latest != nullptr && latest->row == w.row) by_tuple_.erase(tup);
     }
   }
 }
@@ -552,7 +553,7 @@ void Recorder::on_packet(const PacketEvent& e) {
     if (seg.ok()) {
       const wire::TcpHeader& th = seg.value.header;
       const Tuple tup{ip.value.header.src.value, ip.value.header.dst.value, th.src_port, th.dst_port};
-      if (auto it = by_tuple_.find(tup); it != by_tuple_.end()) row = it->second.row;
+      if (const Where* latest = by_tuple_.find(tup); latest != nullptr) row = latest->row;
       fields = fmt::format(R"(,"src":"{}:{}","dst":"{}:{}","flags":"{}","seq":{},"ack":{},"len":{},"ipid":{})",
                            wire::to_string(ip.value.header.src), th.src_port, wire::to_string(ip.value.header.dst),
                            th.dst_port, flag_names(th.flags), th.seq, th.ack, seg.value.payload.size(),

@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "emulator/flat_map.h"
 #include "emulator/trace.h"
 #include "nodes/network.h"
 #include "nodes/observer.h"
@@ -188,9 +189,10 @@ class Recorder final : public Observer, public TcpObserver {
   std::vector<Connection> rows_;
   std::size_t live_rows_ = 0;
   std::vector<std::vector<Slot>> slots_;                          // by host node, by connection slot
-  std::unordered_map<Tuple, Where, TupleHash> by_tuple_;         // the latest side sending on a tuple
-  std::unordered_map<PairKey, std::uint32_t, PairKeyHash> unpaired_;  // clients awaiting their server
-  std::unordered_map<Tuple, std::uint32_t, TupleHash> opening_;  // SYN_SENT clients, for simultaneous open
+  // Keyed by tuples, which never have port 0: FlatMap's empty key cannot occur.
+  FlatMap<Tuple, Where, TupleHash> by_tuple_;                // the latest side sending on a tuple
+  FlatMap<PairKey, std::uint32_t, PairKeyHash> unpaired_;    // clients awaiting their server
+  FlatMap<Tuple, std::uint32_t, TupleHash> opening_;         // SYN_SENT clients, for simultaneous open
   std::unordered_map<std::uint32_t, std::uint32_t> host_by_address_;
   bool timelines_ = false;
   std::vector<Seen> seen_;  // by host, class, direction; empty unless keep_seen()

@@ -60,8 +60,7 @@ void LinkDirection::set_up(bool up) {
   engine_.cancel(delivery_event_);
   if (on_wire_) drop(std::move(on_wire_), DropReason::link_down);
   while (!queue_.empty()) {
-    PacketPtr p = std::move(queue_.front());
-    queue_.pop_front();
+    PacketPtr p = queue_.pop_front();
     drop(std::move(p), DropReason::link_down);
   }
   queue_bytes_ = 0;
@@ -187,8 +186,7 @@ void LinkDirection::start_transmission() {
 void LinkDirection::transmission_done() {
   PacketPtr sent = std::move(on_wire_);
   if (!queue_.empty()) {
-    on_wire_ = std::move(queue_.front());
-    queue_.pop_front();
+    on_wire_ = queue_.pop_front();
     queue_bytes_ -= on_wire_->size();
     start_transmission();
   }

@@ -7,13 +7,13 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "emulator/engine.h"
+#include "emulator/fifo.h"
 #include "emulator/jitter.h"
 #include "emulator/link_params.h"
 #include "emulator/loss.h"
@@ -120,7 +120,7 @@ class LinkDirection final : private EventHandler {
   Observer* observer_ = nullptr;
 
   // Stage: drop-tail queue and serialization.
-  std::deque<PacketPtr> queue_;
+  Fifo<PacketPtr> queue_;
   std::uint64_t queue_bytes_ = 0;
   PacketPtr on_wire_;
   EventId transmission_event_;

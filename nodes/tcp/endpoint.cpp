@@ -53,8 +53,7 @@ void Endpoint::release(ConnId id) {
     auto it = listeners_.find(*s.listener);
     if (it != listeners_.end()) {
       if (s.queued_for_accept) {
-        auto& q = it->second.ready;
-        q.erase(std::remove(q.begin(), q.end(), id), q.end());
+        it->second.ready.erase_if([id](ConnId c) { return c == id; });
       } else if (it->second.half_open > 0) {
         --it->second.half_open;
       }
@@ -96,8 +95,7 @@ std::optional<ConnId> Endpoint::connect_from(TimePoint now, std::uint16_t local_
 std::optional<ConnId> Endpoint::accept(std::uint16_t port) {
   auto it = listeners_.find(port);
   if (it == listeners_.end() || it->second.ready.empty()) return std::nullopt;
-  const ConnId id = it->second.ready.front();
-  it->second.ready.pop_front();
+  const ConnId id = it->second.ready.pop_front();
   Slot& s = slots_[id.index];
   s.listener.reset();
   s.queued_for_accept = false;
@@ -222,22 +220,17 @@ void Endpoint::collect(TimePoint now, ConnId id) {
 
 std::optional<Outgoing> Endpoint::poll_transmit() {
   if (out_.empty()) return std::nullopt;
-  Outgoing o = out_.front();
-  out_.pop_front();
-  return o;
+  return out_.pop_front();
 }
 
 std::optional<TaggedEvent> Endpoint::poll_event() {
   if (events_.empty()) return std::nullopt;
-  TaggedEvent e = events_.front();
-  events_.pop_front();
-  return e;
+  return events_.pop_front();
 }
 
 std::optional<ConnId> Endpoint::poll_changed() {
   while (!changed_.empty()) {
-    const ConnId id = changed_.front();
-    changed_.pop_front();
+    const ConnId id = changed_.pop_front();
     Slot& s = slots_[id.index];
     if (!s.marked || s.generation != id.generation) continue;
     s.marked = false;

@@ -22,11 +22,11 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <unordered_map>
 #include <vector>
 
+#include "emulator/fifo.h"
 #include "emulator/random.h"
 #include "emulator/time.h"
 #include "nodes/tcp/config.h"
@@ -141,7 +141,7 @@ class Endpoint {
     std::uint32_t backlog;
     std::uint32_t syn_backlog;
     std::uint32_t half_open = 0;
-    std::deque<ConnId> ready;
+    Fifo<ConnId> ready;
   };
 
   ConnId create(TimePoint now, const Key& key);
@@ -163,9 +163,9 @@ class Endpoint {
   ConnTable<ConnId> table_;  // by packed four-tuple
   std::unordered_map<std::uint16_t, Listener> listeners_;
   std::uint16_t next_port_ = kEphemeralFirst;
-  std::deque<ConnId> changed_;
-  std::deque<Outgoing> out_;
-  std::deque<TaggedEvent> events_;
+  Fifo<ConnId> changed_;
+  Fifo<Outgoing> out_;
+  Fifo<TaggedEvent> events_;
   EndpointStats stats_;
 };
 
