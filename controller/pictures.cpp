@@ -695,19 +695,29 @@ std::string time_sequence_svg(const ConnectionTrace& c, std::optional<int> side,
 // --- a line chart -----------------------------------------------------------------------
 
 std::string line_chart_svg(const std::string& title, const std::string& xlabel, const std::string& ylabel,
-                           const std::vector<double>& xs, const std::vector<Series>& series) {
+                           const std::vector<double>& xs, const std::vector<Series>& series, bool log_x) {
   if (xs.empty()) throw PictureError("nothing to plot");
   Plot p;
   p.x0 = *std::min_element(xs.begin(), xs.end());
   p.x1 = *std::max_element(xs.begin(), xs.end());
-  if (p.x1 == p.x0) p.x1 = p.x0 + 1;
+  std::vector<double> xt;
+  if (log_x) {
+    if (p.x0 <= 0) throw PictureError("a logarithmic axis needs positive values");
+    p.log_x = true;
+    p.x0 = std::pow(10.0, std::floor(std::log10(p.x0)));
+    p.x1 = std::max(std::pow(10.0, std::ceil(std::log10(p.x1))), p.x0 * 10);
+    for (double d = p.x0; d <= p.x1 * 1.0001; d *= 10) xt.push_back(d);
+  } else {
+    if (p.x1 == p.x0) p.x1 = p.x0 + 1;
+    xt = ticks(p.x0, p.x1);
+  }
   double top = 0;
   for (const auto& s : series)
     for (const double y : s.ys)
       if (!std::isnan(y)) top = std::max(top, y);
   p.y0 = 0;
   p.y1 = top > 0 ? top * 1.08 : 1;
-  const auto xt = ticks(p.x0, p.x1), yt = ticks(p.y0, p.y1);
+  const auto yt = ticks(p.y0, p.y1);
   std::string svg = axes(p, title, xlabel, ylabel, xt, yt, [](double v) { return number(v); },
                          [](double v) { return number(v); });
   static constexpr const char* kColours[] = {"#1f4e79", "#c0392b", "#27ae60", "#8e44ad", "#d4a017", "#555"};

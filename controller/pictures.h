@@ -77,13 +77,14 @@ std::string ladder_mermaid(const ConnectionTrace& c);
 std::string time_sequence_svg(const ConnectionTrace& c, std::optional<int> side = std::nullopt, TimeWindow window = {});
 
 // Lines over a shared x axis (a parameter swept), one per series; points with no
-// value (NaN) are skipped.
+// value (NaN) are skipped. With log_x the x axis is logarithmic, ticked at powers of
+// ten (every x must then be positive).
 struct Series {
   std::string name;
   std::vector<double> ys;
 };
 std::string line_chart_svg(const std::string& title, const std::string& xlabel, const std::string& ylabel,
-                           const std::vector<double>& xs, const std::vector<Series>& series);
+                           const std::vector<double>& xs, const std::vector<Series>& series, bool log_x = false);
 
 // Handshake times (ns) of every connection that completed its handshake, from
 // DIR/connections.csv.

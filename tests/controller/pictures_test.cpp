@@ -146,6 +146,22 @@ TEST(Pictures, TheCdfMarksThePercentiles) {
   EXPECT_THROW(cdf_svg({}, "none"), PictureError);
 }
 
+TEST(Pictures, ALogarithmicXAxisSpacesPowersOfTenEvenly) {
+  const std::vector<double> xs{1e3, 1e4, 1e5, 1e6};
+  const std::string svg = line_chart_svg("scaling", "connections", "us", xs, {Series{"wall", {45, 29, 44, 46}}}, true);
+  std::vector<double> cx;
+  for (std::size_t at = svg.find("<circle cx=\""); at != std::string::npos; at = svg.find("<circle cx=\"", at + 1))
+    cx.push_back(std::stod(svg.substr(at + 12)));
+  ASSERT_EQ(cx.size(), 4u);
+  for (std::size_t i = 2; i < cx.size(); ++i) EXPECT_NEAR(cx[i] - cx[i - 1], cx[1] - cx[0], 0.2) << i;
+  // On a linear axis the first three would crowd into the first tenth.
+  const std::string linear = line_chart_svg("scaling", "connections", "us", xs, {Series{"wall", {45, 29, 44, 46}}});
+  const auto first = linear.find("<circle cx=\"");
+  const auto second = linear.find("<circle cx=\"", first + 1);
+  EXPECT_LT(std::stod(linear.substr(second + 12)) - std::stod(linear.substr(first + 12)), (cx[1] - cx[0]) / 5);
+  EXPECT_THROW(line_chart_svg("t", "x", "y", {0, 1}, {Series{"s", {1, 2}}}, true), PictureError);
+}
+
 TEST(Pictures, MissingFilesAndEventsAreClearErrors) {
   TempDir dir;
   EXPECT_THROW(read_connection(dir.file("nothing"), 1), PictureError);
