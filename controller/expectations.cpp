@@ -159,8 +159,10 @@ class Evaluator {
     }
     for (std::uint32_t h = 0; h < network_.node_count(); ++h) {
       if (!network_.is_host(h) || (filter && !filter->contains(h))) continue;
-      n += m.field == "verified" ? network_.host(h).stats().payload_bytes_verified
-                                 : network_.host(h).stats().payload_bytes_wrong;
+      const HostStats& st = network_.host(h).stats();
+      n += m.field == "verified" ? st.payload_bytes_verified
+           : m.field == "stale"  ? st.payload_bytes_stale
+                                 : st.payload_bytes_wrong;
     }
     return {Value::Kind::bytes, static_cast<double>(n), {}};
   }

@@ -161,6 +161,7 @@ Summary summarize(const Recorder& recorder, Network& network) {
     add_drops(network.host(n).stats().dropped);
     s.bytes_verified += network.host(n).stats().payload_bytes_verified;
     s.bytes_wrong += network.host(n).stats().payload_bytes_wrong;
+    s.bytes_stale += network.host(n).stats().payload_bytes_stale;
   }
   return s;
 }
@@ -187,7 +188,7 @@ nlohmann::ordered_json Summary::to_json() const {
   for (int r = 0; r < kDropReasonCount; ++r)
     drop[std::string(to_string(static_cast<DropReason>(r)))] = drops[static_cast<std::size_t>(r)];
   j["drops"] = drop;
-  j["bytes"] = Json{{"delivered", bytes_delivered}, {"verified", bytes_verified}, {"wrong", bytes_wrong}};
+  j["bytes"] = Json{{"delivered", bytes_delivered}, {"verified", bytes_verified}, {"wrong", bytes_wrong}, {"stale", bytes_stale}};
   return j;
 }
 
@@ -218,8 +219,9 @@ std::string Summary::human() const {
     d += fmt::format("{}{} {}", d.empty() ? "" : ", ", to_string(static_cast<DropReason>(i)), thousands(drops[static_cast<std::size_t>(i)]));
   }
   line("drops", d.empty() ? "none" : d);
-  line("bytes", fmt::format("{} delivered, {} verified{}", thousands(bytes_delivered), thousands(bytes_verified),
-                            bytes_wrong > 0 ? fmt::format(", {} WRONG", thousands(bytes_wrong)) : ""));
+  line("bytes", fmt::format("{} delivered, {} verified{}{}", thousands(bytes_delivered), thousands(bytes_verified),
+                            bytes_wrong > 0 ? fmt::format(", {} WRONG", thousands(bytes_wrong)) : "",
+                            bytes_stale > 0 ? fmt::format(", {} stale (of an earlier connection, refused)", thousands(bytes_stale)) : ""));
   const double rate = wall_seconds > 0 ? static_cast<double>(events) / wall_seconds : 0;
   line("time", fmt::format("{} simulated in {:.2f}s wall, {} events ({:.2f} M/s)", pretty_ns(simulated_ns), wall_seconds,
                            thousands(events), rate / 1e6));

@@ -45,7 +45,7 @@ struct Summary {
   // delivered: payload bytes given in order to the applications (each byte once);
   // verified: every payload byte that arrived and was checked, retransmitted copies
   // included; wrong: those that differed from what was sent.
-  std::uint64_t bytes_delivered = 0, bytes_verified = 0, bytes_wrong = 0;
+  std::uint64_t bytes_delivered = 0, bytes_verified = 0, bytes_wrong = 0, bytes_stale = 0;
   std::int64_t simulated_ns = 0;
   double wall_seconds = 0;
   std::uint64_t events = 0;

@@ -37,6 +37,7 @@ draw retransmission lost-handshake-and-fin fin-lost --conn 3 --kind ladder
 draw simultaneous-close close-both close-both --conn 1 --kind ladder
 draw simultaneous-open open-both open-both --conn 1 --kind ladder
 draw time-wait without zero-new-connection --conn 2 --kind ladder --from 150ms --to 176ms
+draw time-wait paws zero-paws --conn 2 --kind ladder --from 150ms --to 176ms
 draw time-wait with default-old-segment --conn 1 --kind ladder --from 101ms --to 190ms
 draw syn-flood flood flood --cdf
 draw syn-flood flood delayed-client --conn 1774 --kind ladder --from 9s --to 12.1s

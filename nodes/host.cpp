@@ -64,15 +64,24 @@ void Host::receive(PacketPtr packet) {
                                        static_cast<std::uint32_t>(seg.value.payload.size()));
   if (endpoint_.stats().drop(tcp::EndpointDrop::no_listener) != refused_before) drop(*packet, DropReason::no_listener);
   // Check every payload byte against the sender's stream, named by the sender's ISN,
-  // which the connection knows once it has the peer's SYN.
+  // which the connection knows once it has the peer's SYN. Bytes of another stream are
+  // wrong if TCP took them, stale if it refused them.
   if (id && !seg.value.payload.empty()) {
     const tcp::Connection& c = endpoint_.connection(*id);
     if (c.state() != tcp::State::syn_sent) {
       const std::uint32_t first = th.seq + (th.has(wire::tcp_flags::kSyn) ? 1u : 0u);
       const std::uint32_t offset = first - (c.irs().raw() + 1);
       const std::uint64_t stream = payload_stream(h.src, th.src_port, h.dst, th.dst_port, c.irs().raw());
-      stats_.payload_bytes_wrong += payload_mismatches(stream, offset, seg.value.payload);
-      stats_.payload_bytes_verified += seg.value.payload.size();
+      const auto payload = seg.value.payload;
+      const tcp::Connection::Taken taken = c.last_taken();
+      const std::uint64_t all = payload_mismatches(stream, offset, payload);
+      const std::uint64_t took = taken.length == payload.size() || all == 0
+                                     ? all
+                                     : payload_mismatches(stream, offset + taken.skip,
+                                                          payload.subspan(taken.skip, taken.length));
+      stats_.payload_bytes_wrong += took;
+      stats_.payload_bytes_stale += all - took;
+      stats_.payload_bytes_verified += payload.size();
     }
   }
   service();

@@ -40,7 +40,11 @@ struct HostStats {
   std::uint64_t packets_sent = 0;
   std::uint64_t packets_received = 0;
   std::uint64_t payload_bytes_verified = 0;
+  // Bytes that are not the connection's stream (a segment of an earlier connection on
+  // the same four-tuple): `wrong` if TCP took them into the receive queue — the
+  // corruption TIME_WAIT and PAWS exist to prevent — `stale` if it refused them.
   std::uint64_t payload_bytes_wrong = 0;
+  std::uint64_t payload_bytes_stale = 0;
   std::uint64_t dropped[kDropReasonCount] = {};
   std::uint64_t drops(DropReason r) const { return dropped[static_cast<int>(r)]; }
 };

@@ -31,7 +31,7 @@ const std::vector<Family>& families() {
        {"loss", "queue_full", "link_down", "corrupt", "mtu", "ttl", "no_route", "no_listener", "fault", "host_down",
         "total"},
        false},
-      {"bytes", {"delivered", "verified", "wrong"}, true},
+      {"bytes", {"delivered", "verified", "wrong", "stale"}, true},
   };
   return f;
 }

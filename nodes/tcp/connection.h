@@ -99,6 +99,15 @@ class Connection {
   Seq rcv_nxt() const { return rcv_nxt_; }
   Duration rto() const { return rto_; }
   std::uint64_t bytes_received() const { return bytes_received_; }
+  // The part of the last segment's payload this connection took into its receive
+  // queue, in order or out of order: `length` bytes starting `skip` bytes into the
+  // payload. Zero length when it took none — a duplicate, a segment refused by the
+  // acceptability test or by PAWS, a segment with no data.
+  struct Taken {
+    std::uint32_t skip = 0;
+    std::uint32_t length = 0;
+  };
+  Taken last_taken() const { return last_taken_; }
   std::uint64_t bytes_acked() const;
   const TimerTable& timers() const { return timers_; }
   const CongestionControl& congestion() const { return *cc_; }
@@ -224,6 +233,7 @@ class Connection {
   std::uint64_t bytes_received_ = 0;
   RangeSet ooo_;                       // received stream bytes beyond RCV.NXT
   std::uint64_t last_ooo_offset_ = 0;  // where the newest segment landed, for SACK order
+  Taken last_taken_;
   std::uint64_t unread_ = 0;           // delivered in order, not yet read by the application
   Seq rcv_adv_;                        // right edge of the window last advertised
   bool rcv_adv_set_ = false;

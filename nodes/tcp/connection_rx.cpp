@@ -12,6 +12,7 @@ void Connection::on_segment(TimePoint now, const wire::TcpHeader& h, std::span<c
 }
 
 void Connection::on_segment(TimePoint now, const wire::TcpHeader& h, std::uint32_t length) {
+  last_taken_ = {};
   switch (state_) {
     case State::closed:
     case State::listen:
@@ -391,6 +392,7 @@ void Connection::process_text_and_fin(TimePoint now, const wire::TcpHeader& h, s
     const bool in_order = seq == rcv_nxt_;
     const bool fills_hole = in_order && !ooo_.empty();
     last_ooo_offset_ = offset_of(seq);
+    last_taken_ = Taken{length - len, len};
     ooo_.add(offset_of(seq), offset_of(seq) + len);
     deliver_in_order(now);
     // RFC 5681 4.2: out-of-order data (a duplicate ACK) and data that fills a hole are

@@ -526,9 +526,42 @@ TEST(Options, PawsDropsASegmentWithAnOldTimestamp) {
   const auto before = p.server().bytes_received();
   p.server().on_segment(t(1_s), old.header, old.length);
   EXPECT_EQ(p.server().bytes_received(), before);
+  EXPECT_EQ(p.server().last_taken().length, 0u) << "refused: nothing taken";
   old.header.options.timestamps->value += 1000;  // a fresh timestamp: accepted
   p.server().on_segment(t(1_s), old.header, old.length);
   EXPECT_EQ(p.server().bytes_received(), before + 1000);
+  EXPECT_EQ(p.server().last_taken().skip, 0u);
+  EXPECT_EQ(p.server().last_taken().length, 1000u);
+}
+
+// What the host checks as taken: the part of a segment's payload past RCV.NXT. A
+// segment that overlaps what has arrived is taken from the first new byte; a whole
+// duplicate is taken not at all.
+TEST(Receive, LastTakenIsThePartPastWhatHasArrived) {
+  Config cfg;
+  cfg.timestamps = false;
+  Pair p(cfg, cfg, 10_ms);
+  open(p);
+  p.at(t(30_ms), kClient, [](Connection& c, TimePoint) { c.send(1000); });
+  p.run_until(t(1_s));
+  ASSERT_EQ(p.server().bytes_received(), 1000u);
+  Transmit seg = p.sent()[3].segment;
+  ASSERT_EQ(seg.length, 1000u);
+  p.server().on_segment(t(1_s), seg.header, seg.length);  // all of it again
+  EXPECT_EQ(p.server().last_taken().length, 0u);
+  seg.header.seq += 600;  // 400 old bytes, then 600 new ones
+  p.server().on_segment(t(1_s), seg.header, seg.length);
+  EXPECT_EQ(p.server().last_taken().skip, 400u);
+  EXPECT_EQ(p.server().last_taken().length, 600u);
+  EXPECT_EQ(p.server().bytes_received(), 1600u);
+  seg.header.seq += 5000;  // out of order, past a hole: taken whole
+  p.server().on_segment(t(1_s), seg.header, seg.length);
+  EXPECT_EQ(p.server().last_taken().skip, 0u);
+  EXPECT_EQ(p.server().last_taken().length, 1000u);
+  seg.length = 0;  // a pure ACK takes nothing
+  seg.header.seq = p.server().rcv_nxt().raw();
+  p.server().on_segment(t(1_s), seg.header, seg.length);
+  EXPECT_EQ(p.server().last_taken().length, 0u);
 }
 
 // RFC 6675's conservation: during SACK recovery the sender sends only while its
