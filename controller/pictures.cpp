@@ -54,6 +54,14 @@ std::string label(const ConnectionTrace& c, const ConnectionTrace::Segment& s) {
   return text;
 }
 
+// Data the receiver's TCP did not take on arrival: refused, when it belongs to another
+// connection on the same four-tuple (an old segment turned away by PAWS or by the
+// window); otherwise "not taken" (a copy of what it had, or data outside its window).
+std::string not_taken_note(const ConnectionTrace::Segment& s) {
+  if (!s.not_taken) return "";
+  return s.sent_by || s.received_by ? " — refused" : " — not taken";
+}
+
 // A label's extent, as the segment of its baseline.
 struct Span {
   double x0, y0, x1, y1;
@@ -190,7 +198,9 @@ ConnectionTrace read_connection(const std::string& dir, std::uint64_t id) {
       c.segments[i].dropped = e["t"].get<std::int64_t>();
       c.segments[i].drop_reason = e.value("reason", std::string());
     } else {
-      c.segments[i].received.push_back(e["t"].get<std::int64_t>());
+      auto& s = c.segments[i];
+      if (s.received.empty() && s.len > 0 && e.value("taken", s.len) == 0) s.not_taken = true;
+      s.received.push_back(e["t"].get<std::int64_t>());
     }
   };
   for (std::string line; std::getline(in, line);) {
@@ -238,6 +248,7 @@ ConnectionTrace read_connection(const std::string& dir, std::uint64_t id) {
         s.sent_by = other;
       }
       if (ev == "recv" && s.received.empty()) {
+        s.not_taken = s.len > 0 && e.value("taken", s.len) == 0;
         s.received.push_back(e["t"].get<std::int64_t>());
         s.received_by = other;
       }
@@ -378,6 +389,7 @@ std::string ladder_svg(const ConnectionTrace& c) {
     std::string words = label(c, s) + (s.retransmission ? " (retransmission)" : "");
     if (s.sent_by) words += fmt::format(" — sent by connection {}", *s.sent_by);
     if (s.received_by) words += fmt::format(" — arrives in connection {}", *s.received_by);
+    words += not_taken_note(s);
     const std::string text = xml_escape(words);
     const double y0 = s.sent ? send_y[i] : (s.received.empty() ? drop_y[i] : recv_y[i][0]) - 40;
     if (s.sent) time_label(s.from, y0, *s.sent);
@@ -520,6 +532,7 @@ std::string ladder_mermaid(const ConnectionTrace& c) {
     std::string text = label(c, s);
     if (s.retransmission) text += " (retransmission)";
     if (s.sent_by) text += fmt::format(" — sent by connection {}", *s.sent_by);
+    text += not_taken_note(s);
     if (s.received_by) text += fmt::format(" — arrives in connection {}", *s.received_by);
     if (lost) text += s.dropped ? " — lost (" + s.drop_reason + ")" : " — still in the network";
     items.push_back({t, 1, n++,

@@ -41,6 +41,9 @@ struct ConnectionTrace {
     int from = 0;                       // side that sent it
     std::optional<std::int64_t> sent;   // ns; missing when the send belongs to no trace we have
     std::vector<std::int64_t> received;  // ns, one per copy that arrived (duplicates)
+    // Data the receiving TCP did not take when it first arrived: a duplicate of what
+    // it had, or a segment refused (PAWS, outside the window).
+    bool not_taken = false;
     std::optional<std::int64_t> dropped;
     std::string drop_reason;
     std::string flags;  // "SYN,ACK"

@@ -245,12 +245,14 @@ void Recorder::end_line() {
 }
 
 void Recorder::segment_line(std::string_view ev, std::int64_t t, const std::string& host, std::uint32_t row,
-                            const wire::Ipv4Header& ip, const wire::TcpHeader& tcp, std::uint32_t payload) {
+                            const wire::Ipv4Header& ip, const wire::TcpHeader& tcp, std::uint32_t payload,
+                            std::optional<std::uint32_t> taken) {
   begin_line(t, host, row, ev);
   fmt::format_to(fmt::appender(line_),
                  FMT_COMPILE(R"(,"src":"{}","dst":"{}","flags":"{}","seq":{},"ack":{},"len":{},"win":{},"ipid":{})"),
                  Endpoint{ip.src, tcp.src_port}, Endpoint{ip.dst, tcp.dst_port}, flag_names(tcp.flags), tcp.seq,
                  tcp.ack, payload, tcp.window, ip.identification);
+  if (taken) fmt::format_to(fmt::appender(line_), FMT_COMPILE(R"(,"taken":{})"), *taken);
   end_line();
 }
 
@@ -393,7 +395,16 @@ void Recorder::on_segment_received(const Host& host, tcp::ConnId conn, const wir
     if (payload > 0) s.last_data_received = t;
     if (tcp.has(wire::tcp_flags::kFin)) first(s.fin_received, t);
   }
-  if ((kinds_ & kEventSegment) != 0) segment_line("recv", t, network_.name(host.node_id()), w.row, ip, tcp, payload);
+  if ((kinds_ & kEventSegment) != 0) {
+    // How much of the payload TCP took, when not all of it: a duplicate, or a segment
+    // refused (PAWS, outside the window) — the ladder marks those.
+    std::optional<std::uint32_t> taken;
+    if (payload > 0 && conn.valid() && host.tcp().alive(conn)) {
+      const std::uint32_t n = host.tcp().connection(conn).last_taken().length;
+      if (n < payload) taken = n;
+    }
+    segment_line("recv", t, network_.name(host.node_id()), w.row, ip, tcp, payload, taken);
+  }
   if ((kinds_ & kEventCwnd) != 0 && w.row != 0 && conn.valid()) check_cwnd(host, conn, w, t);
 }
 

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -173,7 +174,8 @@ class Recorder final : public Observer, public TcpObserver {
   void note_seen(std::uint32_t host, const wire::TcpHeader& tcp, std::uint32_t payload, bool sent, std::int64_t t,
                  std::uint32_t row);
   void segment_line(std::string_view ev, std::int64_t t, const std::string& host, std::uint32_t row,
-                    const wire::Ipv4Header& ip, const wire::TcpHeader& tcp, std::uint32_t payload);
+                    const wire::Ipv4Header& ip, const wire::TcpHeader& tcp, std::uint32_t payload,
+                    std::optional<std::uint32_t> taken = std::nullopt);
   void begin_line(std::int64_t t, std::string_view host, std::uint32_t row, std::string_view ev);
   void end_line();
   std::string site_name(const Site& s) const;

@@ -106,6 +106,25 @@ TEST(Pictures, TheOldDuplicateSynFromBothSides) {
             "    Note right of S: CLOSED (90.03s)\n");
 }
 
+// The TIME_WAIT example's held segment of connection 1 reaches connection 2: with
+// timestamps PAWS refuses it, and the ladder says so; without, TCP takes it, and the
+// ladder has no such mark.
+TEST(Pictures, ASegmentRefusedByPawsIsMarked) {
+  TempDir dir;
+  for (const bool timestamps : {true, false}) {
+    const auto out = run_into(dir, "../../examples/time-wait/" + std::string(timestamps ? "paws.yaml" : "without.yaml"),
+                              timestamps ? "paws" : "without");
+    const ConnectionTrace second = read_connection(out, 2);
+    const auto held = std::find_if(second.segments.begin(), second.segments.end(),
+                                   [](const auto& s) { return s.sent_by == 1u; });
+    ASSERT_NE(held, second.segments.end()) << "the held segment, sent by connection 1";
+    EXPECT_EQ(held->not_taken, timestamps);
+    const std::string mermaid = ladder_mermaid(second);
+    EXPECT_EQ(count(mermaid, "— sent by connection 1 — refused"), timestamps ? 1u : 0u) << mermaid;
+    EXPECT_EQ(count(mermaid, "not taken"), 0u) << "no other segment of this run was left untaken";
+  }
+}
+
 // On a lossy path: every lost segment is drawn as lost, every retransmission in red,
 // and the time-sequence graph marks as many retransmissions as the table counts.
 TEST(Pictures, LossAndRetransmissionsAreMarked) {
