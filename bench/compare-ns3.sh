@@ -10,7 +10,8 @@
 #
 # N clients, K connections each, 10,000 bytes per connection, 1% loss on every link.
 # The two tools run alternately, R times each (default 3); the table gives the median
-# wall time, peak memory (maximum resident set size), events per second, and the
+# wall time, wall time per connection, peak memory (maximum resident set size), events
+# per second, and the
 # bytes delivered, which must be all N*K*10,000 for both (else the script fails).
 set -euo pipefail
 
@@ -28,7 +29,7 @@ while [ $# -gt 0 ]; do
     --until) until="$2"; shift 2 ;;
     --shakedown-only) only="shakedown"; shift ;;
     --tiny) reps=1; sizes=("4:5"); shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *:*) sizes+=("$1"); shift ;;
     *) echo "compare-ns3: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
