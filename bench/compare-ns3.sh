@@ -11,8 +11,8 @@
 # N clients, K connections each, 10,000 bytes per connection, 1% loss on every link.
 # The two tools run alternately, R times each (default 3); the table gives the median
 # wall time, wall time per connection, peak memory (maximum resident set size), events
-# per second, and the
-# bytes delivered, which must be all N*K*10,000 for both (else the script fails).
+# per second, and the bytes delivered, which must be all N*K*10,000 for both (else the
+# script fails).
 set -euo pipefail
 
 reps=3
