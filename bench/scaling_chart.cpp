@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
       }
       continue;
     }
-    if (per_col < 0 || tool_col < 0 || c.size() <= static_cast<std::size_t>(per_col)) continue;
+    if (conn_col < 0 || per_col < 0 || tool_col < 0 || c.size() <= static_cast<std::size_t>(per_col)) continue;
     if (c[static_cast<std::size_t>(tool_col)] != "shakedown") continue;
     try {
       xs.push_back(std::stod(c[static_cast<std::size_t>(conn_col)]));

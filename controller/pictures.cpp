@@ -178,6 +178,10 @@ ConnectionTrace read_connection(const std::string& dir, std::uint64_t id) {
     by_packet[key(e)] = c.segments.size();
     c.segments.push_back(s);
   };
+  // A recv line of data with "taken": 0 — the receiving TCP took none of it.
+  const auto nothing_taken = [](const Json& e, const ConnectionTrace::Segment& s) {
+    return s.len > 0 && e.value("taken", s.len) == 0;
+  };
   const auto add_arrival = [&](const Json& e, bool drop) {
     const auto it = by_packet.find(key(e));
     std::size_t i = 0;
@@ -199,7 +203,7 @@ ConnectionTrace read_connection(const std::string& dir, std::uint64_t id) {
       c.segments[i].drop_reason = e.value("reason", std::string());
     } else {
       auto& s = c.segments[i];
-      if (s.received.empty() && s.len > 0 && e.value("taken", s.len) == 0) s.not_taken = true;
+      if (s.received.empty()) s.not_taken = nothing_taken(e, s);
       s.received.push_back(e["t"].get<std::int64_t>());
     }
   };
@@ -248,7 +252,7 @@ ConnectionTrace read_connection(const std::string& dir, std::uint64_t id) {
         s.sent_by = other;
       }
       if (ev == "recv" && s.received.empty()) {
-        s.not_taken = s.len > 0 && e.value("taken", s.len) == 0;
+        s.not_taken = nothing_taken(e, s);
         s.received.push_back(e["t"].get<std::int64_t>());
         s.received_by = other;
       }

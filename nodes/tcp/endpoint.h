@@ -27,10 +27,10 @@
 #include <vector>
 
 #include "emulator/fifo.h"
+#include "emulator/flat_map.h"
 #include "emulator/random.h"
 #include "emulator/time.h"
 #include "nodes/tcp/config.h"
-#include "nodes/tcp/conn_table.h"
 #include "nodes/tcp/connection.h"
 #include "nodes/wire/ipv4.h"
 #include "nodes/wire/tcp.h"
@@ -160,7 +160,9 @@ class Endpoint {
   static std::uint64_t packed(const Key& k) {
     return static_cast<std::uint64_t>(k.local_port) << 48 | static_cast<std::uint64_t>(k.remote_port) << 32 | k.remote;
   }
-  ConnTable<ConnId> table_;  // by packed four-tuple
+  // By packed four-tuple; key 0 cannot occur (its local port would be 0). A server
+  // with 10^5 connections looks one up per segment.
+  FlatMap<std::uint64_t, ConnId> table_;
   std::unordered_map<std::uint16_t, Listener> listeners_;
   std::uint16_t next_port_ = kEphemeralFirst;
   Fifo<ConnId> changed_;
