@@ -46,6 +46,8 @@ tcp::Config tcp_config(const topology::Tcp& t) {
   c.delayed_ack = ns(t.delayed_ack_ns());
   c.two_way_handshake = t.two_way_handshake();
   c.isn_clock = t.isn_clock();
+  c.syn_loss_window_after = t.syn_loss_window_after();
+  c.strict_paws = t.strict_paws();
   return c;
 }
 

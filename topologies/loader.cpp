@@ -241,6 +241,8 @@ Tcp default_tcp() {
   t.set_nagle(true);
   t.set_delayed_ack_ns(40'000'000);
   t.set_two_way_handshake(false);
+  t.set_syn_loss_window_after(2);
+  t.set_strict_paws(false);
   return t;
 }
 
@@ -259,7 +261,7 @@ void Loader::tcp(const YAML::Node& n, const std::string& where, Tcp& t) {
       "msl",         "fin_wait_2_timeout", "mss",    "receive_buffer",    "initial_window",     "congestion",
       "dupack_threshold", "sack",  "timestamps",     "window_scaling",    "application_reads",  "keepalive",
       "keepalive_time", "keepalive_interval", "keepalive_probes", "nagle", "delayed_ack",      "two_way_handshake",
-      "isn"};
+      "isn", "syn_loss_window_after", "strict_paws"};
   for_each_key(n, where, keys, [&](const std::string& k, const YAML::Node& v, const std::string& path) {
     if (k == "initial_rto") t.set_initial_rto_ns(duration_ns(v, path));
     if (k == "min_rto") t.set_min_rto_ns(duration_ns(v, path));
@@ -297,6 +299,8 @@ void Loader::tcp(const YAML::Node& n, const std::string& where, Tcp& t) {
     if (k == "nagle") t.set_nagle(boolean(v, path));
     if (k == "delayed_ack") t.set_delayed_ack_ns(duration_ns(v, path));
     if (k == "two_way_handshake") t.set_two_way_handshake(boolean(v, path));
+    if (k == "syn_loss_window_after") t.set_syn_loss_window_after(static_cast<int>(integer(v, path, 0, 255)));
+    if (k == "strict_paws") t.set_strict_paws(boolean(v, path));
     if (k == "isn") {
       const std::string s = scalar(v, path, "random or clock");
       if (s != "random" && s != "clock") fail(v, path, fmt::format("unknown ISN choice '{}'; expected random or clock", s));

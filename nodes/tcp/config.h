@@ -51,6 +51,11 @@ struct Config {
   std::uint32_t receive_buffer = 131072;
   // Initial congestion window in segments: 10 (RFC 6928; Linux TCP_INIT_CWND).
   std::uint32_t initial_window = 10;
+  // RFC 5681 3.1: if the SYN or SYN-ACK was lost, the initial window after the handshake
+  // is one segment. Linux applies that only after more than one retransmission of the
+  // SYN or SYN-ACK (tcp_init_transfer, because RFC 6298's 1 s initial RTO makes one
+  // spurious retransmission likely): 2. The RFC's rule is 1; 0 never applies it.
+  int syn_loss_window_after = 2;
   // Congestion control: CUBIC is Linux's default (RFC 9438); Reno and NewReno are the
   // RFC 5681 and RFC 6582 algorithms.
   CongestionAlgorithm congestion = CongestionAlgorithm::cubic;
@@ -61,6 +66,11 @@ struct Config {
   bool sack = true;            // RFC 2018
   bool timestamps = true;      // RFC 7323
   bool window_scaling = true;  // RFC 7323
+
+  // PAWS (RFC 7323 5.3) drops any segment whose timestamp is older than the newest seen.
+  // Linux spares a pure duplicate ACK that moves nothing (tcp_disordered_ack): under
+  // ACK reordering it still counts toward fast retransmit. true is the strict RFC drop.
+  bool strict_paws = false;
 
   // When false, received data counts as read the moment it arrives, so the window
   // never closes. When true, the application must call Connection::read(): data it

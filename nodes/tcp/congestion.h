@@ -41,6 +41,8 @@ class CongestionControl {
   void deflate(std::uint32_t bytes) { cwnd_ = cwnd_ > bytes + mss_ ? cwnd_ - bytes : mss_; }
   // RFC 6675 5 step 4: SACK recovery runs at cwnd = ssthresh, with no inflation.
   void cwnd_to_ssthresh() { cwnd_ = ssthresh_; }
+  // RFC 5681 3.1: the initial window after a lost SYN or SYN-ACK is one segment.
+  void restart_from_one_segment() { cwnd_ = mss_; }
 
  protected:
   CongestionControl(std::uint32_t mss, std::uint32_t initial_window_segments)

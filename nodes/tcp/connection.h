@@ -149,6 +149,9 @@ class Connection {
   void process_rst(TimePoint now, Seq seq);
   bool process_ack(TimePoint now, const wire::TcpHeader& h, std::uint32_t length);
   void on_new_ack(TimePoint now, Seq ack, std::uint32_t acked, const wire::TcpHeader& h);
+  void sample_from_ack(TimePoint now, const wire::TcpHeader& h);
+  void handshake_done();
+  bool paws_rejects(const wire::TcpHeader& h, std::uint32_t length) const;
   void negotiate(const wire::TcpOptions& peer, bool we_offered);
   std::uint32_t peer_window(const wire::TcpHeader& h) const;
   std::uint32_t rcv_wnd() const;
@@ -259,6 +262,7 @@ class Connection {
   Duration rto_;
   bool have_rtt_ = false;
   int retries_ = 0;      // consecutive timeouts of the current segment
+  int syn_retransmits_ = 0;  // of our SYN or SYN-ACK, for RFC 6298 5.7 and RFC 5681 3.1
   bool timing_ = false;  // a segment is being timed (Karn: never a retransmitted one)
   Seq timed_seq_;        // the ACK that completes the measurement
   TimePoint timed_at_;

@@ -38,8 +38,7 @@ void Connection::on_segment(TimePoint now, const wire::TcpHeader& h, std::uint32
   // RFC 7323 5.3, PAWS: with timestamps, a segment whose TSval is older than the one we
   // last echoed is an old duplicate from an earlier incarnation of the sequence space;
   // drop it and ACK, unless it is a RST.
-  if (ts_ok_ && h.options.timestamps && !h.has(kRst) &&
-      static_cast<std::int32_t>(h.options.timestamps->value - ts_recent_) < 0) {
+  if (ts_ok_ && h.options.timestamps && !h.has(kRst) && paws_rejects(h, length)) {
     ack_pending_ = true;
     return;
   }
@@ -67,7 +66,11 @@ void Connection::on_segment(TimePoint now, const wire::TcpHeader& h, std::uint32
 
   // RFC 7323 4.3: remember the peer's newest timestamp from a segment that covers
   // RCV.NXT (the last ACK we sent), to echo it.
-  if (ts_ok_ && h.options.timestamps && seq <= rcv_nxt_) ts_recent_ = h.options.timestamps->value;
+  // Never backwards: a segment PAWS let through with an older TSval (a disordered ACK)
+  // leaves it (RFC 7323 4.3, Linux tcp_replace_ts_recent).
+  if (ts_ok_ && h.options.timestamps && seq <= rcv_nxt_ &&
+      static_cast<std::int32_t>(h.options.timestamps->value - ts_recent_) >= 0)
+    ts_recent_ = h.options.timestamps->value;
 
   // Second: RST (with RFC 5961 3.2: only an exact match resets).
   if (h.has(kRst)) return process_rst(now, seq);
@@ -85,6 +88,26 @@ void Connection::on_segment(TimePoint now, const wire::TcpHeader& h, std::uint32
 
   // Sixth and seventh: text; eighth: FIN.
   process_text_and_fin(now, h, length);
+}
+
+// RFC 7323 5.3 with Linux's two allowances (tcp_paws_discard), unless strict_paws: a
+// TSval one tick older than TS.Recent passes (TCP_PAWS_WINDOW), and so does a
+// "disordered ACK" (tcp_disordered_ack): a pure duplicate ACK at RCV.NXT that would not
+// update the window and is no older than one RTO. Overtaken in the network, it is still
+// news of a segment that left, and counts toward fast retransmit.
+bool Connection::paws_rejects(const wire::TcpHeader& h, std::uint32_t length) const {
+  const auto behind = static_cast<std::int32_t>(ts_recent_ - h.options.timestamps->value);
+  if (behind <= 0) return false;
+  if (config_.strict_paws) return true;
+  if (behind <= 1) return false;
+  const Seq seq(h.seq), ack(h.ack);
+  const std::uint32_t window = peer_window(h);
+  const bool pure_duplicate =
+      h.flags == kAck && length == 0 && seq == rcv_nxt_ && ack == snd_una_;
+  const bool updates_window = snd_wl1_ < seq || (seq == snd_wl1_ && (window > snd_wnd_ || window == 0));
+  // Linux compares against the RTO in timestamp ticks (icsk_rto * 1024 / HZ): ours are ms.
+  const std::int64_t replay_window = rto_.ns() / 1'000'000 * 1024 / 1000;
+  return !(pure_duplicate && !updates_window && behind <= replay_window);
 }
 
 // 3.10.7.3: SYN-SENT.
@@ -116,10 +139,7 @@ void Connection::segment_in_syn_sent(TimePoint now, const wire::TcpHeader& h, st
     advance_una(ack);
     timers_.cancel(Timer::retransmission);
     retries_ = 0;
-    if (timing_ && snd_una_ >= timed_seq_) {
-      timing_ = false;
-      sample_rtt(now, now - timed_at_);
-    }
+    sample_from_ack(now, h);
   }
   snd_wnd_ = peer_window(h);
   max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
@@ -127,6 +147,7 @@ void Connection::segment_in_syn_sent(TimePoint now, const wire::TcpHeader& h, st
   snd_wl2_ = ack;
   if (snd_una_ > iss_) {
     set_state(now, State::established);
+    handshake_done();
     ack_pending_ = true;
     // Data or a FIN riding on the SYN-ACK (sixth and later steps) is handled as in
     // ESTABLISHED; the SYN itself is already counted.
@@ -237,21 +258,38 @@ void Connection::enter_recovery(TimePoint now) {
   emit(e);
 }
 
+// An ACK of new data (or of the SYN) times the segment being timed; failing that, the
+// echoed timestamp times even a retransmitted segment, which Karn's algorithm cannot
+// (RFC 7323 4.1): after a lost SYN, the SYN-ACK echoes the TSval of the SYN it answers.
+// Linux likewise prefers its own timing and falls back on the echo. Millisecond
+// resolution.
+void Connection::sample_from_ack(TimePoint now, const wire::TcpHeader& h) {
+  if (timing_ && snd_una_ >= timed_seq_) {
+    timing_ = false;
+    sample_rtt(now, now - timed_at_);
+  } else if (!timing_ && ts_ok_ && h.options.timestamps && h.options.timestamps->echo != 0) {
+    const auto ms = static_cast<std::int32_t>(ts_now(now) - h.options.timestamps->echo);
+    if (ms >= 0) sample_rtt(now, Duration::milliseconds(ms));
+  }
+}
+
+// What a retransmitted SYN or SYN-ACK leaves behind once the handshake is done.
+void Connection::handshake_done() {
+  if (syn_retransmits_ == 0) return;
+  // RFC 6298 5.7: no sample (Karn, no timestamps) after a SYN timeout: the RTO starts
+  // again from 3 s (Linux TCP_TIMEOUT_FALLBACK), not from the backed-off value.
+  if (!have_rtt_) rto_ = std::min(std::max(config_.initial_rto, Duration::seconds(3)), config_.max_rto);
+  // RFC 5681 3.1: the initial window is one segment after a lost SYN or SYN-ACK.
+  if (config_.syn_loss_window_after > 0 && syn_retransmits_ >= config_.syn_loss_window_after)
+    cc_->restart_from_one_segment();
+}
+
 void Connection::on_new_ack(TimePoint now, Seq ack, std::uint32_t acked, const wire::TcpHeader& h) {
   advance_una(ack);
   if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
   retries_ = 0;
   dupacks_ = 0;
-  if (timing_ && snd_una_ >= timed_seq_) {
-    timing_ = false;
-    sample_rtt(now, now - timed_at_);
-  } else if (!timing_ && ts_ok_ && h.options.timestamps && h.options.timestamps->echo != 0) {
-    // RFC 7323 4.1: the echoed timestamp times even a retransmitted segment, which
-    // Karn's algorithm cannot. Linux likewise prefers its own timing and falls back
-    // on the echo. Millisecond resolution.
-    const auto ms = static_cast<std::int32_t>(ts_now(now) - h.options.timestamps->echo);
-    if (ms >= 0) sample_rtt(now, Duration::milliseconds(ms));
-  }
+  sample_from_ack(now, h);
   // RFC 6298 5.2 and 5.3: stop the timer when all is acknowledged, else restart it.
   if (snd_una_ == snd_max_) {
     timers_.cancel(Timer::retransmission);
@@ -306,7 +344,8 @@ void Connection::update_window(const wire::TcpHeader& h) {
 // 3.10.7.4, fifth. Returns false when the segment is to be dropped here.
 bool Connection::process_ack(TimePoint now, const wire::TcpHeader& h, std::uint32_t length) {
   const Seq ack(h.ack);
-  if (state_ == State::syn_received) {
+  const bool opening = state_ == State::syn_received;
+  if (opening) {
     if (!(snd_una_ < ack && ack <= snd_max_)) {
       rst_pending_ = true;
       rst_seq_ = ack;
@@ -335,6 +374,7 @@ bool Connection::process_ack(TimePoint now, const wire::TcpHeader& h, std::uint3
   if (snd_una_ < ack) {
     const auto acked = static_cast<std::uint32_t>(ack - snd_una_);
     on_new_ack(now, ack, acked, h);
+    if (opening) handshake_done();  // after the ACK's RTT sample
   } else if (ack == snd_una_ && length == 0 && !h.has(kSyn) && !h.has(kFin) && peer_window(h) == snd_wnd_ &&
              snd_una_ < snd_max_) {
     // RFC 5681 2: a duplicate ACK — no data, no window change, data outstanding.

@@ -286,6 +286,7 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
     // simultaneous open answers with (RFC 9293 3.10.7.3, fourth).
     t.retransmission = snd_max_ > iss_ && !syn_reply_;
     syn_reply_ = false;
+    if (t.retransmission) ++syn_retransmits_;
     snd_nxt_ = iss_ + 1;
     have = true;
   } else if (sack_recovery() && !rtx_seq_ && synchronized(state_) && sack_next_segment()) {
@@ -539,7 +540,10 @@ void Connection::on_retransmission_timeout(TimePoint now) {
   if (!syn) cc_->on_timeout(static_cast<std::uint32_t>(snd_max_ - snd_una_));
   in_recovery_ = false;
   dupacks_ = 0;
-  recover_ = snd_max_;
+  // Not for the SYN: RFC 6582 3.2 step 1 starts `recover` at the ISS, and moving it to
+  // ISS + 1 would equal SND.UNA after the handshake, barring fast retransmit of the
+  // first loss until new data is acknowledged.
+  if (!syn) recover_ = snd_max_;
   rtx_seq_.reset();
   sacked_ = RangeSet();  // RFC 6675 5.1: after a timeout, SACK information is not trusted
   rewind_cause_ = RetransmitCause::timeout;

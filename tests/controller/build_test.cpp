@@ -53,6 +53,11 @@ TEST(Build, TheLoadersDefaultsAreTheCodes) {
   EXPECT_EQ(c.nagle, d.nagle);
   EXPECT_EQ(c.delayed_ack, d.delayed_ack);
   EXPECT_EQ(c.two_way_handshake, d.two_way_handshake);
+  EXPECT_EQ(c.syn_loss_window_after, d.syn_loss_window_after);
+  EXPECT_EQ(c.strict_paws, d.strict_paws);
+  const auto strict = topology::load_string("hosts: [a]\ndefaults: {tcp: {strict_paws: true, syn_loss_window_after: 1}}\n");
+  EXPECT_TRUE(tcp_config(strict.nodes(0).tcp()).strict_paws);
+  EXPECT_EQ(tcp_config(strict.nodes(0).tcp()).syn_loss_window_after, 1);
 
   const auto l = topology::load_string("hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [a, r]}\n");
   const LinkParams p = link_params(l.links(0).forward()), q;

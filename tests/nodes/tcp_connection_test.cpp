@@ -81,8 +81,10 @@ TEST(Retransmission, LostSynBacksOffOneTwoFourSeconds) {
   EXPECT_EQ(p.sent_times(kClient, testing::is_syn), (std::vector{t(0_s), t(1_s), t(3_s), t(7_s)}));
   EXPECT_EQ(p.entered(kClient, State::established), std::vector{t(7_s) + 20_ms});
   EXPECT_EQ(p.count(kClient, EventKind::retransmission), 3);
-  // Karn: no RTT sample from a retransmitted SYN, so the backed-off RTO stays (8 s).
-  EXPECT_EQ(p.client().rto(), 8_s);
+  // The SYN-ACK echoes the fourth SYN's timestamp: an unambiguous 20 ms sample (RFC
+  // 7323 4), so the RTO is the floor, not the backed-off 8 s (SynLoss tests: without
+  // timestamps, RFC 6298 5.7's 3 s).
+  EXPECT_EQ(p.client().rto(), 200_ms);
 }
 
 TEST(Retransmission, SynRetriesRunOutAfter127Seconds) {
