@@ -114,6 +114,7 @@ apps::Workload workload(const topology::Workload& w) {
   a.half_close = w.half_close();
   a.listen.backlog = w.backlog();
   a.listen.syn_backlog = w.syn_backlog();
+  a.serve = !w.no_listener();
   return a;
 }
 

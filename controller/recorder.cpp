@@ -514,12 +514,13 @@ void Recorder::on_tcp_event(const Host& host, tcp::ConnId conn, const tcp::Event
     case tcp::EventKind::peer_closed:
       break;
     case tcp::EventKind::reset:
+    case tcp::EventKind::refused:
     case tcp::EventKind::timed_out:
     case tcp::EventKind::closed: {
-      const tcp::State before = s.state;
       Outcome o = Outcome::completed;
       if (e.kind == tcp::EventKind::timed_out) o = Outcome::timed_out;
-      if (e.kind == tcp::EventKind::reset) o = before == tcp::State::syn_sent ? Outcome::refused : Outcome::reset;
+      if (e.kind == tcp::EventKind::reset) o = Outcome::reset;
+      if (e.kind == tcp::EventKind::refused) o = Outcome::refused;
       end_side(w, o, t);
       if (write && (kinds_ & kEventEnd) != 0) {
         begin_line(t, name, w.row, "end");

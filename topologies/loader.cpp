@@ -800,6 +800,9 @@ void Loader::links(const YAML::Node& n) {
   }
 }
 
+// Whether a workload runs a server on its port (a syn-flood, or `listen: false`, does not).
+static bool serves(const Workload& w) { return w.app() != Workload::SYN_FLOOD && !w.no_listener(); }
+
 void Loader::workloads(const YAML::Node& n) {
   if (!n.IsSequence()) fail(n, "workload", fmt::format("expected a list of workloads, got {}", kind_of(n)));
   std::size_t index = 0;
@@ -816,7 +819,7 @@ void Loader::workloads(const YAML::Node& n) {
     static const std::vector<std::string_view> keys = {
         "name",     "app",   "from",     "to",         "connections", "start",   "bytes",
         "request",  "response", "repetitions", "think", "rate",        "duration", "chunk",
-        "close",    "half_close", "backlog", "syn_backlog", "client_port"};
+        "close",    "half_close", "backlog", "syn_backlog", "client_port", "listen"};
     for_each_key(item, where, keys, [&](const std::string& k, const YAML::Node& v, const std::string& path) {
       if (k == "name") w->set_name(scalar(v, path, "a name"));
       if (k == "app") {
@@ -876,6 +879,7 @@ void Loader::workloads(const YAML::Node& n) {
         w->set_close(it->second);
       }
       if (k == "half_close") w->set_half_close(boolean(v, path));
+      if (k == "listen") w->set_no_listener(!boolean(v, path));
       if (k == "backlog") w->set_backlog(static_cast<std::uint32_t>(integer(v, path, 1, 1u << 30)));
       if (k == "syn_backlog") w->set_syn_backlog(static_cast<std::uint32_t>(integer(v, path, 1, 1u << 30)));
       if (k == "client_port") w->set_client_port(static_cast<std::uint32_t>(integer(v, path, 1, 65535)));
@@ -945,8 +949,8 @@ void Loader::workloads(const YAML::Node& n) {
              fmt::format("'{}' is the server too: a host cannot connect to itself",
                          topo_.nodes(static_cast<int>(c)).name()));
     for (int j = 0; j + 1 < topo_.workloads_size(); ++j)
-      if (topo_.workloads(j).server() == w->server() && topo_.workloads(j).port() == w->port() &&
-          topo_.workloads(j).app() != Workload::SYN_FLOOD && w->app() != Workload::SYN_FLOOD)
+      if (topo_.workloads(j).server() == w->server() && topo_.workloads(j).port() == w->port() && serves(topo_.workloads(j)) &&
+          serves(*w))
         fail(item["to"], where + ".to",
              fmt::format("'{}' port {} already serves workload[{}]; give each workload a port of its own",
                          topo_.nodes(static_cast<int>(w->server())).name(), w->port(), j));

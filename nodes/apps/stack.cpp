@@ -181,6 +181,7 @@ void Stack::on_event(Host&, tcp::ConnId id, const tcp::Event& ev) {
       if (e != nullptr) e->handler->on_peer_closed(s);
       return;
     case tcp::EventKind::reset:
+    case tcp::EventKind::refused:
     case tcp::EventKind::timed_out:
     case tcp::EventKind::closed: {
       if (e == nullptr) return;

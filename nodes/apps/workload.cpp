@@ -497,8 +497,7 @@ std::size_t Workloads::add(const Workload& spec) {
   if (spec.port == 0) fail("port 0 is not a port a server can listen on");
   if (spec.connections == 0) fail("connections per client must be at least 1");
   for (const auto& w : specs_)
-    if (w->server == spec.server && w->port == spec.port && w->app != AppKind::syn_flood &&
-        spec.app != AppKind::syn_flood)
+    if (w->server == spec.server && w->port == spec.port && w->serves() && spec.serves())
       fail(fmt::format("'{}' port {} already serves another workload", network_.name(spec.server), spec.port));
   switch (spec.app) {
     case AppKind::request_response:
@@ -529,9 +528,8 @@ std::size_t Workloads::add(const Workload& spec) {
   specs_.push_back(std::make_unique<Workload>(spec));
   Workload& w = *specs_.back();
   run->stats.planned = total;
-  if (w.app == AppKind::syn_flood) {
-    w.close = CloseMode::never;  // it never completes a handshake it could close
-  } else {
+  if (w.app == AppKind::syn_flood) w.close = CloseMode::never;  // it never completes a handshake it could close
+  if (w.serves()) {
     run->server = std::make_unique<ServerApp>(w, run->stats);
     stack(w.server).listen(w.port, *run->server, w.listen);
   }

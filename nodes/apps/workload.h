@@ -100,6 +100,10 @@ struct Workload {
   bool half_close = false;
 
   ListenOptions listen;
+  // false: the server runs nothing on the port, so every SYN is answered with RST
+  // (RFC 9293 3.10.7.1) and the connections are refused. syn_flood never serves.
+  bool serve = true;
+  bool serves() const { return serve && app != AppKind::syn_flood; }
 };
 
 // Counts over one workload. Every client connection that started ends exactly one

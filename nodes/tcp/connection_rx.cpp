@@ -126,7 +126,7 @@ void Connection::segment_in_syn_sent(TimePoint now, const wire::TcpHeader& h, st
   const bool ack_ok = h.has(kAck);
   // Second: RST, only with an acceptable ACK.
   if (h.has(kRst)) {
-    if (ack_ok) become_closed(now, EventKind::reset);
+    if (ack_ok) become_closed(now, EventKind::refused);
     return;
   }
   // Fourth: SYN.
@@ -188,6 +188,9 @@ void Connection::process_rst(TimePoint now, Seq seq) {
     case State::last_ack:
     case State::time_wait:
       return become_closed(now, EventKind::closed);
+    case State::syn_received:
+      // 3.10.7.4 second: an active open (simultaneous, so in SYN_RECEIVED) was refused.
+      return become_closed(now, passive_ ? EventKind::reset : EventKind::refused);
     default:
       return become_closed(now, EventKind::reset);
   }

@@ -234,10 +234,10 @@ std::optional<ConnId> Endpoint::poll_changed() {
     Slot& s = slots_[id.index];
     if (!s.marked || s.generation != id.generation) continue;
     s.marked = false;
-    if (s.conn.state() == State::closed) {
-      release(id);
-      continue;
-    }
+    // A CLOSED connection is freed here and still returned: its deadline is now
+    // TimePoint::max(), so the host cancels the wake-up it holds, which would otherwise
+    // fire for nothing and carry the run's clock past its last real event.
+    if (s.conn.state() == State::closed) release(id);
     return id;
   }
   return std::nullopt;

@@ -9,7 +9,8 @@
 //   outputs   poll_transmit()       segments with their addresses, until it returns nothing
 //             poll_event()          connection events tagged with the connection id
 //             poll_changed()        connections whose deadline may have moved: the host
-//                                   re-arms one engine wake-up for each (ARCHITECTURE rule 6)
+//                                   re-arms one engine wake-up for each (ARCHITECTURE rule 6);
+//                                   one just freed (CLOSED) comes too, with deadline max
 // After a command on connection(id), call touched(now, id) so its output is collected.
 //
 // Listen queues behave as Linux's do (net/ipv4/tcp_input.c, tcp_conn_request and

@@ -24,6 +24,8 @@ enum class EventKind : std::uint8_t {
   data_received,   // `bytes` new in-order bytes are readable
   peer_closed,     // the peer's FIN arrived: no more data will come
   reset,           // an acceptable RST arrived: the connection is gone
+  refused,         // our SYN was answered with RST: nothing listens there (RFC 9293
+                   // 3.10.7.3, and 3.10.7.4 second for an active open in SYN_RECEIVED)
   timed_out,       // retransmissions ran out: the connection is gone
   closed,          // reached CLOSED by the normal path
 };

@@ -77,6 +77,26 @@ TEST(Library, LossAndSeedsThroughTheBuilder) {
   EXPECT_NE(a.summary()["drops"], other.summary()["drops"]) << "another seed, other losses";
 }
 
+// A SYN to a port nobody serves is refused (RFC 9293 3.10.7.1): the outcome says so in
+// every result, and the run ends at its last event (the RST's arrival, 20 ms), not at
+// the SYN's retransmission timer (1 s), cancelled when the connection closed.
+TEST(Library, ARefusedConnectionIsRefusedAndTheRunEndsWithIt) {
+  const Results r = Experiment::from_yaml(R"(hosts: [client, server]
+links:
+  - {ends: [client, server], delay: 10ms}
+workload:
+  - {app: connect, from: client, to: server:7001, listen: false}
+)").run();
+  ASSERT_THAT(r, RanToTheEnd());
+  EXPECT_EQ(r.connection(1).outcome, "refused");
+  EXPECT_EQ(r.summary()["connections"]["refused"], 1);
+  EXPECT_EQ(r.summary()["connections"]["reset"], 0);
+  EXPECT_EQ(r.summary()["simulated_ns"], 20'000'000);
+  const auto ends = r.events("end", 1);
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_EQ(ends[0].line["outcome"], "refused");
+}
+
 TEST(Library, BadTopologiesAreLoadErrors) {
   TopologyBuilder b("bad");
   b.host("a").link("a", "nowhere", {.delay = 1_ms});

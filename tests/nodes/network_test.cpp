@@ -31,9 +31,11 @@ class BulkApp final : public Application {
       host.tcp().touched(e.time, conn);
     }
     if (e.kind == tcp::EventKind::reset) ++resets;
+    if (e.kind == tcp::EventKind::refused) ++refused;
     if (e.kind == tcp::EventKind::state_changed && e.to == tcp::State::closed) ++closed;
   }
   int resets = 0;
+  int refused = 0;
   int closed = 0;
 
  private:
@@ -144,7 +146,8 @@ TEST(Network, AClosedPortIsRefused) {
   net.b.set_application(&server);
   net.connect_at(t(0_ms), 81);
   net.engine.run_until(t(1_s));
-  EXPECT_EQ(client.resets, 1);
+  EXPECT_EQ(client.refused, 1);
+  EXPECT_EQ(client.resets, 0) << "refused, not reset";
   EXPECT_EQ(net.b.stats().drops(DropReason::no_listener), 1u);
   EXPECT_EQ(net.probe.node_drops[static_cast<int>(DropReason::no_listener)], 1);
 }

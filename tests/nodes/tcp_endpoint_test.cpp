@@ -130,7 +130,8 @@ TEST(Endpoint, SynToAClosedPortIsRefusedWithRst) {
   EXPECT_EQ(rst.flags, kRst | kAck);
   EXPECT_EQ(rst.seq, 0u);
   EXPECT_EQ(rst.ack, net.sent_by(net.client)[0].segment.header.seq + 1);
-  EXPECT_EQ(net.count(net.client_events, EventKind::reset), 1) << "connection refused";
+  EXPECT_EQ(net.count(net.client_events, EventKind::refused), 1) << "connection refused (3.10.7.3)";
+  EXPECT_EQ(net.count(net.client_events, EventKind::reset), 0);
   EXPECT_EQ(net.server.stats().drop(EndpointDrop::no_listener), 1u);
   EXPECT_EQ(net.client.connections(), 0u) << "the closed connection is freed";
 }
