@@ -66,8 +66,8 @@ std::string_view state_name(tcp::State s) { return tcp::to_string(s); }
 
 class Evaluator {
  public:
-  Evaluator(const topology::Expectation& e, const Recorder& r, Network& n, const Summary& s)
-      : e_(e), recorder_(r), network_(n), summary_(s) {}
+  Evaluator(const topology::Expectation& e, const Recorder& r, Network& n, const Summary& s, const std::string& dir)
+      : e_(e), recorder_(r), network_(n), summary_(s), dir_(dir) {}
 
   ExpectationResult run() {
     ExpectationResult res;
@@ -273,14 +273,25 @@ class Evaluator {
         break;
     }
     if (!res.passed && all.first != kNever)
-      res.detail = fmt::format("shakedown inspect DIR --conn {}", h.when == ex::Happening::When::after ? all.last_row : all.first_row);
+      res.detail = inspect_hint(h.when == ex::Happening::When::after ? all.last_row : all.first_row);
+  }
+
+  // The command that shows one connection of this run (its folder quoted for a shell
+  // when it needs to be).
+  std::string inspect_hint(std::uint64_t conn) const {
+    const bool plain = !dir_.empty() && dir_.find_first_not_of(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+=:,@") == std::string::npos;
+    std::string quoted = "'";
+    for (char c : dir_) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    quoted += "'";
+    return fmt::format("shakedown inspect {} --conn {}", dir_.empty() ? "RUN_FOLDER" : plain ? dir_ : quoted, conn);
   }
 
   // The connections that made a failed comparison fail, worst first.
   std::string where_to_look(const ex::Operand& left, ex::Op op, const Value& right) {
     if (missing_connection_) return "no such connection: see connections.csv for ids and endpoints";
     if (std::holds_alternative<ex::ConnectionRef>(left))
-      return fmt::format("shakedown inspect DIR --conn {}", last_connection_);
+      return inspect_hint(last_connection_);
     const auto* m = std::get_if<ex::Metric>(&left);
     if (m == nullptr) return {};
     const std::set<std::uint32_t>* filter = last_filtered_ ? &last_filter_ : nullptr;
@@ -343,6 +354,7 @@ class Evaluator {
   const Recorder& recorder_;
   Network& network_;
   const Summary& summary_;
+  const std::string& dir_;
   int selector_ = 0;
   std::set<std::uint32_t> last_filter_;
   bool last_filtered_ = false;
@@ -377,9 +389,10 @@ void prepare(Recorder& recorder, const topology::Topology& topology) {
 }
 
 std::vector<ExpectationResult> evaluate(const topology::Topology& topology, const Recorder& recorder,
-                                        Network& network, const Summary& summary) {
+                                        Network& network, const Summary& summary, const std::string& run_dir) {
   std::vector<ExpectationResult> out;
-  for (const auto& e : topology.expectations()) out.push_back(Evaluator(e, recorder, network, summary).run());
+  for (const auto& e : topology.expectations())
+    out.push_back(Evaluator(e, recorder, network, summary, run_dir).run());
   return out;
 }
 

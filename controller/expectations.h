@@ -34,8 +34,9 @@ ExpectationNeeds needs(const topology::Topology& topology);
 // What the recorder must keep during the run for these expectations: call before it.
 void prepare(Recorder& recorder, const topology::Topology& topology);
 
+// `run_dir`: the run's folder, named in the hints of failed expectations.
 std::vector<ExpectationResult> evaluate(const topology::Topology& topology, const Recorder& recorder,
-                                        Network& network, const Summary& summary);
+                                        Network& network, const Summary& summary, const std::string& run_dir);
 
 nlohmann::ordered_json to_json(const std::vector<ExpectationResult>& results);
 // "  expectations    3 passed, 1 failed" and a line per failure.

@@ -304,7 +304,7 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
   summary.wall_seconds = wall();
   summary.interrupted = interrupted;
   for (int w = 0; w < topo.workloads_size(); ++w) summary.not_started += built->workloads.stats(static_cast<std::size_t>(w)).not_started;
-  const std::vector<ExpectationResult> expectations = evaluate(topo, *recorder, built->network, summary);
+  const std::vector<ExpectationResult> expectations = evaluate(topo, *recorder, built->network, summary, dir.string());
   if (o.report != nullptr) {
     o.report->dir = dir.string();
     o.report->name = topo.name();

@@ -30,6 +30,8 @@ std::string failure_text(const ScenarioResult& r) {
     if (e.passed) continue;
     text += fmt::format("{}: {}\n  actual: {}\n", e.where, e.text, e.actual);
     if (!e.detail.empty()) text += fmt::format("  look at: {}\n", e.detail);
+    if (!r.kept && e.detail.starts_with("shakedown inspect "))
+      text += "  (shakedown test removes its runs: add --keep FOLDER to keep them)\n";
   }
   if (text.empty()) text = r.output;
   return text;
@@ -103,6 +105,7 @@ std::vector<ScenarioResult> run_scenarios(const std::vector<std::string>& files,
       ScenarioResult& r = results[i];
       r.path = files[i];
       r.name = fs::path(files[i]).stem().string();
+      r.kept = !o.keep.empty();
       RunOptions ro;
       ro.file = files[i];
       // Folders named after the position keep two scenarios of the same name apart.
@@ -119,6 +122,10 @@ std::vector<ScenarioResult> run_scenarios(const std::vector<std::string>& files,
       r.code = run_experiment(ro, sink != nullptr ? sink : stdout, errors != nullptr ? errors : stderr);
       r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
       r.expectations = report.expectations;
+      // A run folder that is about to be removed is no place to send anyone.
+      if (!r.kept)
+        for (auto& e : r.expectations)
+          if (const auto at = e.detail.find(ro.out); at != std::string::npos) e.detail.replace(at, ro.out.size(), "RUN_FOLDER");
       if (errors != nullptr) {
         r.output = read_back(errors);
         std::fclose(errors);

@@ -26,6 +26,7 @@ struct ScenarioResult {
   double seconds = 0;
   std::vector<ExpectationResult> expectations;
   std::string output;  // what the run wrote to standard error
+  bool kept = false;   // its run folder stays (--keep): hints may name it
   bool passed() const { return code == 0; }
 };
 

@@ -190,20 +190,20 @@ TEST(Cli, ScenariosThatMustFailFailWithTheirMessages) {
     for (const auto& w : wanted) EXPECT_NE(r.output.find(w), std::string::npos) << e.path() << ": " << w << "\n" << r.output;
     ++checked;
   }
-  EXPECT_EQ(checked, 4);
+  EXPECT_EQ(checked, 5);
 }
 
 TEST(Cli, TestWritesJUnitThatValidates) {
   const auto xml = std::filesystem::temp_directory_path() / ("shakedown_junit_" + std::to_string(getpid()) + ".xml");
   const Result r = run("test " + kScenarios + " --junit " + xml.string());
-  EXPECT_EQ(r.code, 1) << "three scenarios fail and one cannot run";
-  EXPECT_NE(r.output.find("9 scenarios: 5 passed, 3 failed, 1 could not run"), std::string::npos) << r.output;
+  EXPECT_EQ(r.code, 1) << "four scenarios fail and one cannot run";
+  EXPECT_NE(r.output.find("10 scenarios: 5 passed, 4 failed, 1 could not run"), std::string::npos) << r.output;
   std::ifstream in(xml);
   const std::string text{std::istreambuf_iterator<char>(in), {}};
   for (const char* name : {"handshake-and-wave", "old-duplicate-syn", "old-duplicate-syn-two-way", "lossy-dumbbell",
-                           "refused", "handshake-too-slow", "connections-leak", "no-reset-seen", "typo"})
+                           "refused", "handshake-too-slow", "wrong-state", "connections-leak", "no-reset-seen", "typo"})
     EXPECT_NE(text.find(std::string("<testcase name=\"") + name + "\""), std::string::npos) << name;
-  EXPECT_NE(text.find("tests=\"9\" failures=\"3\" errors=\"1\""), std::string::npos);
+  EXPECT_NE(text.find("tests=\"10\" failures=\"4\" errors=\"1\""), std::string::npos);
   EXPECT_NE(text.find("handshake.p99 &lt; 20ms"), std::string::npos) << "the failed expectation, escaped";
   if (std::string(SHAKEDOWN_XMLLINT).empty()) GTEST_SKIP() << "xmllint not installed";
   const Result v = shell(std::string(SHAKEDOWN_XMLLINT) + " --noout --schema " + kScenarios + "/junit.xsd " +
