@@ -1,5 +1,7 @@
 #include "controller/build.h"
 
+#include <algorithm>
+
 #include "nodes/faults.h"
 
 namespace shakedown::controller {
@@ -142,9 +144,9 @@ void Built::schedule(Engine& engine, const topology::Fault& f) {
   switch (f.kind_case()) {
     case topology::Fault::kLinkDown: {
       const std::uint32_t link = f.link_down().link();
-      engine.at(at, [&net, link] { net.link(link).set_up(false); });
+      engine.at(at, [&net, link] { net.link(link).hold_down(true); });
       if (f.link_down().duration_ns() > 0)
-        engine.at(at + ns(f.link_down().duration_ns()), [&net, link] { net.link(link).set_up(true); });
+        engine.at(at + ns(f.link_down().duration_ns()), [&net, link] { net.link(link).hold_down(false); });
       break;
     }
     case topology::Fault::kLinkSet: {
@@ -184,7 +186,12 @@ void Built::schedule(Engine& engine, const topology::Fault& f) {
       m.with_payload = p.with_payload();
       PacketFault pf;
       pf.match = match_tcp(m);
-      pf.nth = p.nth();
+      pf.nth.assign(p.nth().begin(), p.nth().end());
+      std::sort(pf.nth.begin(), pf.nth.end());
+      if (!pf.nth.empty() && pf.nth.front() == 0) pf.nth.clear();  // 0: every match
+      pf.first = p.first();
+      pf.from = TimePoint::zero() + ns(p.from_ns());
+      if (p.until_ns() > 0) pf.until = TimePoint::zero() + ns(p.until_ns());
       pf.action = static_cast<PacketFault::Action>(p.action());
       pf.delay = ns(p.delay_ns());
       net.link(p.link()).direction(static_cast<int>(p.direction())).add_fault(std::move(pf));

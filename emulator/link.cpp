@@ -43,19 +43,37 @@ void LinkDirection::build_stages() {
 }
 
 void LinkDirection::set_params(const LinkParams& params) {
-  const bool was_up = params_.up;
+  const bool was_up = up();
   params_ = params;
   ++params_version_;
   build_stages();
-  if (was_up && !params.up) {
-    params_.up = true;  // let set_up do the flushing
-    set_up(false);
-  }
+  if (was_up && !up()) flush();
 }
 
-void LinkDirection::set_up(bool up) {
-  params_.up = up;
-  if (up) return;
+void LinkDirection::set_up(bool on) {
+  const bool was_up = up();
+  params_.up = on;
+  if (was_up && !up()) flush();
+}
+
+void LinkDirection::hold_down(bool hold) {
+  const bool was_up = up();
+  if (hold) {
+    ++down_holds_;
+  } else if (down_holds_ > 0) {
+    --down_holds_;
+  }
+  if (was_up && !up()) flush();
+}
+
+void LinkDirection::add_fault(PacketFault fault) {
+  Fault f;
+  f.rng = RandomStream(run_seed_, fmt::format("{}/fault/{}", component_, faults_.size()));
+  f.spec = std::move(fault);
+  faults_.push_back(std::move(f));
+}
+
+void LinkDirection::flush() {
   engine_.cancel(transmission_event_);
   engine_.cancel(delivery_event_);
   if (on_wire_) drop(std::move(on_wire_), DropReason::link_down);
@@ -75,45 +93,73 @@ void LinkDirection::send(PacketPtr packet) {
   enter(std::move(packet));
 }
 
+// Two passes: every fault first counts the packet if it matches (so that each counts
+// all its matches, whatever the others do), then what the acting faults do is done
+// together: a drop wins; otherwise the copies are taken (before any corruption, as
+// netem duplicates before it corrupts), each corruption flips a bit of the original,
+// and the delays add up, the copies held with the packet they follow.
 bool LinkDirection::apply_faults(PacketPtr& packet) {
+  const TimePoint now = engine_.now();
+  bool dropped = false, corrupted = false;
+  int copies = 0;
+  Duration hold = Duration::zero();
   for (Fault& f : faults_) {
-    if (!f.spec.match || !f.spec.match(*packet)) continue;
+    f.acting = false;
+    if (now < f.spec.from || now >= f.spec.until || !f.spec.match || !f.spec.match(*packet)) continue;
     ++f.seen;
-    if (f.spec.nth != 0 && f.seen != f.spec.nth) continue;
+    if (!f.spec.acts_on(f.seen)) continue;
+    f.acting = true;
     switch (f.spec.action) {
       case PacketFault::Action::drop:
-        drop(std::move(packet), DropReason::fault);
-        return true;
-      case PacketFault::Action::delay: {
-        const TimePoint release = engine_.now() + f.spec.delay;
-        const bool new_head = held_.empty() || release < held_.front().arrival;
-        held_.push_back(InFlight{release, next_seq_++, std::move(packet)});
-        std::push_heap(held_.begin(), held_.end(), Later{});
-        if (new_head && !engine_.reschedule(held_event_, release))
-          held_event_ = engine_.at(release, *this, kHeldRelease);
-        return true;
-      }
-      case PacketFault::Action::duplicate: {
-        PacketPtr copy = pool_.clone(*packet);
-        copy->duplicate = true;
-        enter(std::move(packet));
-        packet = std::move(copy);
+        dropped = true;
         break;
-      }
+      case PacketFault::Action::delay:
+        hold += f.spec.delay;
+        break;
+      case PacketFault::Action::duplicate:
+        ++copies;
+        break;
       case PacketFault::Action::corrupt:
-        flip_random_bit(*packet);
+        corrupted = true;
         break;
     }
   }
-  return false;
+  if (dropped) {
+    drop(std::move(packet), DropReason::fault);
+    return true;
+  }
+  std::vector<PacketPtr> clones;
+  for (int i = 0; i < copies; ++i) {
+    clones.push_back(pool_.clone(*packet));
+    clones.back()->duplicate = true;
+  }
+  if (corrupted)
+    for (Fault& f : faults_)
+      if (f.acting && f.spec.action == PacketFault::Action::corrupt) flip_random_bit(*packet, f.rng);
+  if (hold == Duration::zero()) {
+    if (clones.empty()) return false;
+    enter(std::move(packet));
+    for (auto& c : clones) enter(std::move(c));
+    return true;
+  }
+  const TimePoint release = now + hold;
+  const bool new_head = held_.empty() || release < held_.front().arrival;
+  held_.push_back(InFlight{release, next_seq_++, std::move(packet)});
+  std::push_heap(held_.begin(), held_.end(), Later{});
+  for (auto& c : clones) {
+    held_.push_back(InFlight{release, next_seq_++, std::move(c)});
+    std::push_heap(held_.begin(), held_.end(), Later{});
+  }
+  if (new_head && !engine_.reschedule(held_event_, release)) held_event_ = engine_.at(release, *this, kHeldRelease);
+  return true;
 }
 
 // netem's corruption: one bit, anywhere in the packet. The byte is drawn before the
 // bit, always, so that the draws are the same whichever stage asks.
-void LinkDirection::flip_random_bit(Packet& packet) {
+void LinkDirection::flip_random_bit(Packet& packet, RandomStream& rng) {
   if (packet.size() == 0) return;
-  const auto at = corrupt_rng_.below(packet.size());
-  const auto bit = corrupt_rng_.below(8);
+  const auto at = rng.below(packet.size());
+  const auto bit = rng.below(8);
   packet.bytes()[at] ^= static_cast<std::uint8_t>(1u << bit);
   packet.corrupted = true;
 }
@@ -127,7 +173,7 @@ void LinkDirection::release_held() {
 }
 
 void LinkDirection::enter(PacketPtr packet) {
-  if (!params_.up) return drop(std::move(packet), DropReason::link_down);
+  if (!up()) return drop(std::move(packet), DropReason::link_down);
   if (params_.mtu != 0 && packet->size() > params_.mtu) return drop(std::move(packet), DropReason::mtu);
 
   if (params_.rate.unlimited()) {
@@ -212,7 +258,7 @@ void LinkDirection::impair(PacketPtr packet, bool may_duplicate) {
   }
 
   if (corrupt_threshold_ != 0 && corrupt_threshold_ >= corrupt_draw_.next(corrupt_rng_) && packet->size() > 0) {
-    flip_random_bit(*packet);
+    flip_random_bit(*packet, corrupt_rng_);
     ++stats_.corrupted;
   }
   propagate(std::move(packet));
@@ -284,6 +330,11 @@ Link::Link(Engine& engine, PacketPool& pool, std::uint64_t run_seed, std::uint32
 void Link::set_up(bool up) {
   directions_[0]->set_up(up);
   directions_[1]->set_up(up);
+}
+
+void Link::hold_down(bool hold) {
+  directions_[0]->hold_down(hold);
+  directions_[1]->hold_down(hold);
 }
 
 void Link::set_observer(Observer* observer) {

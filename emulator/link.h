@@ -65,11 +65,19 @@ class LinkDirection final : private EventHandler {
   // Models with state (loss chains, correlations, the reorder counter) restart.
   void set_params(const LinkParams& params);
   // Down drops everything queued and in flight (reason link_down) and then every packet
-  // sent until it is up again.
+  // sent until it is up again. This is the link's own setting (LinkParams::up).
   void set_up(bool up);
+  // A fault that takes the link down for a while (a partition, a `down` fault) holds
+  // it down, and lets go when it ends: the direction is up when its own setting says
+  // up and nothing holds it down, so a fault's end restores what was there before it,
+  // however faults overlap.
+  void hold_down(bool hold);
+  bool up() const { return params_.up && down_holds_ == 0; }
   // Targeted faults act on packets as they are handed to the link, before anything
   // else; a held packet re-enters the link, past the faults, when its delay is over.
-  void add_fault(PacketFault fault) { faults_.push_back(Fault{std::move(fault), 0}); }
+  // Each fault draws (the bit a corruption flips) from its own random stream, so that
+  // adding a fault changes nothing the impairments do.
+  void add_fault(PacketFault fault);
   std::size_t held_packets() const { return held_.size(); }
 
   const LinkParams& params() const { return params_; }
@@ -98,7 +106,8 @@ class LinkDirection final : private EventHandler {
   bool apply_faults(PacketPtr& packet);
   void enter(PacketPtr packet);
   void release_held();
-  void flip_random_bit(Packet& packet);
+  static void flip_random_bit(Packet& packet, RandomStream& rng);
+  void flush();  // drops everything queued and in flight: the direction went down
   void start_transmission();
   void transmission_done();
   // netem_enqueue from the duplicate decision on; `may_duplicate` is false for the copy.
@@ -139,6 +148,7 @@ class LinkDirection final : private EventHandler {
   std::uint32_t reorder_threshold_ = 0;
   std::uint32_t reorder_counter_ = 0;
   std::uint32_t params_version_ = 0;  // distinguishes streams after set_params
+  std::uint32_t down_holds_ = 0;      // faults holding the direction down now
 
   // Stage: the delay line, a min-heap on (arrival, seq).
   std::vector<InFlight> delay_line_;
@@ -149,7 +159,9 @@ class LinkDirection final : private EventHandler {
   // Targeted faults, and the packets they hold (a min-heap on release time).
   struct Fault {
     PacketFault spec;
-    std::uint32_t seen;
+    std::uint32_t seen = 0;
+    RandomStream rng{0};
+    bool acting = false;  // on the packet being handed over now
   };
   std::vector<Fault> faults_;
   std::vector<InFlight> held_;
@@ -168,6 +180,7 @@ class Link {
   LinkDirection& direction(int d) { return *directions_[d]; }
   const LinkDirection& direction(int d) const { return *directions_[d]; }
   void set_up(bool up);
+  void hold_down(bool hold);
   void set_observer(Observer* observer);
 
  private:

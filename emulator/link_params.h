@@ -18,9 +18,11 @@
 // only packets waiting to be sent.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <variant>
+#include <vector>
 
 #include "emulator/packet.h"
 #include "emulator/time.h"
@@ -89,6 +91,9 @@ struct ReorderParams {
 // A targeted fault: act on the nth packet a predicate matches (the textbook's "delay
 // the first SYN by 30 s"). The engine knows no TCP: nodes/faults.h builds predicates
 // that look at TCP flags, ports and addresses.
+//
+// Every fault counts every packet it sees that matches, whatever another fault does to
+// that packet: "drop the 1st SYN" and "drop the 2nd SYN" drop the first two.
 struct PacketFault {
   enum class Action : std::uint8_t {
     drop,       // gone, with drop reason `fault`
@@ -97,9 +102,20 @@ struct PacketFault {
     corrupt,    // one bit flipped
   };
   std::function<bool(const Packet&)> match;
-  std::uint32_t nth = 1;  // 1-based; 0 acts on every match
+  // Which matches it acts on, counted from 1: those numbered in `nth` (sorted), and
+  // every one up to `first`. Neither: every match.
+  std::vector<std::uint32_t> nth = {1};
+  std::uint32_t first = 0;
+  // It sees only packets handed to the link in [from, until); the count starts there.
+  TimePoint from = TimePoint::zero();
+  TimePoint until = TimePoint::max();
   Action action = Action::drop;
   Duration delay = Duration::zero();
+
+  bool every() const { return nth.empty() && first == 0; }
+  bool acts_on(std::uint32_t match_number) const {
+    return every() || match_number <= first || std::binary_search(nth.begin(), nth.end(), match_number);
+  }
 };
 
 struct LinkParams {

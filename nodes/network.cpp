@@ -71,7 +71,7 @@ void Network::set_partitioned(const std::vector<std::uint32_t>& group, bool part
   for (std::uint32_t n = 0; n < nodes_.size(); ++n) {
     if (!inside[n]) continue;
     for (const Attachment& at : nodes_[n].links)
-      if (!inside[at.peer]) links_[at.link]->set_up(!partitioned);
+      if (!inside[at.peer]) links_[at.link]->hold_down(partitioned);
   }
 }
 

@@ -1048,7 +1048,7 @@ void Loader::faults(const YAML::Node& n) {
     const std::string where = fmt::format("faults[{}]", index++);
     static const std::vector<std::string_view> keys = {
         "at",    "link",      "direction", "down",      "set",   "partition", "for",
-        "crash", "restart",   "match",     "drop",      "delay", "duplicate", "corrupt"};
+        "crash", "restart",   "match",     "drop",      "delay", "duplicate", "corrupt", "during"};
     for_each_key(item, where, keys, [](const std::string&, const YAML::Node&, const std::string&) {});
     Fault* f = topo_.add_faults();
     {
@@ -1079,7 +1079,7 @@ void Loader::faults(const YAML::Node& n) {
     only_with("for", static_cast<bool>(item["partition"]), "partition");
     only_with("restart", static_cast<bool>(item["crash"]), "crash");
     only_with("direction", is_set, "set");
-    for (const char* action : {"drop", "delay", "duplicate", "corrupt"}) only_with(action, is_match, "match");
+    for (const char* action : {"drop", "delay", "duplicate", "corrupt", "during"}) only_with(action, is_match, "match");
     only_with("link", is_down || is_set, "down or set (a match names its link inside)");
     if (item["down"] || item["set"]) {
       if (!item["link"]) fail(item, where, "needs 'link: [A, B]'");
@@ -1124,13 +1124,12 @@ void Loader::faults(const YAML::Node& n) {
     }
     if (item["match"]) {
       auto* p = f->mutable_packet();
-      p->set_nth(1);
       const YAML::Node m = item["match"];
       bool have_link = false;
       // A group at one end ([client*, r]) makes one fault per link, each counting its
       // own matches: "the first SYN of every client".
       std::vector<std::pair<std::uint32_t, std::uint32_t>> more_links;
-      for_each_key(m, where + ".match", {"link", "flags", "from", "to", "src_port", "dst_port", "payload", "nth"},
+      for_each_key(m, where + ".match", {"link", "flags", "from", "to", "src_port", "dst_port", "payload", "nth", "first"},
                    [&](const std::string& k, const YAML::Node& v, const std::string& path) {
                      if (k == "link") {
                        have_link = true;
@@ -1177,14 +1176,32 @@ void Loader::faults(const YAML::Node& n) {
                      if (k == "dst_port") p->set_dst_port(static_cast<std::uint32_t>(integer(v, path, 1, 65535)));
                      if (k == "payload") p->set_with_payload(boolean(v, path));
                      if (k == "nth") {
+                       // 2, [1, 2], or every.
                        if (v.IsScalar() && v.Scalar() == "every") {
-                         p->set_nth(0);
+                         p->add_nth(0);
+                       } else if (v.IsSequence()) {
+                         if (v.size() == 0) fail(v, path, "an empty list; give at least one match number, as in [1, 2]");
+                         for (const YAML::Node& x : v)
+                           p->add_nth(static_cast<std::uint32_t>(integer(x, path, 1, 1u << 31)));
                        } else {
-                         p->set_nth(static_cast<std::uint32_t>(integer(v, path, 1, 1u << 31)));
+                         p->add_nth(static_cast<std::uint32_t>(integer(v, path, 1, 1u << 31)));
                        }
                      }
+                     if (k == "first") p->set_first(static_cast<std::uint32_t>(integer(v, path, 1, 1u << 31)));
                    });
       if (!have_link) fail(m, where + ".match", "needs 'link: [A, B]' (the packet is caught as it enters A's side)");
+      if (m["nth"] && m["first"])
+        fail(m["first"], where + ".match.first", "give 'nth' or 'first', not both ('nth: [1, 2]' is 'first: 2')");
+      if (p->nth_size() == 0 && p->first() == 0) p->add_nth(1);  // the first match by default
+      if (item["during"]) {
+        const YAML::Node d = item["during"];
+        if (!d.IsSequence() || d.size() != 2)
+          fail(d, where + ".during", fmt::format("expected a time window [FROM, TO], as in [2s, 5s], got {}", kind_of(d)));
+        p->set_from_ns(duration_ns(d[0], where + ".during"));
+        p->set_until_ns(duration_ns(d[1], where + ".during"));
+        if (p->from_ns() < 0) fail(d[0], where + ".during", "the window cannot begin before the run starts");
+        if (p->until_ns() <= p->from_ns()) fail(d[1], where + ".during", "the window must end after it begins");
+      }
       const int actions = (item["drop"] ? 1 : 0) + (item["delay"] ? 1 : 0) + (item["duplicate"] ? 1 : 0) +
                           (item["corrupt"] ? 1 : 0);
       if (actions != 1) fail(item, where, "a match needs exactly one of: drop, delay, duplicate, corrupt");

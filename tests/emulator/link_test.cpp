@@ -412,7 +412,7 @@ PacketFault on_tag(std::uint32_t tag, PacketFault::Action action, std::uint32_t 
                    Duration delay = Duration::zero()) {
   PacketFault f;
   f.match = [tag](const Packet& p) { return testing::tag_of(p) == tag; };
-  f.nth = nth;
+  f.nth = nth == 0 ? std::vector<std::uint32_t>{} : std::vector<std::uint32_t>{nth};
   f.action = action;
   f.delay = delay;
   return f;
@@ -424,7 +424,7 @@ TEST(LinkFaults, DropTheNthMatch) {
   LinkHarness h(p);
   PacketFault f;
   f.match = [](const Packet& pk) { return testing::tag_of(pk) % 2 == 0; };  // even tags
-  f.nth = 3;                                                                // the third even packet: tag 4
+  f.nth = {3};                                                              // the third even packet: tag 4
   h.link.add_fault(f);
   h.send_train(10, 1_ms);
   h.engine.run();
@@ -460,6 +460,128 @@ TEST(LinkFaults, DuplicateEveryMatchAndCorruptOne) {
     if (a.bytes.size() == clean->size() && a.tag == 3)
       for (std::size_t i = 0; i < a.bytes.size(); ++i) differing += __builtin_popcount(a.bytes[i] ^ clean->bytes()[i]);
   EXPECT_EQ(differing, 1);
+}
+
+PacketFault on_any(PacketFault::Action action) {
+  PacketFault f;
+  f.match = [](const Packet&) { return true; };
+  f.action = action;
+  return f;
+}
+
+// Issue: a packet one fault dropped was never seen by the faults after it, so "drop
+// the 1st" and "drop the 2nd" dropped the first and the third. Each counts all its
+// matches.
+TEST(LinkFaults, EveryFaultCountsEveryMatch) {
+  LinkParams p;
+  LinkHarness h(p);
+  PacketFault first = on_any(PacketFault::Action::drop), second = first;
+  second.nth = {2};
+  h.link.add_fault(first);
+  h.link.add_fault(second);
+  h.send_train(5, 1_ms);
+  h.engine.run();
+  EXPECT_EQ(h.tags(), (std::vector<std::uint32_t>{2, 3, 4}));
+}
+
+TEST(LinkFaults, AListARangeAndAWindow) {
+  LinkParams p;
+  {
+    LinkHarness h(p);
+    PacketFault f = on_any(PacketFault::Action::drop);
+    f.nth = {2, 4};
+    h.link.add_fault(f);
+    h.send_train(6, 1_ms);
+    h.engine.run();
+    EXPECT_EQ(h.tags(), (std::vector<std::uint32_t>{0, 2, 4, 5})) << "nth: [2, 4]";
+  }
+  {
+    LinkHarness h(p);
+    PacketFault f = on_any(PacketFault::Action::drop);
+    f.nth.clear();
+    f.first = 3;
+    h.link.add_fault(f);
+    h.send_train(6, 1_ms);
+    h.engine.run();
+    EXPECT_EQ(h.tags(), (std::vector<std::uint32_t>{3, 4, 5})) << "first: 3";
+  }
+  {
+    // Packets leave at 0, 1, ..., 9 ms; the window [3 ms, 7 ms) sees tags 3 to 6 and
+    // counts from there: its 2nd match is tag 4; every match in it, tags 3 to 6.
+    LinkHarness h(p);
+    PacketFault f = on_any(PacketFault::Action::drop);
+    f.nth = {2};
+    f.from = at(3_ms);
+    f.until = at(7_ms);
+    h.link.add_fault(f);
+    h.send_train(10, 1_ms);
+    h.engine.run();
+    EXPECT_EQ(h.tags(), (std::vector<std::uint32_t>{0, 1, 2, 3, 5, 6, 7, 8, 9})) << "nth 2 during [3ms, 7ms)";
+  }
+}
+
+// Two faults on one packet act together: the delays add up, and a drop wins.
+TEST(LinkFaults, FaultsOnOnePacketActTogether) {
+  LinkParams p;
+  p.delay.delay = 1_ms;
+  LinkHarness h(p);
+  h.link.add_fault(on_tag(0, PacketFault::Action::delay, 1, 10_ms));
+  h.link.add_fault(on_tag(0, PacketFault::Action::delay, 1, 20_ms));
+  h.link.add_fault(on_tag(1, PacketFault::Action::delay, 1, 10_ms));
+  h.link.add_fault(on_tag(1, PacketFault::Action::drop));
+  h.send_train(3, 1_ms);
+  h.engine.run();
+  EXPECT_EQ(h.tags(), (std::vector<std::uint32_t>{2, 0}));
+  EXPECT_EQ(h.recorder.arrivals.back().time, at(31_ms)) << "held 10 + 20 ms, then the link's 1 ms";
+  EXPECT_EQ(h.link.stats().drops(DropReason::fault), 1u);
+}
+
+// Issue: faults and netem corruption drew from one stream, so adding a fault shifted
+// every later corruption. Which packets netem corrupts must not depend on faults.
+TEST(LinkFaults, AFaultChangesNothingTheImpairmentsDo) {
+  LinkParams p;
+  p.corrupt = pct(30);
+  auto corrupted_tags = [&](bool with_fault) {
+    LinkHarness h(p, 1, /*keep_bytes=*/true);
+    if (with_fault) h.link.add_fault(on_tag(0, PacketFault::Action::corrupt));
+    h.send_train(200, 1_ms);
+    h.engine.run();
+    PacketPool reference;
+    std::vector<std::uint32_t> out;
+    for (const auto& a : h.recorder.arrivals) {
+      PacketPtr clean = testing::make_udp(reference, a.tag);
+      if (a.tag != 0 && a.bytes != std::vector<std::uint8_t>(clean->bytes().begin(), clean->bytes().end()))
+        out.push_back(a.tag);
+    }
+    return out;
+  };
+  const auto without = corrupted_tags(false), with = corrupted_tags(true);
+  EXPECT_GT(without.size(), 30u);
+  EXPECT_EQ(with, without);
+}
+
+// Issue: the end of a fault set the link up, whatever it was before: a partition that
+// healed brought up a direction the file had set down. A fault restores what it found.
+TEST(Link, AFaultsEndRestoresWhatWasThereBefore) {
+  LinkParams down;
+  down.up = false;
+  LinkHarness h(down);
+  h.link.hold_down(true);
+  h.link.hold_down(false);
+  h.send_at(at(1_ms), 1);
+  h.engine.run();
+  EXPECT_TRUE(h.tags().empty()) << "configured down, still down after the fault";
+
+  LinkParams p;
+  LinkHarness g(p);
+  g.link.hold_down(true);  // two overlapping faults
+  g.link.hold_down(true);
+  g.link.hold_down(false);
+  g.send_at(at(1_ms), 1);
+  g.engine.at(at(2_ms), [&] { g.link.hold_down(false); });
+  g.send_at(at(3_ms), 2);
+  g.engine.run();
+  EXPECT_EQ(g.tags(), (std::vector<std::uint32_t>{2})) << "up once the last fault ends";
 }
 
 TEST(Link, BothDirectionsAreIndependent) {

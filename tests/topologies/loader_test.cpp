@@ -117,13 +117,37 @@ faults:
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(t.faults(i).packet().link(), static_cast<std::uint32_t>(i));
     EXPECT_EQ(t.faults(i).packet().direction(), 0u) << "from the client";
-    EXPECT_EQ(t.faults(i).packet().nth(), 1u) << "each counts its own matches";
+    EXPECT_EQ(t.faults(i).packet().nth(0), 1u) << "each counts its own matches";
     EXPECT_EQ(t.faults(i).packet().delay_ns(), 90'000'000'000);
   }
   EXPECT_THROW(load_string("hosts: [a, b]\nrouters: [r]\nlinks:\n  - {ends: [a, r]}\n  - {ends: [b, r]}\n"
                            "faults:\n  - {match: {link: [\"a\", \"b\"], flags: SYN}, drop: true}\n"),
                LoadError)
       << "no link between them";
+}
+
+TEST(Loader, WhichMatchesAPacketFaultActsOn) {
+  const Topology t = load_string(R"(hosts: [a, b]
+routers: [r]
+links:
+  - {ends: [a, r]}
+  - {ends: [r, b]}
+faults:
+  - {match: {link: [a, r], flags: SYN, nth: [3, 1]}, drop: true}
+  - {match: {link: [a, r], flags: SYN, first: 2}, drop: true}
+  - {match: {link: [a, r], flags: SYN, nth: every}, drop: true, during: [2s, 5s]}
+  - {match: {link: [a, r], flags: SYN}, drop: true}
+)");
+  ASSERT_EQ(t.faults_size(), 4);
+  EXPECT_EQ(std::vector<std::uint32_t>(t.faults(0).packet().nth().begin(), t.faults(0).packet().nth().end()),
+            (std::vector<std::uint32_t>{3, 1}));
+  EXPECT_EQ(t.faults(1).packet().nth_size(), 0);
+  EXPECT_EQ(t.faults(1).packet().first(), 2u);
+  EXPECT_EQ(t.faults(2).packet().nth(0), 0u) << "every";
+  EXPECT_EQ(t.faults(2).packet().from_ns(), 2'000'000'000);
+  EXPECT_EQ(t.faults(2).packet().until_ns(), 5'000'000'000);
+  EXPECT_EQ(t.faults(3).packet().nth(0), 1u) << "the first match by default";
+  EXPECT_EQ(t.faults(3).packet().until_ns(), 0) << "to the end of the run";
 }
 
 TEST(Loader, AddressesComeFromThePlanAroundTheOnesGiven) {
@@ -273,6 +297,12 @@ const Bad kBad[] = {
     {"fault_bad_flag", NET "faults:\n  - {match: {link: [a, r], flags: SYN+ACKK}, drop: true}\n", "t.yaml:7:35: faults[0].match.flags: unknown flag 'ACKK'; expected FIN, SYN, RST, PSH, ACK or URG, joined by '+'"},
     {"fault_match_at", NET "faults:\n  - {at: 1s, match: {link: [a, r]}, drop: true}\n", "t.yaml:7:10: faults[0].at: a match is active from the start; 'at' does not apply"},
     {"fault_set_typo", NET "faults:\n  - {at: 1s, link: [a, r], set: {los: 1%}}\n", "t.yaml:7:34: faults[0].set.los: unknown key; did you mean 'loss'?"},
+    {"fault_nth_and_first", NET "faults:\n  - {match: {link: [a, r], nth: 1, first: 2}, drop: true}\n", "t.yaml:7:43: faults[0].match.first: give 'nth' or 'first', not both ('nth: [1, 2]' is 'first: 2')"},
+    {"fault_nth_empty", NET "faults:\n  - {match: {link: [a, r], nth: []}, drop: true}\n", "t.yaml:7:33: faults[0].match.nth: an empty list; give at least one match number, as in [1, 2]"},
+    {"fault_nth_zero", NET "faults:\n  - {match: {link: [a, r], nth: [1, 0]}, drop: true}\n", "t.yaml:7:37: faults[0].match.nth: 0 is out of range 1..2147483648"},
+    {"fault_during_backwards", NET "faults:\n  - {match: {link: [a, r]}, drop: true, during: [5s, 2s]}\n", "t.yaml:7:54: faults[0].during: the window must end after it begins"},
+    {"fault_during_scalar", NET "faults:\n  - {match: {link: [a, r]}, drop: true, during: 2s}\n", "t.yaml:7:49: faults[0].during: expected a time window [FROM, TO], as in [2s, 5s], got '2s'"},
+    {"fault_during_without_match", NET "faults:\n  - {at: 1s, link: [a, r], down: 1s, during: [0s, 1s]}\n", "t.yaml:7:46: faults[0].during: goes only with 'match'"},
     {"fault_negative_at", NET "faults:\n  - {at: -1s, link: [a, r], down: 1s}\n", "t.yaml:7:10: faults[0].at: '-1s' is negative: a duration cannot be negative"},
     {"expect_not_list", NET "expect: connections.failed == 0\n", "t.yaml:6:9: expect: expected a list of expectations, got 'connections.failed == 0'"},
     {"address_twice", "hosts:\n  a: {address: 10.0.0.1}\n  b: {address: 10.0.0.1}\nrouters: [r]\nlinks:\n  - {ends: [a, r]}\n  - {ends: [b, r]}\n", "t.yaml:3:16: hosts.b.address: 10.0.0.1 is already the address of 'a'"},
