@@ -38,12 +38,19 @@ Split split_number(std::string_view text) {
   return {text.substr(0, i), text.substr(j)};
 }
 
+// At most this many digits after the point (once trailing zeros are dropped): 10^-30 of
+// any unit is far below every resolution, and 10^30 still fits the exact arithmetic.
+constexpr int kMaxScale = 30;
+
 Decimal parse_decimal(std::string_view number, std::string_view whole, std::string_view what) {
   if (number.empty())
     throw UnitError(fmt::format("{} is not a {}: expected a number followed by a unit", quoted(whole), what));
   if (number.front() == '-')
     throw UnitError(fmt::format("{} is negative: a {} cannot be negative", quoted(whole), what));
   if (number.front() == '+') number.remove_prefix(1);
+  // Zeros at the end of a fraction change nothing: "1.500" is "1.5", exactly.
+  if (number.find('.') != std::string_view::npos)
+    while (!number.empty() && number.back() == '0') number.remove_suffix(1);
   Decimal d;
   bool seen_dot = false;
   bool seen_digit = false;
@@ -56,12 +63,25 @@ Decimal parse_decimal(std::string_view number, std::string_view whole, std::stri
     if (c < '0' || c > '9') throw UnitError(fmt::format("{} is not a number", quoted(whole)));
     seen_digit = true;
     if (d.mantissa > (std::numeric_limits<std::uint64_t>::max() / 10))
-      throw UnitError(fmt::format("{} is too large", quoted(whole)));
+      throw UnitError(seen_dot ? fmt::format("{} has too many digits to be exact (at most 19 significant ones)",
+                                             quoted(whole))
+                               : fmt::format("{} is too large", quoted(whole)));
     d.mantissa = d.mantissa * 10 + static_cast<unsigned>(c - '0');
-    if (seen_dot) ++d.scale;
+    if (seen_dot && ++d.scale > kMaxScale)
+      throw UnitError(fmt::format("{} has too many digits after the decimal point (at most {})", quoted(whole),
+                                  kMaxScale));
   }
-  if (!seen_digit) throw UnitError(fmt::format("{} has no digits", quoted(whole)));
+  // "1." lost its zeros above; a lone "." has no digits at all.
+  if (!seen_digit && !(seen_dot && number.size() > 1)) throw UnitError(fmt::format("{} has no digits", quoted(whole)));
   return d;
+}
+
+// "1e3s": the exponent reads as part of the unit; say so rather than "unknown unit 'e3s'".
+void refuse_exponent(std::string_view whole, std::string_view number, std::string_view unit) {
+  if (!number.empty() && unit.size() >= 2 && (unit[0] == 'e' || unit[0] == 'E') &&
+      (std::isdigit(static_cast<unsigned char>(unit[1])) || unit[1] == '-' || unit[1] == '+'))
+    throw UnitError(fmt::format("{}: write the number without an exponent (as in '1500ms', not '1.5e3ms')",
+                                quoted(whole)));
 }
 
 u128 pow10(int n) {
@@ -102,7 +122,7 @@ constexpr std::array<std::pair<std::string_view, std::uint64_t>, 8> kDurationUni
 
 // Lower-case b is bits, upper-case B is bytes, as in ns-3 and most papers. tc also
 // knows "kbit"/"mbit"/"gbit"; those mean the same as kbps/Mbps/Gbps here.
-constexpr std::array<std::pair<std::string_view, std::uint64_t>, 18> kRateUnits{{
+constexpr std::array<std::pair<std::string_view, std::uint64_t>, 19> kRateUnits{{
     {"bps", 1},
     {"kbps", 1'000},
     {"Kbps", 1'000},
@@ -111,6 +131,7 @@ constexpr std::array<std::pair<std::string_view, std::uint64_t>, 18> kRateUnits{
     {"Tbps", 1'000'000'000'000},
     {"Bps", 8},
     {"KBps", 8'000},
+    {"kBps", 8'000},  // as kB is a kilobyte
     {"MBps", 8'000'000},
     {"GBps", 8'000'000'000},
     {"bit", 1},
@@ -158,6 +179,7 @@ Duration parse_duration(std::string_view text) {
     throw UnitError(
         fmt::format("{} has no unit: write it with one of ns, us, ms, s, min, h (e.g. '10ms')", quoted(text)));
   const auto factor = lookup(kDurationUnits, unit);
+  if (!factor) refuse_exponent(text, number, unit);
   if (!factor)
     throw UnitError(
         fmt::format("{} has an unknown time unit {}: expected ns, us, ms, s, min or h", quoted(text), quoted(unit)));
@@ -172,14 +194,15 @@ DataRate parse_rate(std::string_view text) {
   if (unit.empty())
     throw UnitError(fmt::format("{} has no unit: write a rate such as '100Mbps', '1Gbps' or '10MBps'", quoted(text)));
   const auto factor = lookup(kRateUnits, unit);
+  if (!factor) refuse_exponent(text, number, unit);
   if (!factor) {
     if (unit == "mbps" || unit == "gbps" || unit == "tbps")
       throw UnitError(fmt::format("{} is ambiguous: write '{}bps' for bits or '{}Bps' for bytes per second",
                                   quoted(text), static_cast<char>(std::toupper(unit[0])),
                                   static_cast<char>(std::toupper(unit[0]))));
     throw UnitError(
-        fmt::format("{} has an unknown rate unit {}: expected bps, Kbps, Mbps, Gbps, Tbps (bits) or "
-                    "Bps, KBps, MBps, GBps (bytes)",
+        fmt::format("{} has an unknown rate unit {}: expected bps, Kbps (or kbps), Mbps, Gbps, Tbps (bits) or "
+                    "Bps, KBps (or kBps), MBps, GBps (bytes)",
                     quoted(text), quoted(unit)));
   }
   const Decimal d = parse_decimal(number, text, "rate");
@@ -188,6 +211,7 @@ DataRate parse_rate(std::string_view text) {
 
 Probability parse_percent(std::string_view text) {
   const auto [number, unit] = split_number(text);
+  refuse_exponent(text, number, unit);
   if (unit != "%")
     throw UnitError(fmt::format("{} is not a percentage: write it with a % sign (e.g. '1%' or '0.5%')", quoted(text)));
   const Decimal d = parse_decimal(number, text, "percentage");
@@ -201,6 +225,7 @@ std::uint64_t parse_bytes(std::string_view text) {
   if (unit.empty())
     throw UnitError(fmt::format("{} has no unit: write a size such as '1500B', '64KB' or '1MiB'", quoted(text)));
   const auto factor = lookup(kByteUnits, unit);
+  if (!factor) refuse_exponent(text, number, unit);
   if (!factor)
     throw UnitError(fmt::format("{} has an unknown size unit {}: expected B, KB, MB, GB, KiB, MiB or GiB", quoted(text),
                                 quoted(unit)));

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -149,8 +150,26 @@ class Loader {
   std::uint64_t integer(const YAML::Node& n, const std::string& key, std::uint64_t min, std::uint64_t max) const {
     return whole<std::uint64_t>(n, key, min, max);
   }
-  std::int64_t signed_integer(const YAML::Node& n, const std::string& key, std::int64_t min, std::int64_t max) const {
-    return whole<std::int64_t>(n, key, min, max);
+  // A byte count in a packet (MSS, MTU, overheads, cells): a bare number of bytes, as
+  // tc and Linux write them, or a size with its unit ('1460B'); may be negative when
+  // `min` is.
+  std::int64_t byte_count(const YAML::Node& n, const std::string& key, std::int64_t min, std::int64_t max) const {
+    const std::string s = scalar(n, key, "a number of bytes such as 1500 or '1500B'");
+    const bool negative = !s.empty() && s.front() == '-';
+    const std::string magnitude = negative ? s.substr(1) : s;
+    std::int64_t v = 0;
+    if (!magnitude.empty() && std::all_of(magnitude.begin(), magnitude.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      v = whole<std::int64_t>(n, key, min, max);
+    } else if (magnitude.find_first_not_of("0123456789.+") == std::string::npos) {
+      fail(n, key, fmt::format("expected a whole number of bytes (or a size such as '48B'), got '{}'", s));
+    } else {
+      const std::uint64_t b = unit(n, key, "a number of bytes", [&](const std::string&) { return parse_bytes(magnitude); });
+      if (b > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        fail(n, key, fmt::format("{} is out of range {}..{}", s, min, max));
+      v = negative ? -static_cast<std::int64_t>(b) : static_cast<std::int64_t>(b);
+    }
+    if (v < min || v > max) fail(n, key, fmt::format("{} is out of range {}..{}", s, min, max));
+    return v;
   }
   bool boolean(const YAML::Node& n, const std::string& key) const {
     const std::string s = scalar(n, key, "true or false");
@@ -271,7 +290,7 @@ void Loader::tcp(const YAML::Node& n, const std::string& where, Tcp& t) {
     if (k == "data_retries") t.set_data_retries(static_cast<int>(integer(v, path, 0, 255)));
     if (k == "msl") t.set_msl_ns(duration_ns(v, path));
     if (k == "fin_wait_2_timeout") t.set_fin_wait_2_timeout_ns(duration_ns(v, path));
-    if (k == "mss") t.set_mss(static_cast<std::uint32_t>(integer(v, path, 88, 65495)));
+    if (k == "mss") t.set_mss(static_cast<std::uint32_t>(byte_count(v, path, 88, 65495)));
     if (k == "receive_buffer")
       t.set_receive_buffer(static_cast<std::uint32_t>(std::min<std::uint64_t>(bytes(v, path), 1u << 30)));
     if (k == "initial_window") t.set_initial_window(static_cast<std::uint32_t>(integer(v, path, 1, 1000)));
@@ -402,9 +421,9 @@ void Loader::direction(const YAML::Node& n, const std::string& where, Direction&
         d.set_corrupt_correlation(corr);
       }
     }
-    if (k == "packet_overhead") d.set_packet_overhead(static_cast<std::int32_t>(signed_integer(v, path, -65535, 65535)));
-    if (k == "cell_size") d.set_cell_size(static_cast<std::uint32_t>(integer(v, path, 0, 65535)));
-    if (k == "cell_overhead") d.set_cell_overhead(static_cast<std::int32_t>(signed_integer(v, path, -65535, 65535)));
+    if (k == "packet_overhead") d.set_packet_overhead(static_cast<std::int32_t>(byte_count(v, path, -65535, 65535)));
+    if (k == "cell_size") d.set_cell_size(static_cast<std::uint32_t>(byte_count(v, path, 0, 65535)));
+    if (k == "cell_overhead") d.set_cell_overhead(static_cast<std::int32_t>(byte_count(v, path, -65535, 65535)));
     if (k == "up") d.set_down(!boolean(v, path));
     if (k == "reorder") {
       if (v.IsScalar()) {
@@ -422,7 +441,7 @@ void Loader::direction(const YAML::Node& n, const std::string& where, Direction&
     if (k == "rate") d.set_rate_bps(rate_bps(v, path));
     if (k == "queue") d.set_queue_packets(static_cast<std::uint32_t>(integer(v, path, 0, 100'000'000)));
     if (k == "queue_bytes") d.set_queue_bytes(bytes(v, path));
-    if (k == "mtu") d.set_mtu(static_cast<std::uint32_t>(integer(v, path, 68, 65535)));
+    if (k == "mtu") d.set_mtu(static_cast<std::uint32_t>(byte_count(v, path, 68, 65535)));
   });
   if (d.jitter_ns() > 0 && d.jitter_ns() > d.delay_ns() && !d.jitter_reorders())
     fail(n, where + ".jitter", "is larger than the delay: a packet cannot arrive before it was sent");

@@ -38,12 +38,47 @@ TEST(ParseDuration, ErrorsSayWhatWasWrong) {
   EXPECT_THAT(message("99999999999h"), HasSubstr("too large"));
 }
 
+// Issue: 130 zeros after the point made the exact scaling divide by zero (SIGFPE) in
+// every parser. Any number converts exactly or is refused with the reason.
+TEST(ParseNumbers, ManyDigitsConvertExactlyOrAreRefused) {
+  const std::string zeros(130, '0');
+  auto message = [](auto parse, const std::string& text) {
+    try {
+      parse(text);
+    } catch (const UnitError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const auto duration = [](const std::string& s) { return parse_duration(s); };
+  const auto rate = [](const std::string& s) { return parse_rate(s); };
+  const auto bytes = [](const std::string& s) { return parse_bytes(s); };
+  const auto percent = [](const std::string& s) { return parse_percent(s); };
+  EXPECT_THAT(message(duration, "0." + zeros + "1ms"), HasSubstr("too many digits after the decimal point"));
+  EXPECT_THAT(message(rate, "0." + zeros + "1Mbps"), HasSubstr("too many digits"));
+  EXPECT_THAT(message(bytes, "0." + zeros + "1KB"), HasSubstr("too many digits"));
+  EXPECT_THAT(message(percent, "0." + zeros + "1%"), HasSubstr("too many digits"));
+  EXPECT_THAT(message(duration, "1.0000000000000000000000001s"), HasSubstr("too many digits"));
+  // Zeros that change nothing are fine, however many.
+  EXPECT_EQ(parse_duration("1." + zeros + "s"), 1_s);
+  EXPECT_EQ(parse_duration(zeros + "5ms"), 5_ms);
+  EXPECT_EQ(parse_percent("0." + zeros + "%").fraction(), 0.0);
+  EXPECT_EQ(parse_bytes("1.5000KB"), 1500u);
+  // An exponent is not a unit.
+  EXPECT_THAT(message(duration, "1e308s"), HasSubstr("without an exponent"));
+  EXPECT_THAT(message(rate, "1e9bps"), HasSubstr("without an exponent"));
+  EXPECT_THAT(message(duration, ".s"), HasSubstr("no digits"));
+  EXPECT_EQ(parse_duration("1.s"), 1_s);
+}
+
 TEST(ParseRate, BitsAndBytes) {
   EXPECT_EQ(parse_rate("100Mbps").bits_per_second(), 100'000'000u);
   EXPECT_EQ(parse_rate("1Gbps").bits_per_second(), 1'000'000'000u);
   EXPECT_EQ(parse_rate("1.5Mbps").bits_per_second(), 1'500'000u);
   EXPECT_EQ(parse_rate("10MBps").bits_per_second(), 80'000'000u);
   EXPECT_EQ(parse_rate("64kbit").bits_per_second(), 64'000u);
+  EXPECT_EQ(parse_rate("1kBps").bits_per_second(), 8'000u) << "kB is a kilobyte, as in sizes";
+  EXPECT_EQ(parse_rate("500kbps").bits_per_second(), 500'000u);
   EXPECT_THROW(parse_rate("100"), UnitError);
   EXPECT_THROW(parse_rate("0.5bps"), UnitError);
   try {

@@ -126,6 +126,21 @@ faults:
       << "no link between them";
 }
 
+// Byte counts in a packet take a bare number (as tc and Linux write them) or a size.
+TEST(Loader, PacketByteCountsTakeANumberOrASize) {
+  const Topology t = load_string(R"(hosts: [a]
+routers: [r]
+defaults: {tcp: {mss: 1.46KB}}
+links:
+  - {ends: [a, r], mtu: 9000B, rate: 10Mbps, packet_overhead: -4B, cell_size: 48B, cell_overhead: 5}
+)");
+  EXPECT_EQ(t.nodes(0).tcp().mss(), 1460u);
+  EXPECT_EQ(t.links(0).forward().mtu(), 9000u);
+  EXPECT_EQ(t.links(0).forward().packet_overhead(), -4);
+  EXPECT_EQ(t.links(0).forward().cell_size(), 48u);
+  EXPECT_EQ(t.links(0).forward().cell_overhead(), 5);
+}
+
 TEST(Loader, WhichMatchesAPacketFaultActsOn) {
   const Topology t = load_string(R"(hosts: [a, b]
 routers: [r]
@@ -220,7 +235,7 @@ const Bad kBad[] = {
     {"four_state_over_100", "hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [a, r], loss: {p13: 1%, p31: 101%}}\n",
      "t.yaml:4:41: links[0].loss.p31: '101%' is over 100%"},
     {"overhead_fraction", "hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [a, r], packet_overhead: 1.5}\n",
-     "t.yaml:4:37: links[0].packet_overhead: expected a whole number, got '1.5'"},
+     "t.yaml:4:37: links[0].packet_overhead: expected a whole number of bytes (or a size such as '48B'), got '1.5'"},
     {"duplicate_typo", "hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [a, r], duplicate: {probabilty: 1%}}\n",
      "t.yaml:4:32: links[0].duplicate.probabilty: unknown key; did you mean 'probability'?"},
     {"expect_no_unit", "hosts: [a, b]\nrouters: [r]\nlinks:\n  - {ends: [a, r]}\n  - {ends: [r, b]}\nexpect:\n  - handshake.p99 < 300\n",
@@ -317,6 +332,8 @@ const Bad kBad[] = {
     {"workload_same_port", NET "workload:\n  - {app: connect, from: a, to: b}\n  - {app: connect, from: a, to: b:80}\n", "t.yaml:8:33: workload[1].to: 'b' port 80 already serves workload[0]; give each workload a port of its own"},
     {"workload_zero_chunk", NET "workload:\n  - {app: stream, from: a, to: b, rate: 1Mbps, duration: 1s, chunk: 0B}\n", "t.yaml:7:69: workload[0].chunk: must be at least 1 byte"},
     {"workload_stream_too_fast", NET "workload:\n  - {app: stream, from: a, to: b, rate: 100Tbps, duration: 1s, chunk: 1B}\n", "t.yaml:7:41: workload[0].rate: is too high for the chunk size: more than one chunk per nanosecond"},
+    {"mtu_unit_too_small", "hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [a, r], mtu: 0.02KB}\n", "t.yaml:4:25: links[0].mtu: 0.02KB is out of range 68..65535"},
+    {"mss_bad_unit", "hosts: [a]\ndefaults: {tcp: {mss: 1460b}}\n", "t.yaml:2:23: defaults.tcp.mss: '1460b' has an unknown size unit 'b': expected B, KB, MB, GB, KiB, MiB or GiB"},
     {"seed_negative", "seed: -1\n" NET, "t.yaml:1:7: seed: expected a whole number, got '-1'"},
 };
 
