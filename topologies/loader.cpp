@@ -179,7 +179,15 @@ class Loader {
   }
 
   void tcp(const YAML::Node& n, const std::string& where, Tcp& t);
-  void direction(const YAML::Node& n, const std::string& where, Direction& d, bool allow_sides);
+  // The keys of one direction, applied to `d`. `extra` keys are allowed beside them
+  // (and left to the caller).
+  void direction(const YAML::Node& n, const std::string& where, Direction& d,
+                 const std::vector<std::string_view>& extra = {});
+  // Link settings with their per-direction overrides: every key sets both directions,
+  // then `forward:` and `backward:` change one (links, defaults.link, a generator's
+  // link: and bottleneck:). `with_ends` allows a link's own `ends`.
+  void sides(const YAML::Node& n, const std::string& where, Direction& forward, Direction& backward,
+             bool with_ends = false);
   void add_nodes(const YAML::Node& n, Node::Kind kind, const std::string& where);
   void add_named(const YAML::Node& key_node, const std::string& pattern, Node::Kind kind, const YAML::Node& body,
                  const std::string& where);
@@ -203,7 +211,7 @@ class Loader {
   std::string file_;
   Topology topo_;
   Tcp default_tcp_;
-  Direction default_link_;
+  Direction default_forward_, default_backward_;  // defaults.link, per direction
   std::unordered_map<std::string, std::uint32_t> ids_;
   std::map<std::string, std::vector<std::uint32_t>> groups_;
   std::vector<std::uint32_t> link_count_;
@@ -331,13 +339,24 @@ void Loader::tcp(const YAML::Node& n, const std::string& where, Tcp& t) {
   if (t.initial_rto_ns() <= 0) fail(n, where + ".initial_rto", "must be more than zero");
 }
 
-void Loader::direction(const YAML::Node& n, const std::string& where, Direction& d, bool allow_sides) {
+void Loader::sides(const YAML::Node& n, const std::string& where, Direction& forward, Direction& backward,
+                   bool with_ends) {
+  std::vector<std::string_view> extra = {"forward", "backward"};
+  if (with_ends) extra.push_back("ends");
+  direction(n, where, forward, extra);
+  direction(n, where, backward, extra);
+  if (n["forward"]) direction(n["forward"], where + ".forward", forward);
+  if (n["backward"]) direction(n["backward"], where + ".backward", backward);
+}
+
+void Loader::direction(const YAML::Node& n, const std::string& where, Direction& d,
+                       const std::vector<std::string_view>& extra) {
   std::vector<std::string_view> keys = {"delay",     "jitter",          "jitter_correlation", "distribution",
                                         "jitter_reorders", "loss",     "duplicate",          "corrupt",
                                         "reorder",   "rate",            "packet_overhead",    "cell_size",
                                         "cell_overhead", "queue",       "queue_bytes",        "mtu",
                                         "up"};
-  if (allow_sides) keys.insert(keys.end(), {"ends", "forward", "backward"});
+  keys.insert(keys.end(), extra.begin(), extra.end());
   for_each_key(n, where, keys, [&](const std::string& k, const YAML::Node& v, const std::string& path) {
     if (k == "delay") d.set_delay_ns(duration_ns(v, path));
     if (k == "jitter") d.set_jitter_ns(duration_ns(v, path));
@@ -630,12 +649,14 @@ void Loader::generators(const YAML::Node& n) {
     if (kind.empty())
       fail(item, where, "a generator entry needs one of: star, line, ring, dumbbell, tree, fat_tree, random");
     const std::string pwhere = where + "." + kind;
-    Direction link = default_link_, bottleneck;
-    if (item["link"]) direction(item["link"], where + ".link", link, false);
-    bottleneck = link;
+    // `link:` and `bottleneck:` each start from defaults.link: the bottleneck does not
+    // take the access links' settings (their jitter, say).
+    Direction link_fwd = default_forward_, link_bwd = default_backward_;
+    Direction neck_fwd = default_forward_, neck_bwd = default_backward_;
+    if (item["link"]) sides(item["link"], where + ".link", link_fwd, link_bwd);
     if (item["bottleneck"]) {
       if (kind != "dumbbell") fail(item["bottleneck"], where + ".bottleneck", "only a dumbbell has a bottleneck");
-      direction(item["bottleneck"], where + ".bottleneck", bottleneck, false);
+      sides(item["bottleneck"], where + ".bottleneck", neck_fwd, neck_bwd);
     }
     Tcp host_tcp = default_tcp_;
     if (item["tcp"]) tcp(item["tcp"], where + ".tcp", host_tcp);
@@ -717,8 +738,8 @@ void Loader::generators(const YAML::Node& n) {
     for (const auto& node : g.nodes)
       ids.push_back(add_node(params, pwhere, node.name, node.router ? Node::ROUTER : Node::HOST, node.group, host_tcp));
     for (const auto& l : g.links) {
-      const Direction& d = l.bottleneck ? bottleneck : link;
-      add_link(params, pwhere, ids[l.a], ids[l.b], d, d);
+      add_link(params, pwhere, ids[l.a], ids[l.b], l.bottleneck ? neck_fwd : link_fwd,
+               l.bottleneck ? neck_bwd : link_bwd);
     }
   }
 }
@@ -801,8 +822,8 @@ void Loader::links(const YAML::Node& n) {
   std::size_t index = 0;
   for (const YAML::Node& item : n) {
     const std::string where = fmt::format("links[{}]", index++);
-    Direction both = default_link_;
-    direction(item, where, both, /*allow_sides=*/true);
+    Direction forward = default_forward_, backward = default_backward_;
+    sides(item, where, forward, backward, /*with_ends=*/true);
     const YAML::Node ends = item["ends"];
     if (!ends) fail(item, where, "a link needs 'ends: [A, B]'");
     if (!ends.IsSequence() || ends.size() != 2)
@@ -811,9 +832,6 @@ void Loader::links(const YAML::Node& n) {
     const auto bs = resolve(ends[1], where + ".ends");
     if (as.size() > 1 && bs.size() > 1)
       fail(ends, where + ".ends", "both ends name several nodes; one end must be a single node");
-    Direction forward = both, backward = both;
-    if (item["forward"]) direction(item["forward"], where + ".forward", forward, false);
-    if (item["backward"]) direction(item["backward"], where + ".backward", backward, false);
     for (std::uint32_t a : as)
       for (std::uint32_t b : bs) add_link(ends, where + ".ends", a, b, forward, backward);
   }
@@ -1119,12 +1137,12 @@ void Loader::faults(const YAML::Node& n) {
         const Link& l = topo_.links(static_cast<int>(link));
         if (fwd) {
           Direction d = dir == 0 ? l.forward() : l.backward();
-          direction(item["set"], where + ".set", d, false);
+          direction(item["set"], where + ".set", d);
           *(dir == 0 ? set->mutable_forward() : set->mutable_backward()) = d;
         }
         if (bwd) {
           Direction d = dir == 0 ? l.backward() : l.forward();
-          direction(item["set"], where + ".set", d, false);
+          direction(item["set"], where + ".set", d);
           *(dir == 0 ? set->mutable_backward() : set->mutable_forward()) = d;
         }
       }
@@ -1258,7 +1276,7 @@ Topology Loader::load(const YAML::Node& root) {
   if (root.IsNull()) fail(root, "", "the file is empty: a topology needs at least 'hosts' and 'links'");
   if (!root.IsMap()) fail(root, "", fmt::format("expected a map of keys (name, hosts, links, ...), got {}", kind_of(root)));
   default_tcp_ = default_tcp();
-  default_link_ = default_direction();
+  default_forward_ = default_backward_ = default_direction();
   topo_.set_seed(1);
   static const std::vector<std::string_view> top = {"name",  "seed",     "ecmp",   "addresses", "defaults", "hosts",
                                                     "routers", "generate", "links", "workload", "faults", "expect"};
@@ -1271,7 +1289,7 @@ Topology Loader::load(const YAML::Node& root) {
   if (root["defaults"])
     for_each_key(root["defaults"], "defaults", {"link", "tcp"},
                  [&](const std::string& k, const YAML::Node& v, const std::string& path) {
-                   if (k == "link") direction(v, path, default_link_, false);
+                   if (k == "link") sides(v, path, default_forward_, default_backward_);
                    if (k == "tcp") tcp(v, path, default_tcp_);
                  });
   if (!root["hosts"] && !root["generate"])

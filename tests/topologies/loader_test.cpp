@@ -141,6 +141,40 @@ links:
   EXPECT_EQ(t.links(0).forward().cell_overhead(), 5);
 }
 
+// Issue: forward:/backward: were refused in defaults.link, a generator's link: and
+// bottleneck:, and the bottleneck silently took the generator's link: settings.
+TEST(Loader, PerDirectionSettingsWhereverLinkSettingsAre) {
+  const Topology t = load_string(R"(defaults:
+  link: {delay: 1ms, backward: {loss: 1%}}
+generate:
+  - dumbbell: {left: s, right: d, count: 1, routers: [L, R]}
+    link: {jitter: 500us, forward: {rate: 10Mbps}}
+    bottleneck: {delay: 20ms, backward: {delay: 30ms}}
+)");
+  const auto& nodes = t.nodes();
+  auto name = [&](std::uint32_t id) { return nodes[static_cast<int>(id)].name(); };
+  int seen = 0;
+  for (const auto& l : t.links()) {
+    if (name(l.a()) == "L" && name(l.b()) == "R") {
+      ++seen;
+      EXPECT_EQ(l.forward().delay_ns(), 20'000'000);
+      EXPECT_EQ(l.backward().delay_ns(), 30'000'000);
+      EXPECT_EQ(l.forward().jitter_ns(), 0) << "the bottleneck does not take the access links' jitter";
+      EXPECT_FALSE(l.forward().has_random_loss());
+      EXPECT_TRUE(l.backward().has_random_loss()) << "defaults.link's backward";
+    } else {
+      ++seen;
+      EXPECT_EQ(l.forward().delay_ns(), 1'000'000);
+      EXPECT_EQ(l.forward().jitter_ns(), 500'000);
+      EXPECT_EQ(l.forward().rate_bps(), 10'000'000u) << "from the host";
+      EXPECT_EQ(l.backward().rate_bps(), 0u);
+      EXPECT_TRUE(l.backward().has_random_loss());
+    }
+  }
+  EXPECT_EQ(seen, 3);
+  EXPECT_THROW(load_string("hosts: [a]\ndefaults: {link: {ends: [a, a]}}\n"), LoadError) << "ends only on a link";
+}
+
 TEST(Loader, WhichMatchesAPacketFaultActsOn) {
   const Topology t = load_string(R"(hosts: [a, b]
 routers: [r]
