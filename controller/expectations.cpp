@@ -16,7 +16,7 @@ namespace {
 
 // A value of either side of a comparison.
 struct Value {
-  enum class Kind { number, time, bytes, fraction, word, missing } kind = Kind::number;
+  enum class Kind { number, time, bytes, fraction, rate, word, missing } kind = Kind::number;
   double number = 0;
   std::string word;
   std::string show() const {
@@ -27,6 +27,8 @@ struct Value {
         return fmt::format("{}B", static_cast<std::int64_t>(number));
       case Kind::fraction:
         return fmt::format("{}%", number * 100);
+      case Kind::rate:
+        return pretty_bps(number);
       case Kind::word:
         return word;
       case Kind::missing:
@@ -133,6 +135,17 @@ class Evaluator {
           {"mean", d.mean}};
       return {Value::Kind::time, f.at(m.field), {}};
     }
+    if (m.family == "goodput" || m.family == "throughput") {
+      const Rates r = Rates::of(selected(filter), m.family == "goodput");
+      const Distribution& d = r.per_connection;
+      if (m.field == "count") return {Value::Kind::number, static_cast<double>(d.count), {}};
+      if (d.count == 0) return {Value::Kind::missing, 0, {}};
+      const std::map<std::string, double> f = {
+          {"min", static_cast<double>(d.min)}, {"p50", static_cast<double>(d.p50)}, {"p90", static_cast<double>(d.p90)},
+          {"p99", static_cast<double>(d.p99)}, {"p999", static_cast<double>(d.p999)}, {"max", static_cast<double>(d.max)},
+          {"mean", d.mean},                    {"total", r.total_bps}};
+      return {Value::Kind::rate, f.at(m.field), {}};
+    }
     if (m.family == "retransmissions") {
       std::uint64_t n = 0;
       for (const Connection& c : recorder_.connections())
@@ -205,6 +218,11 @@ class Evaluator {
       }
       return {Value::Kind::word, 0, std::string(state_name(st))};
     }
+    if (r.field == "goodput" || r.field == "throughput") {
+      const double bps = r.field == "goodput" ? c->goodput_bps() : c->throughput_bps();
+      if (bps < 0) return {Value::Kind::missing, 0, {}};
+      return {Value::Kind::rate, bps, {}};
+    }
     if (r.field == "bytes_sent") return {Value::Kind::bytes, static_cast<double>(s.bytes_sent), {}};
     if (r.field == "bytes_received") return {Value::Kind::bytes, static_cast<double>(s.bytes_received), {}};
     // retransmissions.KIND
@@ -229,6 +247,8 @@ class Evaluator {
           return {Value::Kind::bytes, q->value, {}};
         case ex::Quantity::Unit::fraction:
           return {Value::Kind::fraction, q->value, {}};
+        case ex::Quantity::Unit::rate:
+          return {Value::Kind::rate, q->value, {}};
         case ex::Quantity::Unit::none:
           return {Value::Kind::number, q->value, {}};
       }

@@ -176,6 +176,28 @@ std::int64_t Connection::handshake() const {
   return c.established - c.syn_sent;
 }
 
+Connection::Data Connection::data() const {
+  Data d;
+  for (const Side& s : side) {
+    if (!s.has_conn) continue;
+    d.delivered += s.bytes_received;
+    d.on_wire += s.bytes_on_wire;
+    if (s.first_data_sent != kNever && (d.begin == kNever || s.first_data_sent < d.begin)) d.begin = s.first_data_sent;
+    if (s.last_data_received != kNever) d.end = std::max(d.end, s.last_data_received);
+  }
+  return d;
+}
+
+double Connection::goodput_bps() const {
+  const Data d = data();
+  return d.span() > 0 && d.delivered > 0 ? static_cast<double>(d.delivered) * 8e9 / static_cast<double>(d.span()) : -1;
+}
+
+double Connection::throughput_bps() const {
+  const Data d = data();
+  return d.span() > 0 && d.on_wire > 0 ? static_cast<double>(d.on_wire) * 8e9 / static_cast<double>(d.span()) : -1;
+}
+
 std::int64_t Connection::teardown() const {
   std::int64_t start = kNever, end = 0;
   for (const Side& s : side) {
@@ -378,6 +400,7 @@ void Recorder::on_segment_sent(const Host& host, tcp::ConnId conn, const wire::I
       first(s.first_data_sent, t);
       const std::uint32_t offset = tcp.seq - (s.isn + 1) + (tcp.has(wire::tcp_flags::kSyn) ? 1u : 0u);
       s.bytes_sent = std::max<std::uint64_t>(s.bytes_sent, static_cast<std::uint64_t>(offset) + payload);
+      s.bytes_on_wire += payload;
     }
     if (tcp.has(wire::tcp_flags::kFin)) first(s.fin_sent, t);
   }

@@ -69,6 +69,7 @@ struct Side {
   std::int64_t fin_sent = kNever, fin_received = kNever;
   std::int64_t time_wait_entered = kNever, time_wait_left = kNever, closed = kNever;
   std::uint64_t bytes_sent = 0, bytes_received = 0;
+  std::uint64_t bytes_on_wire = 0;  // payload sent, retransmissions included
   std::uint32_t retransmissions[kRetransmitKinds] = {};
   tcp::State state = tcp::State::closed;
   std::uint32_t cwnd = 0;  // the last written to events.jsonl
@@ -87,6 +88,19 @@ struct Connection {
   std::int64_t handshake() const;
   // First FIN sent (either side) until both sides are in TIME_WAIT or CLOSED.
   std::int64_t teardown() const;
+  // The connection's data, both directions: from the first payload byte sent to the
+  // last received.
+  struct Data {
+    std::uint64_t delivered = 0;  // bytes given in order to the applications
+    std::uint64_t on_wire = 0;    // payload bytes sent, retransmissions included
+    std::int64_t begin = kNever, end = kNever;
+    std::int64_t span() const { return begin == kNever || end == kNever ? 0 : end - begin; }
+  };
+  Data data() const;
+  // Bits per second over the data span: goodput counts what the applications got,
+  // throughput what was sent; kNever (as a double: < 0) without data or span.
+  double goodput_bps() const;
+  double throughput_bps() const;
 };
 
 // The kinds of segment a host is said to see or send (expectations' "server sees RST

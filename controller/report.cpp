@@ -99,6 +99,51 @@ nlohmann::ordered_json Distribution::to_json() const {
   return j;
 }
 
+Rates Rates::of(const std::vector<const Connection*>& connections, bool goodput) {
+  Rates r;
+  std::vector<std::int64_t> per;
+  std::uint64_t bytes = 0;
+  std::int64_t begin = kNever, end = kNever;
+  for (const Connection* c : connections) {
+    const double bps = goodput ? c->goodput_bps() : c->throughput_bps();
+    if (bps < 0) continue;
+    per.push_back(std::llround(bps));
+    const Connection::Data d = c->data();
+    bytes += goodput ? d.delivered : d.on_wire;
+    if (begin == kNever || d.begin < begin) begin = d.begin;
+    end = std::max(end, d.end);
+  }
+  r.per_connection = Distribution::of(std::move(per));
+  if (end > begin && begin != kNever) r.total_bps = static_cast<double>(bytes) * 8e9 / static_cast<double>(end - begin);
+  return r;
+}
+
+nlohmann::ordered_json Rates::to_json() const {
+  Json j;
+  j["count"] = per_connection.count;
+  if (per_connection.count > 0) {
+    j["min_bps"] = per_connection.min;
+    j["p50_bps"] = per_connection.p50;
+    j["p90_bps"] = per_connection.p90;
+    j["p99_bps"] = per_connection.p99;
+    j["p999_bps"] = per_connection.p999;
+    j["max_bps"] = per_connection.max;
+    j["mean_bps"] = static_cast<std::int64_t>(std::llround(per_connection.mean));
+    j["total_bps"] = static_cast<std::int64_t>(std::llround(total_bps));
+  }
+  return j;
+}
+
+std::string pretty_bps(double bps) {
+  static constexpr std::pair<double, const char*> kUnits[] = {{1e9, "Gbps"}, {1e6, "Mbps"}, {1e3, "Kbps"}};
+  for (const auto& [factor, name] : kUnits) {
+    const double v = bps / factor;
+    if (v < 1) continue;
+    return fmt::format("{:.{}f}{}", v, v >= 100 ? 0 : v >= 10 ? 1 : 2, name);
+  }
+  return fmt::format("{:.0f}bps", bps);
+}
+
 void count(Summary& s, const Connection& c) {
   ++s.connections;
   if (c.side[0].syn_sent != kNever) ++s.started;
@@ -135,7 +180,10 @@ void count(Summary& s, const Connection& c) {
 Summary summarize(const Recorder& recorder, Network& network) {
   Summary s;
   std::vector<std::int64_t> handshakes, teardowns;
+  std::vector<const Connection*> all;
+  all.reserve(recorder.connections().size());
   for (const Connection& c : recorder.connections()) {
+    all.push_back(&c);
     count(s, c);
     if (const auto h = c.handshake(); h != kNever) handshakes.push_back(h);
     if (const auto t = c.teardown(); t != kNever) teardowns.push_back(t);
@@ -146,6 +194,8 @@ Summary summarize(const Recorder& recorder, Network& network) {
   }
   s.handshake = Distribution::of(std::move(handshakes));
   s.teardown = Distribution::of(std::move(teardowns));
+  s.goodput = Rates::of(all, true);
+  s.throughput = Rates::of(all, false);
   // Drops from the counters every link, router and host keeps: no packet observer
   // needed for the summary.
   const auto add_drops = [&](const std::uint64_t* dropped) {
@@ -180,6 +230,8 @@ nlohmann::ordered_json Summary::to_json() const {
                           {"in_time_wait", in_time_wait}, {"not_started", not_started}};
   j["handshake"] = handshake.to_json();
   j["teardown"] = teardown.to_json();
+  j["goodput"] = goodput.to_json();
+  j["throughput"] = throughput.to_json();
   Json retx;
   for (int k = 0; k < kRetransmitKinds; ++k)
     retx[std::string(retransmit_kind_name(k))] = retransmissions[static_cast<std::size_t>(k)];
@@ -209,6 +261,13 @@ std::string Summary::human() const {
   };
   dist("handshake", handshake);
   dist("teardown", teardown);
+  if (goodput.per_connection.count > 0) {
+    const Distribution& g = goodput.per_connection;
+    line("goodput", fmt::format("p50 {}  min {}  max {}  total {}  (throughput total {})",
+                                pretty_bps(static_cast<double>(g.p50)), pretty_bps(static_cast<double>(g.min)),
+                                pretty_bps(static_cast<double>(g.max)), pretty_bps(goodput.total_bps),
+                                pretty_bps(throughput.total_bps)));
+  }
   std::string r;
   for (int k = 0; k < kRetransmitKinds; ++k)
     r += fmt::format("{}{} {}", k == 0 ? "" : ", ", retransmit_kind_name(k), thousands(retransmissions[static_cast<std::size_t>(k)]));

@@ -27,6 +27,17 @@ struct Distribution {
   nlohmann::ordered_json to_json() const;
 };
 
+// Per-connection rates in bits per second — goodput (payload the applications got) or
+// throughput (payload sent, retransmissions included), each over the connection's
+// span from its first payload byte sent to its last received — and the total: all
+// those bytes over the span from the earliest first byte to the latest last one.
+struct Rates {
+  Distribution per_connection;  // bits per second, rounded to whole ones
+  double total_bps = 0;
+  static Rates of(const std::vector<const Connection*>& connections, bool goodput);
+  nlohmann::ordered_json to_json() const;
+};
+
 struct Summary {
   std::string name;
   std::uint64_t seed = 0;
@@ -40,6 +51,7 @@ struct Summary {
   // waiting out 2 MSL when the run stopped.
   std::uint64_t in_time_wait = 0;
   Distribution handshake, teardown;
+  Rates goodput, throughput;
   std::array<std::uint64_t, kRetransmitKinds> retransmissions{};
   std::array<std::uint64_t, kDropReasonCount> drops{};
   // delivered: payload bytes given in order to the applications (each byte once);
@@ -64,5 +76,7 @@ void count(Summary& s, const Connection& c);
 
 // 20.1ms, 3.25s, 850us: three significant digits, for people.
 std::string pretty_ns(std::int64_t ns);
+// 94.2Mbps, 1.50Gbps, 800bps.
+std::string pretty_bps(double bps);
 
 }  // namespace shakedown::controller

@@ -215,6 +215,9 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
     return kBadInput;
   }
   if (o.seed) topo.set_seed(*o.seed);
+  // --until, else the file's run.until, else until nothing is left to do.
+  const std::optional<std::int64_t> until_ns =
+      o.until_ns ? o.until_ns : topo.until_ns() > 0 ? std::optional<std::int64_t>(topo.until_ns()) : std::nullopt;
 
   const fs::path dir = o.out.empty() ? fs::path(fresh_folder(topo.name())) : fs::path(o.out);
   std::error_code ec;
@@ -268,9 +271,9 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
 
   // The run, in slices of events: between slices the progress line moves and Ctrl-C
   // is honoured. The slices change nothing of what runs, or in which order.
-  const TimePoint limit = o.until_ns ? TimePoint::zero() + Duration::nanoseconds(*o.until_ns) : TimePoint::max();
+  const TimePoint limit = until_ns ? TimePoint::zero() + Duration::nanoseconds(*until_ns) : TimePoint::max();
   constexpr std::uint64_t kSlice = 1u << 16;
-  Progress progress(o.progress && !o.quiet, err, o.until_ns);
+  Progress progress(o.progress && !o.quiet, err, until_ns);
   bool interrupted = false;
   int code = kSuccess;
   {
@@ -293,7 +296,7 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
     }
     progress.clear();
   }
-  if (o.until_ns && !interrupted && code == kSuccess) engine.run_until(limit);
+  if (until_ns && !interrupted && code == kSuccess) engine.run_until(limit);
 
   // Whatever happened, everything produced so far is written out whole.
   Summary summary = summarize(*recorder, built->network);

@@ -25,6 +25,7 @@ namespace {
 struct MetricRef {
   std::string family, field;
   bool time = false;
+  bool rate = false;
 };
 
 // A metric by its name in the expectation language (docs/expectations.md), for the
@@ -33,7 +34,8 @@ std::optional<MetricRef> metric_ref(const std::string& name) {
   const auto m = topology::expect::parse_metric(name);
   if (!m || m->hosts) return std::nullopt;
   const bool time = (m->family == "handshake" || m->family == "teardown") && m->field != "count";
-  return MetricRef{m->family, m->field, time};
+  const bool rate = (m->family == "goodput" || m->family == "throughput") && m->field != "count";
+  return MetricRef{m->family, m->field, time, rate};
 }
 
 // The metric's value in a summary.json; NaN when it has none (no handshake at all).
@@ -42,6 +44,12 @@ double value_of(const nlohmann::json& summary, const MetricRef& m) {
     const auto& d = summary[m.family];
     if (m.field == "count") return d["count"].get<double>();
     const std::string key = m.field + "_ns";
+    return d.contains(key) ? d[key].get<double>() : std::nan("");
+  }
+  if (m.family == "goodput" || m.family == "throughput") {
+    const auto& d = summary[m.family];
+    if (m.field == "count") return d["count"].get<double>();
+    const std::string key = m.field + "_bps";
     return d.contains(key) ? d[key].get<double>() : std::nan("");
   }
   const auto& f = summary[m.family];
@@ -58,6 +66,7 @@ double value_of(const nlohmann::json& summary, const MetricRef& m) {
 std::string show(double v, const MetricRef& m) {
   if (std::isnan(v)) return "-";
   if (m.time) return pretty_ns(static_cast<std::int64_t>(v));
+  if (m.rate) return pretty_bps(v);
   return fmt::format("{}", static_cast<std::int64_t>(v));
 }
 
@@ -150,7 +159,7 @@ int sweep_main(const SweepOptions& o, std::FILE* out, std::FILE* err) {
 
   std::ofstream csv(dir / "sweep.csv", std::ios::binary);
   csv << name;
-  for (std::size_t k = 0; k < metrics.size(); ++k) csv << ',' << metric_names[k] << (metrics[k].time ? "_ns" : "");
+  for (std::size_t k = 0; k < metrics.size(); ++k) csv << ',' << metric_names[k] << (metrics[k].time ? "_ns" : metrics[k].rate ? "_bps" : "");
   csv << '\n';
   for (std::size_t i = 0; i < values.size(); ++i) {
     csv << values[i];

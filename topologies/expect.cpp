@@ -32,6 +32,8 @@ const std::vector<Family>& families() {
         "total"},
        false},
       {"bytes", {"delivered", "verified", "wrong", "stale"}, true},
+      {"goodput", {"count", "min", "p50", "p90", "p99", "p999", "max", "mean", "total"}, true},
+      {"throughput", {"count", "min", "p50", "p90", "p99", "p999", "max", "mean", "total"}, true},
   };
   return f;
 }
@@ -43,8 +45,9 @@ const std::vector<std::string_view> kWords = {
 
 const std::vector<std::string_view> kKinds = {"SYN", "SYN-ACK", "ACK", "FIN", "RST", "DATA"};
 
-const std::vector<std::string_view> kConnectionFields = {"outcome",  "handshake",  "teardown",      "state_at",
-                                                         "bytes_sent", "bytes_received", "retransmissions"};
+const std::vector<std::string_view> kConnectionFields = {"outcome",    "handshake",      "teardown",
+                                                         "state_at",   "bytes_sent",     "bytes_received",
+                                                         "retransmissions", "goodput",   "throughput"};
 
 std::string join(const std::vector<std::string_view>& v) { return fmt::format("{}", fmt::join(v, ", ")); }
 
@@ -327,6 +330,9 @@ class Parser {
       } else if (unit == "%") {
         q.unit = Quantity::Unit::fraction;
         q.value = parse_percent(q.text).fraction();
+      } else if (unit.ends_with("bps") || unit.ends_with("Bps") || unit.ends_with("bit")) {
+        q.unit = Quantity::Unit::rate;
+        q.value = static_cast<double>(parse_rate(q.text).bits_per_second());
       } else if (unit.back() == 'B') {
         q.unit = Quantity::Unit::bytes;
         q.value = static_cast<double>(parse_bytes(q.text));
@@ -347,6 +353,7 @@ class Parser {
       if (const auto* m = std::get_if<Metric>(&o)) {
         if (m->family == "handshake" || m->family == "teardown") return m->field == "count" ? "count" : "time";
         if (m->family == "bytes") return "bytes";
+        if (m->family == "goodput" || m->family == "throughput") return m->field == "count" ? "count" : "rate";
         return "count";
       }
       if (const auto* r = std::get_if<ConnectionRef>(&o)) {
@@ -354,6 +361,7 @@ class Parser {
         if (r->field == "state_at") return "state";
         if (r->field == "handshake" || r->field == "teardown") return "time";
         if (r->field.starts_with("bytes")) return "bytes";
+        if (r->field == "goodput" || r->field == "throughput") return "rate";
         return "count";
       }
       if (const auto* q = std::get_if<Quantity>(&o)) {
@@ -364,6 +372,8 @@ class Parser {
             return "bytes";
           case Quantity::Unit::fraction:
             return "fraction";
+          case Quantity::Unit::rate:
+            return "rate";
           case Quantity::Unit::none:
             return "number";
         }
@@ -380,6 +390,7 @@ class Parser {
       if (k == "count") return "a count";
       if (k == "number") return "a plain number";
       if (k == "bytes") return "a size";
+      if (k == "rate") return "a rate";
       if (k == "fraction") return "a percentage";
       if (k == "state") return "a state";
       return "an outcome";

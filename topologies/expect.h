@@ -40,15 +40,15 @@ struct Selector {
 };
 
 struct Quantity {
-  enum class Unit { none, ns, bytes, fraction };
+  enum class Unit { none, ns, bytes, fraction, rate };
   Unit unit = Unit::none;
-  double value = 0;  // ns, bytes, a fraction (1% is 0.01), or a plain number
+  double value = 0;  // ns, bytes, a fraction (1% is 0.01), bits per second, or a plain number
   std::string text;
 };
 
 // connections.completed, handshake[client*].p99, retransmissions.syn, drops.loss ...
 struct Metric {
-  std::string family;  // connections, handshake, teardown, retransmissions, drops, bytes
+  std::string family;  // connections, handshake, teardown, retransmissions, drops, bytes, goodput, throughput
   std::string field;
   std::optional<Selector> hosts;
 };

@@ -1279,13 +1279,19 @@ Topology Loader::load(const YAML::Node& root) {
   default_forward_ = default_backward_ = default_direction();
   topo_.set_seed(1);
   static const std::vector<std::string_view> top = {"name",  "seed",     "ecmp",   "addresses", "defaults", "hosts",
-                                                    "routers", "generate", "links", "workload", "faults", "expect"};
+                                                    "routers", "generate", "links", "workload", "faults", "expect",
+                                                    "run"};
   // Defaults first, nodes before links, links before workloads, whatever the order
   // in the file.
   for_each_key(root, "", top, [](const std::string&, const YAML::Node&, const std::string&) {});
   if (root["name"]) topo_.set_name(scalar(root["name"], "name", "a name"));
   if (root["seed"]) topo_.set_seed(integer(root["seed"], "seed", 0, UINT64_MAX));
   if (root["ecmp"]) topo_.set_ecmp(boolean(root["ecmp"], "ecmp"));
+  if (root["run"])
+    for_each_key(root["run"], "run", {"until"}, [&](const std::string&, const YAML::Node& v, const std::string& path) {
+      topo_.set_until_ns(duration_ns(v, path));
+      if (topo_.until_ns() <= 0) fail(v, path, "must be more than zero (leave it out to run until nothing is left to do)");
+    });
   if (root["defaults"])
     for_each_key(root["defaults"], "defaults", {"link", "tcp"},
                  [&](const std::string& k, const YAML::Node& v, const std::string& path) {

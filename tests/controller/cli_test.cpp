@@ -253,6 +253,14 @@ TEST(Cli, SweepRunsOncePerValueAndCharts) {
   EXPECT_EQ(run("sweep " + tmpl + " --vary delay=1ms,2ms -o " + dir.string()).code, 2) << "no ${delay} in the file";
   EXPECT_EQ(run("sweep " + tmpl + " --vary loss=1% --metric handshake.p42 -o " + dir.string()).code, 2);
   EXPECT_EQ(run("sweep " + tmpl + " --vary loss=150% -o " + dir.string()).code, 2) << "the loader says why";
+  // Rates: the connect workload moves no data, so it has no goodput (an empty cell).
+  ASSERT_EQ(run("sweep " + tmpl + " --vary loss=0% --metric goodput.p50 --metric goodput.count -o " + dir.string()).code, 0);
+  std::ifstream rates(dir / "sweep.csv");
+  std::string header, row;
+  std::getline(rates, header);
+  std::getline(rates, row);
+  EXPECT_EQ(header, "loss,goodput.p50_bps,goodput.count");
+  EXPECT_EQ(row, "0%,,0");
   std::filesystem::remove_all(dir);
 }
 

@@ -285,6 +285,20 @@ TEST(Run, UntilStopsTheRunWithConnectionsStillOpen) {
   EXPECT_EQ(read_csv(dir.file("out/connections.csv")).at(0).at("client_time_wait_left_ns"), "");
 }
 
+// The file says how long the run is (run: {until}); --until overrides it.
+TEST(Run, TheFileSaysWhenToStopAndTheCommandLineWins) {
+  TempDir dir;
+  std::ofstream(dir.file("t.yaml")) << slurp(kCatalog + "/two-hosts.yaml") << "run: {until: 1s}\n";
+  RunOptions o;
+  o.file = dir.file("t.yaml");
+  o.out = dir.file("out");
+  ASSERT_EQ(run_quiet(o), 0);
+  EXPECT_EQ(nlohmann::json::parse(slurp(dir.file("out/summary.json")))["simulated_ns"], 1'000 * kMs);
+  o.until_ns = 2'000 * kMs;
+  ASSERT_EQ(run_quiet(o), 0);
+  EXPECT_EQ(nlohmann::json::parse(slurp(dir.file("out/summary.json")))["simulated_ns"], 2'000 * kMs);
+}
+
 TEST(Run, EventKindsAreSelectable) {
   TempDir dir;
   RunOptions o = options(kCatalog + "/lossy-path.yaml", dir.file("out"), "none", "retransmit,end");

@@ -240,7 +240,7 @@ const Bad kBad[] = {
     {"tab_indent", "hosts:\n\t- a\n", "t.yaml:2:2: not valid YAML: illegal block entry"},
     {"typo_top", "hosst: [a]\n", "t.yaml:1:1: hosst: unknown key; did you mean 'hosts'?"},
     {"unknown_top", "colour: red\n" NET,
-     "t.yaml:1:1: colour: unknown key; expected one of: name, seed, ecmp, addresses, defaults, hosts, routers, generate, links, workload, faults, expect"},
+     "t.yaml:1:1: colour: unknown key; expected one of: name, seed, ecmp, addresses, defaults, hosts, routers, generate, links, workload, faults, expect, run"},
     {"no_hosts", "name: x\n", "t.yaml:1:1: hosts: missing: a topology needs hosts (or a generator that makes them)"},
     {"hosts_scalar", "hosts: a\n", "t.yaml:1:8: hosts: expected a list of names or a map of name to settings, got 'a'"},
     {"bad_name", "hosts: [1a]\n", "t.yaml:1:9: hosts: '1a' is not a valid name: start with a letter, then letters, digits, '_', '-' or '.'"},
@@ -368,6 +368,9 @@ const Bad kBad[] = {
     {"workload_stream_too_fast", NET "workload:\n  - {app: stream, from: a, to: b, rate: 100Tbps, duration: 1s, chunk: 1B}\n", "t.yaml:7:41: workload[0].rate: is too high for the chunk size: more than one chunk per nanosecond"},
     {"mtu_unit_too_small", "hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [a, r], mtu: 0.02KB}\n", "t.yaml:4:25: links[0].mtu: 0.02KB is out of range 68..65535"},
     {"mss_bad_unit", "hosts: [a]\ndefaults: {tcp: {mss: 1460b}}\n", "t.yaml:2:23: defaults.tcp.mss: '1460b' has an unknown size unit 'b': expected B, KB, MB, GB, KiB, MiB or GiB"},
+    {"run_until_zero", "run: {until: 0s}\n" NET, "t.yaml:1:14: run.until: must be more than zero (leave it out to run until nothing is left to do)"},
+    {"run_typo", "run: {untill: 1s}\n" NET, "t.yaml:1:7: run.untill: unknown key; did you mean 'until'?"},
+    {"expect_rate_vs_time", NET "expect:\n  - goodput.p50 > 1s\n", "t.yaml:7:5: expect[0]: cannot compare a rate with a time"},
     {"seed_negative", "seed: -1\n" NET, "t.yaml:1:7: seed: expected a whole number, got '-1'"},
 };
 
