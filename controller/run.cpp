@@ -177,9 +177,7 @@ bool InterruptHandler::interrupted() { return g_interrupted != 0; }
 topology::Topology load_topology(const std::string& path) {
   const auto ends_with = [&](std::string_view s) { return path.size() >= s.size() && path.ends_with(s); };
   if (!ends_with(".txtpb") && !ends_with(".pbtxt")) return topology::load_file(path);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw topology::LoadError(path, 0, 0, "", "cannot open the file");
-  const std::string text{std::istreambuf_iterator<char>(in), {}};
+  const std::string text = topology::read_topology_file(path);
   topology::Topology t;
   google::protobuf::TextFormat::Parser parser;
   CollectErrors errors;

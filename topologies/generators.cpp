@@ -31,6 +31,11 @@ class Builder {
   Graph g_;
 };
 
+// Sizes computed from user numbers saturate instead of wrapping: a count of 2^64 - 1
+// must be refused as too large, not become zero.
+std::uint64_t add(std::uint64_t a, std::uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+std::uint64_t mul(std::uint64_t a, std::uint64_t b) { return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b; }
+
 void need(bool ok, const char* what) {
   if (!ok) throw std::invalid_argument(what);
 }
@@ -63,7 +68,7 @@ class Draw {
 
 Graph star(const std::string& hub, const std::string& hosts, std::uint64_t count, std::uint64_t max_nodes) {
   need(count >= 1, "a star needs at least one host");
-  Builder b(count + 1, max_nodes);
+  Builder b(add(count, 1), max_nodes);
   const auto h = b.node(hub, true);
   for (std::uint64_t i = 1; i <= count; ++i) b.link(b.member(hosts, i, false), h);
   return b.take();
@@ -72,7 +77,7 @@ Graph star(const std::string& hub, const std::string& hosts, std::uint64_t count
 Graph line(const std::string& routers, std::uint64_t count, const std::string& hosts, bool ring,
            std::uint64_t max_nodes) {
   need(count >= (ring ? 3u : 1u), ring ? "a ring needs at least 3 routers" : "a line needs at least one router");
-  Builder b(hosts.empty() ? count : 2 * count, max_nodes);
+  Builder b(hosts.empty() ? count : mul(2, count), max_nodes);
   std::vector<std::uint32_t> r;
   for (std::uint64_t i = 1; i <= count; ++i) r.push_back(b.member(routers, i, true));
   for (std::size_t i = 1; i < r.size(); ++i) b.link(r[i - 1], r[i]);
@@ -85,7 +90,7 @@ Graph line(const std::string& routers, std::uint64_t count, const std::string& h
 Graph dumbbell(const std::string& left, std::uint64_t left_count, const std::string& right, std::uint64_t right_count,
                const std::string& left_router, const std::string& right_router, std::uint64_t max_nodes) {
   need(left_count >= 1 && right_count >= 1, "a dumbbell needs at least one host on each side");
-  Builder b(left_count + right_count + 2, max_nodes);
+  Builder b(add(add(left_count, right_count), 2), max_nodes);
   const auto l = b.node(left_router, true);
   const auto r = b.node(right_router, true);
   b.link(l, r, /*bottleneck=*/true);
@@ -100,13 +105,15 @@ Graph tree(std::uint64_t depth, std::uint64_t fanout, const std::string& routers
   need(fanout >= 1, "a tree needs a fanout of at least 1");
   // Routers: 1 + f + ... + f^(d-1); hosts: f^d. Counted with a ceiling against overflow.
   std::uint64_t level = 1, router_count = 0;
+  // Stops as soon as the count passes the limit: a depth of 10^15 with fanout 1 is
+  // refused at once, not counted to the end.
   for (std::uint64_t d = 0; d < depth; ++d) {
-    router_count += level;
-    if (level > max_nodes) break;
-    level *= fanout;
+    router_count = add(router_count, level);
+    if (router_count > max_nodes || level > max_nodes) break;
+    level = mul(level, fanout);
   }
   const std::uint64_t host_count = level;
-  if (router_count > max_nodes || host_count > max_nodes || router_count + host_count > max_nodes)
+  if (add(router_count, host_count) > max_nodes)
     throw std::invalid_argument(fmt::format("a tree of depth {} and fanout {} has more than {} nodes", depth, fanout,
                                             max_nodes));
   Builder b(router_count + host_count, max_nodes);
@@ -148,12 +155,14 @@ Graph fat_tree(std::uint64_t k, const std::string& prefix, std::uint64_t max_nod
 Graph random(const std::string& routers, std::uint64_t count, const std::string& hosts, std::uint64_t links,
              std::uint64_t seed, std::uint64_t max_nodes) {
   need(count >= 2, "a random graph needs at least 2 routers");
+  if (count > max_nodes)
+    throw std::invalid_argument(fmt::format("would make {} nodes, past the limit of {}", count, max_nodes));
   if (links < count - 1)
     throw std::invalid_argument(fmt::format("{} routers need at least {} links to be connected", count, count - 1));
   const std::uint64_t most = count * (count - 1) / 2;
   if (links > most)
     throw std::invalid_argument(fmt::format("{} routers have at most {} distinct links", count, most));
-  Builder b(hosts.empty() ? count : 2 * count, max_nodes);
+  Builder b(hosts.empty() ? count : mul(2, count), max_nodes);
   std::vector<std::uint32_t> r;
   for (std::uint64_t i = 1; i <= count; ++i) r.push_back(b.member(routers, i, true));
   Draw draw(seed);

@@ -5,7 +5,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <limits>
 #include <fstream>
 #include <map>
@@ -23,7 +27,9 @@
 namespace shakedown::topology {
 
 LoadError::LoadError(std::string file, int line, int column, std::string key, const std::string& message)
-    : std::runtime_error(fmt::format("{}:{}:{}: {}{}{}", file, line, column, key, key.empty() ? "" : ": ", message)),
+    // Line 0: the file as a whole (it cannot be opened, it is too large).
+    : std::runtime_error(line > 0 ? fmt::format("{}:{}:{}: {}{}{}", file, line, column, key, key.empty() ? "" : ": ", message)
+                                  : fmt::format("{}: {}{}{}", file, key, key.empty() ? "" : ": ", message)),
       file_(std::move(file)),
       line_(line),
       column_(column),
@@ -209,6 +215,8 @@ class Loader {
   std::uint32_t one_node(const YAML::Node& n, const std::string& key);
 
   std::string file_;
+  std::uint64_t max_nodes_ = kMaxNodes;
+  std::uint64_t max_links_ = kMaxLinks;
   Topology topo_;
   Tcp default_tcp_;
   Direction default_forward_, default_backward_;  // defaults.link, per direction
@@ -497,9 +505,11 @@ void Loader::add_named(const YAML::Node& key_node, const std::string& pattern, N
         rb.ptr != b.data() + b.size())
       fail(key_node, where, fmt::format("'{}': a range's bounds are whole numbers, as in 'client[1..10]'", pattern));
     if (lo > hi) fail(key_node, where, fmt::format("'{}': the range is empty ({} > {})", pattern, lo, hi));
-    if (hi - lo + 1 + topo_.nodes_size() > kMaxNodes)
+    // hi - lo first: [0..2^64-1] must not wrap to an empty count.
+    if (hi - lo >= max_nodes_ || hi - lo + 1 + static_cast<std::uint64_t>(topo_.nodes_size()) > max_nodes_)
       fail(key_node, where,
-           fmt::format("'{}' expands to {} nodes, past the limit of {}", pattern, hi - lo + 1, kMaxNodes));
+           fmt::format("'{}' expands to {} nodes, past the limit of {} (raise it with limits: {{nodes: N}})", pattern,
+                       hi - lo == UINT64_MAX ? std::string("2^64") : std::to_string(hi - lo + 1), max_nodes_));
     for (std::uint64_t i = lo; i <= hi; ++i) names.push_back(fmt::format("{}{}", group, i));
   }
   Tcp tcp_here = default_tcp_;
@@ -603,6 +613,9 @@ void Loader::check_reachable(const YAML::Node& root) {
 std::uint32_t Loader::add_node(const YAML::Node& at, const std::string& where, const std::string& name,
                                Node::Kind kind, const std::string& group, const Tcp& tcp_settings) {
   const auto id = static_cast<std::uint32_t>(topo_.nodes_size());
+  if (id >= max_nodes_)
+    fail(at, where,
+         fmt::format("'{}' expands past the limit of {} nodes (raise it with limits: {{nodes: N}})", name, max_nodes_));
   if (!ids_.emplace(name, id).second) fail(at, where, fmt::format("a node named '{}' already exists", name));
   Node* node = topo_.add_nodes();
   node->set_name(name);
@@ -623,6 +636,8 @@ void Loader::add_link(const YAML::Node& at, const std::string& where, std::uint3
            fmt::format("host '{}' already has a link; a host has exactly one (put a router between)",
                        topo_.nodes(static_cast<int>(x)).name()));
   }
+  if (static_cast<std::uint64_t>(topo_.links_size()) >= max_links_)
+    fail(at, where, fmt::format("more than {} links (raise the limit with limits: {{links: N}})", max_links_));
   Link* l = topo_.add_links();
   l->set_a(a);
   l->set_b(b);
@@ -692,7 +707,8 @@ void Loader::generators(const YAML::Node& n) {
         if (std::find(allowed.begin(), allowed.end(), k) == allowed.end())
           fail(v, pwhere + "." + k, fmt::format("does not apply to {}", kind));
     };
-    const std::uint64_t room = kMaxNodes - static_cast<std::uint64_t>(topo_.nodes_size());
+    const std::uint64_t room = max_nodes_ - std::min<std::uint64_t>(max_nodes_, topo_.nodes_size());
+    const std::uint64_t link_room = max_links_ - std::min<std::uint64_t>(max_links_, topo_.links_size());
     generate::Graph g;
     try {
       if (kind == "star") {
@@ -726,6 +742,10 @@ void Loader::generators(const YAML::Node& n) {
       } else {
         allow_only({"routers", "count", "hosts", "links", "seed"});
         const std::uint64_t count = number("count", true);
+        if (number("links", false, count) > link_room)
+          fail(p.contains("links") ? p["links"] : params, pwhere + ".links",
+               fmt::format("{} links, past the limit of {} (raise it with limits: {{links: N}})",
+                           number("links", false, count), max_links_));
         const std::uint64_t seed = number("seed", false, topo_.seed() ^ (0x51ed27e5ull * index));
         g = generate::random(word("routers", true), count, word("hosts", false), number("links", false, count),
                              seed, room);
@@ -812,7 +832,7 @@ std::vector<std::uint32_t> Loader::resolve(const YAML::Node& n, const std::strin
   if (ra.ec != std::errc() || ra.ptr != a.data() + a.size() || rb.ec != std::errc() || rb.ptr != b.data() + b.size() ||
       lo > hi)
     fail(n, key, fmt::format("'{}' is not a reference such as 'client[*]', 'client[3]' or 'client[1..4]'", ref));
-  if (hi - lo >= kMaxNodes) fail(n, key, fmt::format("'{}' names more nodes than exist", ref));
+  if (hi - lo >= max_nodes_) fail(n, key, fmt::format("'{}' names more nodes than exist", ref));
   for (std::uint64_t i = lo; i <= hi; ++i) out.push_back(by_name(fmt::format("{}{}", group, i)));
   return out;
 }
@@ -895,7 +915,7 @@ void Loader::workloads(const YAML::Node& n) {
         const auto ids = resolve(YAML::Node(host), path);
         w->set_server(ids.front());
       }
-      if (k == "connections") w->set_connections(static_cast<std::uint32_t>(integer(v, path, 1, kMaxNodes * 100)));
+      if (k == "connections") w->set_connections(static_cast<std::uint32_t>(integer(v, path, 1, kMaxConnectionsPerClient)));
       if (k == "bytes") w->set_bytes(bytes(v, path));
       if (k == "request") w->set_request(bytes(v, path));
       if (k == "response") w->set_response(bytes(v, path));
@@ -1280,13 +1300,20 @@ Topology Loader::load(const YAML::Node& root) {
   topo_.set_seed(1);
   static const std::vector<std::string_view> top = {"name",  "seed",     "ecmp",   "addresses", "defaults", "hosts",
                                                     "routers", "generate", "links", "workload", "faults", "expect",
-                                                    "run"};
+                                                    "run",   "limits"};
   // Defaults first, nodes before links, links before workloads, whatever the order
   // in the file.
   for_each_key(root, "", top, [](const std::string&, const YAML::Node&, const std::string&) {});
   if (root["name"]) topo_.set_name(scalar(root["name"], "name", "a name"));
   if (root["seed"]) topo_.set_seed(integer(root["seed"], "seed", 0, UINT64_MAX));
   if (root["ecmp"]) topo_.set_ecmp(boolean(root["ecmp"], "ecmp"));
+  if (root["limits"])
+    for_each_key(root["limits"], "limits", {"nodes", "links"},
+                 [&](const std::string& k, const YAML::Node& v, const std::string& path) {
+                   // Up to what the canonical form can number (node ids are 32-bit).
+                   const std::uint64_t n = integer(v, path, 1, 1'000'000'000);
+                   (k == "nodes" ? max_nodes_ : max_links_) = n;
+                 });
   if (root["run"])
     for_each_key(root["run"], "run", {"until"}, [&](const std::string&, const YAML::Node& v, const std::string& path) {
       topo_.set_until_ns(duration_ns(v, path));
@@ -1318,6 +1345,27 @@ Topology Loader::load(const YAML::Node& root) {
   return topo_;
 }
 
+// How many values the document holds once YAML aliases are expanded, counted up to
+// `limit`: a "billion laughs" (aliases of aliases) is refused here, before the loader
+// walks it.
+std::uint64_t expanded_size(const YAML::Node& n, std::uint64_t limit, std::uint64_t count = 0) {
+  if (++count > limit) return count;
+  if (n.IsMap()) {
+    for (const auto& kv : n) {
+      count = expanded_size(kv.first, limit, count);
+      if (count > limit) return count;
+      count = expanded_size(kv.second, limit, count);
+      if (count > limit) return count;
+    }
+  } else if (n.IsSequence()) {
+    for (const YAML::Node& item : n) {
+      count = expanded_size(item, limit, count);
+      if (count > limit) return count;
+    }
+  }
+  return count;
+}
+
 }  // namespace
 
 Topology load_string(std::string_view text, const std::string& file_name) {
@@ -1333,6 +1381,11 @@ Topology load_string(std::string_view text, const std::string& file_name) {
   } catch (const YAML::Exception& e) {
     throw LoadError(file_name, 0, 0, "", fmt::format("not valid YAML: {}", e.msg));
   }
+  if (expanded_size(root, kMaxYamlValues) > kMaxYamlValues)
+    throw LoadError(file_name, 1, 1, "",
+                    fmt::format("the file holds more than {} values once its YAML aliases are expanded: write large "
+                                "networks with ranges and generate:, not copies",
+                                kMaxYamlValues));
   try {
     return Loader(file_name).load(root);
   } catch (const YAML::Exception& e) {
@@ -1340,12 +1393,40 @@ Topology load_string(std::string_view text, const std::string& file_name) {
   }
 }
 
-Topology load_file(const std::string& path) {
+std::string read_topology_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw LoadError(path, 0, 0, "", "is a folder, not a topology file");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw LoadError(path, 0, 0, "", "cannot open the file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  const std::string s = text.str();
+  if (!in) throw LoadError(path, 0, 0, "", fmt::format("cannot open the file: {}", std::strerror(errno)));
+  // Read at most one byte past the limit: /dev/zero must not fill the memory.
+  const std::uint64_t limit = max_file_bytes();
+  std::string s(static_cast<std::size_t>(std::min<std::uint64_t>(limit, 1u << 20)), '\0');
+  std::size_t got = 0;
+  while (in && got <= limit) {
+    if (got == s.size()) s.resize(static_cast<std::size_t>(std::min<std::uint64_t>(limit + 1, 2 * s.size())));
+    in.read(s.data() + got, static_cast<std::streamsize>(s.size() - got));
+    got += static_cast<std::size_t>(in.gcount());
+  }
+  if (got > limit)
+    throw LoadError(path, 0, 0, "",
+                    fmt::format("the file is larger than {} bytes: write large networks with ranges and generate: "
+                                "(or raise the limit with the environment variable SHAKEDOWN_MAX_FILE_BYTES)",
+                                limit));
+  s.resize(got);
+  return s;
+}
+
+std::uint64_t max_file_bytes() {
+  if (const char* v = std::getenv("SHAKEDOWN_MAX_FILE_BYTES")) {
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(v, v + std::strlen(v), n);
+    if (ec == std::errc() && *end == '\0' && n > 0) return n;
+  }
+  return kMaxFileBytes;
+}
+
+Topology load_file(const std::string& path) {
+  const std::string s = read_topology_file(path);
   if (s.find('\0') != std::string::npos) throw LoadError(path, 1, 1, "", "this is a binary file, not a YAML topology");
   return load_string(s, path);
 }

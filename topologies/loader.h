@@ -31,9 +31,19 @@ class LoadError : public std::runtime_error {
   std::string message_;
 };
 
-// The largest number of nodes a file may expand to: a range beyond it is a typo more
-// often than an experiment.
+// The largest number of nodes and links a file may expand to: a range beyond them is a
+// typo more often than an experiment (a file raises them with `limits:`).
 inline constexpr std::size_t kMaxNodes = 2'000'000;
+inline constexpr std::size_t kMaxLinks = 4'000'000;
+inline constexpr std::uint32_t kMaxConnectionsPerClient = 200'000'000;
+// A topology file is at most this large (SHAKEDOWN_MAX_FILE_BYTES raises it), and holds
+// at most this many YAML values once its aliases are expanded.
+inline constexpr std::uint64_t kMaxFileBytes = 64ull << 20;
+inline constexpr std::uint64_t kMaxYamlValues = 8'000'000;
+std::uint64_t max_file_bytes();
+// The text of a file, refused with a located error when it is a folder, cannot be read
+// (with the reason), or is past max_file_bytes().
+std::string read_topology_file(const std::string& path);
 
 Topology load_file(const std::string& path);
 Topology load_string(std::string_view text, const std::string& file_name = "<input>");

@@ -62,6 +62,38 @@ TEST(Cli, BadInputIsExitCodeTwoWithThePlace) {
   EXPECT_EQ(run("compile --format xml " + kCatalog + "/two-hosts.yaml").code, 2);
 }
 
+// Inputs that are not topology files: each refused at once with the reason, never read
+// whole into memory.
+TEST(Cli, FilesThatAreNotTopologiesAreRefusedWithTheReason) {
+  Result r = run("compile /dev/zero");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("/dev/zero: the file is larger than 67108864 bytes"), std::string::npos) << r.output;
+  r = run("compile " + std::filesystem::temp_directory_path().string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("is a folder, not a topology file"), std::string::npos) << r.output;
+  r = run("compile /nonexistent/x.yaml");
+  EXPECT_EQ(r.output, "/nonexistent/x.yaml: cannot open the file: No such file or directory\n");
+  r = shell("SHAKEDOWN_MAX_FILE_BYTES=10 " + std::string(SHAKEDOWN_BIN) + " compile " + kCatalog + "/two-hosts.yaml 2>&1");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("larger than 10 bytes"), std::string::npos) << r.output;
+  // A "billion laughs": nine levels of ten aliases each.
+  const auto bomb = std::filesystem::temp_directory_path() / ("shakedown_bomb_" + std::to_string(getpid()) + ".yaml");
+  {
+    std::ofstream out(bomb);
+    out << "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n";
+    for (int i = 1; i <= 9; ++i) {
+      out << "l" << i << ": &l" << i << " [";
+      for (int j = 0; j < 10; ++j) out << (j ? ", " : "") << "*l" << i - 1;
+      out << "]\n";
+    }
+    out << "hosts: *l9\n";
+  }
+  r = run("compile " + bomb.string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("more than 8000000 values once its YAML aliases are expanded"), std::string::npos) << r.output;
+  std::filesystem::remove(bomb);
+}
+
 TEST(Cli, HelpAndVersion) {
   const Result h = run("--help");
   EXPECT_EQ(h.code, 0);
