@@ -200,8 +200,9 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
     std::fprintf(err, "shakedown run: --events: %s\n", e.what());
     return kBadInput;
   }
-  if (o.until_ns && *o.until_ns <= 0) {
-    std::fprintf(err, "shakedown run: --until must be more than zero\n");
+  if (o.until_ns && (*o.until_ns <= 0 || *o.until_ns > topology::kMaxHorizonNs)) {
+    std::fprintf(err, "shakedown run: --until must be more than zero and at most %s\n",
+                 to_string(Duration::nanoseconds(topology::kMaxHorizonNs)).c_str());
     return kBadInput;
   }
 
@@ -269,7 +270,9 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
 
   // The run, in slices of events: between slices the progress line moves and Ctrl-C
   // is honoured. The slices change nothing of what runs, or in which order.
-  const TimePoint limit = until_ns ? TimePoint::zero() + Duration::nanoseconds(*until_ns) : TimePoint::max();
+  // Without a stop time a run still ends at the horizon: keepalives or a connection
+  // nobody closes would otherwise go on for ever.
+  const TimePoint limit = TimePoint::zero() + Duration::nanoseconds(until_ns ? *until_ns : topology::kDefaultHorizonNs);
   constexpr std::uint64_t kSlice = 1u << 16;
   Progress progress(o.progress && !o.quiet, err, until_ns);
   bool interrupted = false;
@@ -295,6 +298,7 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
     progress.clear();
   }
   if (until_ns && !interrupted && code == kSuccess) engine.run_until(limit);
+  const bool at_horizon = !until_ns && !interrupted && code == kSuccess && engine.events_pending() > 0;
 
   // Whatever happened, everything produced so far is written out whole.
   Summary summary = summarize(*recorder, built->network);
@@ -346,6 +350,11 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
                    dir.string().c_str());
     std::fprintf(out, "%s", human(expectations).c_str());
   }
+  if (at_horizon)
+    std::fprintf(err,
+                 "shakedown run: stopped at the horizon of %s simulated with events still due (a keepalive, a "
+                 "connection nobody closes); give run: {until: ...} for a longer run\n",
+                 to_string(Duration::nanoseconds(topology::kDefaultHorizonNs)).c_str());
   if (interrupted) {
     std::fprintf(err, "shakedown run: interrupted at %s simulated; the files hold everything up to then\n",
                  to_string(engine.now()).c_str());

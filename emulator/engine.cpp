@@ -26,8 +26,10 @@ std::uint64_t Engine::run_slice(TimePoint limit, std::uint64_t max_events) {
     ++ran;
   }
   events_executed_ += ran;
-  const bool exhausted = scheduler_.empty() || scheduler_.next_time() > limit;
-  if (exhausted && !stop_requested_ && limit != TimePoint::max() && now_ < limit) now_ = limit;
+  // Stopped by the limit with events beyond it: time reaches the limit. Out of events:
+  // time stays at the last one, the end of what happened.
+  const bool beyond = !scheduler_.empty() && scheduler_.next_time() > limit;
+  if (beyond && !stop_requested_ && limit != TimePoint::max() && now_ < limit) now_ = limit;
   return ran;
 }
 

@@ -42,7 +42,9 @@ class Engine {
   std::uint64_t run_until(TimePoint limit);
   // The same, but returns after at most `max_events` events, with now() at the last
   // one run: a driver calls it in a loop to show progress or honour Ctrl-C between
-  // slices. The events run, and their order, are exactly those of one run_until.
+  // slices. The events run, and their order, are exactly those of one run_until. Time
+  // moves on to `limit` only when events remain beyond it; when none is left it stays
+  // at the last event (run_until(limit) afterwards moves it on).
   std::uint64_t run_slice(TimePoint limit, std::uint64_t max_events);
   // Ends the current run_until after the running event returns.
   void stop() { stop_requested_ = true; }

@@ -114,7 +114,9 @@ bool LinkDirection::apply_faults(PacketPtr& packet) {
         dropped = true;
         break;
       case PacketFault::Action::delay:
-        hold += f.spec.delay;
+        // Saturating: many long delays on one packet must not wrap the clock.
+        hold = hold.ns() > Duration::max().ns() / 4 - f.spec.delay.ns() ? Duration::nanoseconds(Duration::max().ns() / 4)
+                                                                          : hold + f.spec.delay;
         break;
       case PacketFault::Action::duplicate:
         ++copies;

@@ -65,6 +65,26 @@ std::string nearest(std::string_view word, const std::vector<std::string_view>& 
   return best;
 }
 
+// Names of nodes, groups and experiments: they become folder and file names (the run
+// folder, a host's capture), so a letter first, then letters, digits, '_', '-' or '.',
+// and not too long to be a file name.
+constexpr std::size_t kMaxNameLength = 128;
+bool valid_name(std::string_view s) {
+  if (s.empty() || s.size() > kMaxNameLength || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_'))
+    return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
+}
+// A name as an error message shows it: a 200 KB name is cut short.
+std::string shown(std::string_view s) {
+  return s.size() <= 60 ? std::string(s) : fmt::format("{}... ({} characters)", s.substr(0, 40), s.size());
+}
+std::string name_rule() {
+  return fmt::format("start with a letter, then letters, digits, '_', '-' or '.', at most {} characters",
+                     kMaxNameLength);
+}
+
 std::string kind_of(const YAML::Node& n) {
   switch (n.Type()) {
     case YAML::NodeType::Map:
@@ -128,8 +148,17 @@ class Loader {
       fail(n, key, e.what());
     }
   }
+  // Every time in a file is at most the run's horizon, so that no sum of them the run
+  // makes (a start plus delays plus timeouts) comes near the 64-bit limit.
   std::int64_t duration_ns(const YAML::Node& n, const std::string& key) const {
-    return unit(n, key, "a duration such as '10ms'", [](const std::string& s) { return parse_duration(s).ns(); });
+    const std::int64_t ns =
+        unit(n, key, "a duration such as '10ms'", [](const std::string& s) { return parse_duration(s).ns(); });
+    if (ns > horizon_ns_)
+      fail(n, key,
+           fmt::format("{} is past the run's horizon of {} (a longer run says so with run: {{until: ...}}, up to {})",
+                       to_string(Duration::nanoseconds(ns)), to_string(Duration::nanoseconds(horizon_ns_)),
+                       to_string(Duration::nanoseconds(kMaxHorizonNs))));
+    return ns;
   }
   double percent(const YAML::Node& n, const std::string& key) const {
     return unit(n, key, "a percentage such as '1%'", [](const std::string& s) { return parse_percent(s).fraction(); });
@@ -217,6 +246,7 @@ class Loader {
   std::string file_;
   std::uint64_t max_nodes_ = kMaxNodes;
   std::uint64_t max_links_ = kMaxLinks;
+  std::int64_t horizon_ns_ = kDefaultHorizonNs;
   Topology topo_;
   Tcp default_tcp_;
   Direction default_forward_, default_backward_;  // defaults.link, per direction
@@ -307,8 +337,15 @@ void Loader::tcp(const YAML::Node& n, const std::string& where, Tcp& t) {
     if (k == "msl") t.set_msl_ns(duration_ns(v, path));
     if (k == "fin_wait_2_timeout") t.set_fin_wait_2_timeout_ns(duration_ns(v, path));
     if (k == "mss") t.set_mss(static_cast<std::uint32_t>(byte_count(v, path, 88, 65495)));
-    if (k == "receive_buffer")
-      t.set_receive_buffer(static_cast<std::uint32_t>(std::min<std::uint64_t>(bytes(v, path), 1u << 30)));
+    if (k == "receive_buffer") {
+      // Below Linux's SOCK_MIN_RCVBUF the window never opens far enough to move a
+      // segment (0 never opens at all: a run that never ends); above 1 GiB it cannot be
+      // offered (RFC 7323 2.3: 65535 << 14).
+      const std::uint64_t b = bytes(v, path);
+      if (b < 2304) fail(v, path, fmt::format("{} bytes is too small: at least 2304 bytes (Linux's minimum)", b));
+      if (b > (1u << 30)) fail(v, path, "is larger than the largest window TCP can offer, 1GiB (RFC 7323 2.3)");
+      t.set_receive_buffer(static_cast<std::uint32_t>(b));
+    }
     if (k == "initial_window") t.set_initial_window(static_cast<std::uint32_t>(integer(v, path, 1, 1000)));
     if (k == "congestion") {
       const std::string s = scalar(v, path, "cubic, reno or newreno");
@@ -477,19 +514,14 @@ void Loader::direction(const YAML::Node& n, const std::string& where, Direction&
 // "client[1..500]" -> client1 .. client500, in group "client"; "server" -> itself.
 void Loader::add_named(const YAML::Node& key_node, const std::string& pattern, Node::Kind kind,
                        const YAML::Node& body, const std::string& where) {
-  auto valid = [](std::string_view s) {
-    if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
-    return std::all_of(s.begin(), s.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-    });
-  };
+  const auto valid = valid_name;
   std::vector<std::string> names;
   std::string group;
   const auto open = pattern.find('[');
   if (open == std::string::npos) {
     if (!valid(pattern))
       fail(key_node, where,
-           fmt::format("'{}' is not a valid name: start with a letter, then letters, digits, '_', '-' or '.'", pattern));
+           fmt::format("'{}' is not a valid name: {}", shown(pattern), name_rule()));
     names.push_back(pattern);
   } else {
     group = pattern.substr(0, open);
@@ -688,11 +720,7 @@ void Loader::generators(const YAML::Node& n) {
         return fallback;
       }
       const std::string s = scalar(p[key], pwhere + "." + key, "a name");
-      const bool ok = !s.empty() && (std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_') &&
-                      std::all_of(s.begin(), s.end(), [](char c) {
-                        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-                      });
-      if (!ok) fail(p[key], pwhere + "." + key, fmt::format("'{}' is not a valid name", s));
+      if (!valid_name(s)) fail(p[key], pwhere + "." + key, fmt::format("'{}' is not a valid name: {}", shown(s), name_rule()));
       return s;
     };
     auto number = [&](const char* key, bool required, std::uint64_t fallback = 0) -> std::uint64_t {
@@ -878,7 +906,11 @@ void Loader::workloads(const YAML::Node& n) {
         "request",  "response", "repetitions", "think", "rate",        "duration", "chunk",
         "close",    "half_close", "backlog", "syn_backlog", "client_port", "listen"};
     for_each_key(item, where, keys, [&](const std::string& k, const YAML::Node& v, const std::string& path) {
-      if (k == "name") w->set_name(scalar(v, path, "a name"));
+      if (k == "name") {
+        const std::string name = scalar(v, path, "a name");
+        if (!valid_name(name)) fail(v, path, fmt::format("'{}' is not a valid name: {}", shown(name), name_rule()));
+        w->set_name(name);
+      }
       if (k == "app") {
         have_app = true;
         const std::string s = scalar(v, path, "an application");
@@ -923,7 +955,11 @@ void Loader::workloads(const YAML::Node& n) {
       if (k == "think") w->set_think_ns(duration_ns(v, path));
       if (k == "rate") w->set_rate_bps(rate_bps(v, path));
       if (k == "duration") w->set_duration_ns(duration_ns(v, path));
-      if (k == "chunk") w->set_chunk(static_cast<std::uint32_t>(std::min<std::uint64_t>(bytes(v, path), 1u << 30)));
+      if (k == "chunk") {
+        const std::uint64_t b = bytes(v, path);
+        if (b > (1u << 30)) fail(v, path, "is larger than 1GiB: write a stream in smaller chunks");
+        w->set_chunk(static_cast<std::uint32_t>(b));
+      }
       if (k == "close") {
         const std::string s = scalar(v, path, "who closes");
         static const std::vector<std::pair<std::string_view, Workload::Close>> modes = {
@@ -1304,7 +1340,12 @@ Topology Loader::load(const YAML::Node& root) {
   // Defaults first, nodes before links, links before workloads, whatever the order
   // in the file.
   for_each_key(root, "", top, [](const std::string&, const YAML::Node&, const std::string&) {});
-  if (root["name"]) topo_.set_name(scalar(root["name"], "name", "a name"));
+  if (root["name"]) {
+    // The run folder is named after it: no '/', no '..', no newline, no stray bytes.
+    const std::string name = scalar(root["name"], "name", "a name");
+    if (!valid_name(name)) fail(root["name"], "name", fmt::format("'{}' is not a valid name: {}", shown(name), name_rule()));
+    topo_.set_name(name);
+  }
   if (root["seed"]) topo_.set_seed(integer(root["seed"], "seed", 0, UINT64_MAX));
   if (root["ecmp"]) topo_.set_ecmp(boolean(root["ecmp"], "ecmp"));
   if (root["limits"])
@@ -1316,8 +1357,10 @@ Topology Loader::load(const YAML::Node& root) {
                  });
   if (root["run"])
     for_each_key(root["run"], "run", {"until"}, [&](const std::string&, const YAML::Node& v, const std::string& path) {
+      horizon_ns_ = kMaxHorizonNs;
       topo_.set_until_ns(duration_ns(v, path));
       if (topo_.until_ns() <= 0) fail(v, path, "must be more than zero (leave it out to run until nothing is left to do)");
+      horizon_ns_ = std::max(kDefaultHorizonNs, topo_.until_ns());
     });
   if (root["defaults"])
     for_each_key(root["defaults"], "defaults", {"link", "tcp"},

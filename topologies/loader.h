@@ -4,6 +4,7 @@
 // nearest valid key for a typo. docs/topology-format.md is the reference.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -39,6 +40,12 @@ inline constexpr std::uint32_t kMaxConnectionsPerClient = 200'000'000;
 // A topology file is at most this large (SHAKEDOWN_MAX_FILE_BYTES raises it), and holds
 // at most this many YAML values once its aliases are expanded.
 inline constexpr std::uint64_t kMaxFileBytes = 64ull << 20;
+// A run without `run: {until}` stops at this simulated time at the latest, and no time
+// in a file may be later than its horizon (the larger of this and `until`); `until`
+// goes up to kMaxHorizonNs (about three years), which keeps every sum of times a run
+// makes far from the 64-bit limit.
+inline constexpr std::int64_t kDefaultHorizonNs = 1'000'000ll * 1'000'000'000;
+inline constexpr std::int64_t kMaxHorizonNs = 100'000'000ll * 1'000'000'000;
 inline constexpr std::uint64_t kMaxYamlValues = 8'000'000;
 std::uint64_t max_file_bytes();
 // The text of a file, refused with a located error when it is a folder, cannot be read

@@ -299,6 +299,37 @@ TEST(Run, TheFileSaysWhenToStopAndTheCommandLineWins) {
   EXPECT_EQ(nlohmann::json::parse(slurp(dir.file("out/summary.json")))["simulated_ns"], 2'000 * kMs);
 }
 
+// A connection nobody closes, with keepalive on, has an event every 7200 s for ever:
+// without run.until the run stops at the horizon (10^6 s) and says so.
+TEST(Run, ARunWithoutAnEndStopsAtTheHorizon) {
+  TempDir dir;
+  std::ofstream(dir.file("t.yaml")) << R"(hosts:
+  client: {tcp: {keepalive: true}}
+  server: {}
+links:
+  - {ends: [client, server], delay: 10ms}
+workload:
+  - {app: connect, from: client, to: server:80, close: never}
+)";
+  RunOptions o;
+  o.file = dir.file("t.yaml");
+  o.out = dir.file("out");
+  o.quiet = true;
+  char* text = nullptr;
+  std::size_t size = 0;
+  std::FILE* err = open_memstream(&text, &size);
+  std::FILE* null = std::fopen("/dev/null", "w");
+  EXPECT_EQ(run_experiment(o, null, err), 0);
+  std::fclose(null);
+  std::fclose(err);
+  const std::string said(text, size);
+  std::free(text);
+  EXPECT_NE(said.find("stopped at the horizon of 1000000s simulated"), std::string::npos) << said;
+  const auto summary = nlohmann::json::parse(slurp(dir.file("out/summary.json")));
+  EXPECT_EQ(summary["simulated_ns"], 1'000'000'000'000'000);
+  EXPECT_EQ(summary["connections"]["open"], 1);
+}
+
 TEST(Run, EventKindsAreSelectable) {
   TempDir dir;
   RunOptions o = options(kCatalog + "/lossy-path.yaml", dir.file("out"), "none", "retransmit,end");

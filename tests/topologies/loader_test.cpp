@@ -243,7 +243,7 @@ const Bad kBad[] = {
      "t.yaml:1:1: colour: unknown key; expected one of: name, seed, ecmp, addresses, defaults, hosts, routers, generate, links, workload, faults, expect, run, limits"},
     {"no_hosts", "name: x\n", "t.yaml:1:1: hosts: missing: a topology needs hosts (or a generator that makes them)"},
     {"hosts_scalar", "hosts: a\n", "t.yaml:1:8: hosts: expected a list of names or a map of name to settings, got 'a'"},
-    {"bad_name", "hosts: [1a]\n", "t.yaml:1:9: hosts: '1a' is not a valid name: start with a letter, then letters, digits, '_', '-' or '.'"},
+    {"bad_name", "hosts: [1a]\n", "t.yaml:1:9: hosts: '1a' is not a valid name: start with a letter, then letters, digits, '_', '-' or '.', at most 128 characters"},
     {"duplicate_name", "hosts: [a, a]\n", "t.yaml:1:12: hosts: a node named 'a' already exists"},
     {"router_same_name", "hosts: [a]\nrouters: [a]\n", "t.yaml:2:11: routers: a node named 'a' already exists"},
     {"empty_range", "hosts:\n  c[5..1]: {}\n", "t.yaml:2:3: hosts.c[5..1]: 'c[5..1]': the range is empty (5 > 1)"},
@@ -379,6 +379,14 @@ const Bad kBad[] = {
     {"run_until_zero", "run: {until: 0s}\n" NET, "t.yaml:1:14: run.until: must be more than zero (leave it out to run until nothing is left to do)"},
     {"run_typo", "run: {untill: 1s}\n" NET, "t.yaml:1:7: run.untill: unknown key; did you mean 'until'?"},
     {"expect_rate_vs_time", NET "expect:\n  - goodput.p50 > 1s\n", "t.yaml:7:5: expect[0]: cannot compare a rate with a time"},
+    {"name_path", "name: ../x\n" NET, "t.yaml:1:7: name: '../x' is not a valid name: start with a letter, then letters, digits, '_', '-' or '.', at most 128 characters"},
+    {"name_absolute", "name: /tmp/x\n" NET, "t.yaml:1:7: name: '/tmp/x' is not a valid name: start with a letter, then letters, digits, '_', '-' or '.', at most 128 characters"},
+    {"name_newline", "name: \"a\\nb\"\n" NET, "t.yaml:1:7: name: 'a\nb' is not a valid name: start with a letter, then letters, digits, '_', '-' or '.', at most 128 characters"},
+    {"time_past_horizon", NET "workload:\n  - {app: connect, from: a, to: b, start: 9223372036854775807ns}\n", "t.yaml:7:43: workload[0].start: 9223372036.854775807s is past the run's horizon of 1000000s (a longer run says so with run: {until: ...}, up to 100000000s)"},
+    {"delay_past_horizon", "hosts: [a]\nrouters: [r]\nlinks:\n  - {ends: [a, r], delay: 2000000s}\n", "t.yaml:4:27: links[0].delay: 2000000s is past the run's horizon of 1000000s (a longer run says so with run: {until: ...}, up to 100000000s)"},
+    {"until_past_max", "run: {until: 200000000s}\n" NET, "t.yaml:1:14: run.until: 200000000s is past the run's horizon of 100000000s (a longer run says so with run: {until: ...}, up to 100000000s)"},
+    {"receive_buffer_zero", "hosts: [a]\ndefaults: {tcp: {receive_buffer: 0B}}\n", "t.yaml:2:34: defaults.tcp.receive_buffer: 0 bytes is too small: at least 2304 bytes (Linux's minimum)"},
+    {"receive_buffer_huge", "hosts: [a]\ndefaults: {tcp: {receive_buffer: 100GB}}\n", "t.yaml:2:34: defaults.tcp.receive_buffer: is larger than the largest window TCP can offer, 1GiB (RFC 7323 2.3)"},
     {"seed_negative", "seed: -1\n" NET, "t.yaml:1:7: seed: expected a whole number, got '-1'"},
 };
 
