@@ -226,12 +226,9 @@ std::size_t Recorder::PairKeyHash::operator()(const PairKey& k) const {
 
 Recorder::Recorder(const topology::Topology& topology, const Network& network, const std::string& events_path,
                    std::uint32_t event_kinds)
-    : topology_(topology), network_(network), kinds_(event_kinds), events_path_(events_path) {
+    : topology_(topology), network_(network), kinds_(event_kinds) {
   if (!events_path.empty()) {
-    events_ = std::fopen(events_path.c_str(), "wb");
-    if (events_ == nullptr)
-      throw std::runtime_error(fmt::format("cannot create {}: {}", events_path, std::strerror(errno)));
-    std::setvbuf(events_, nullptr, _IOFBF, 1 << 20);
+    events_.emplace(events_path);
   } else {
     kinds_ = 0;
   }
@@ -240,13 +237,10 @@ Recorder::Recorder(const topology::Topology& topology, const Network& network, c
     if (network.is_host(n)) host_by_address_[network.address(n).value] = n;
 }
 
-Recorder::~Recorder() {
-  if (events_ != nullptr) std::fclose(events_);
-}
+Recorder::~Recorder() = default;
 
 void Recorder::flush() {
-  if (events_ != nullptr && std::fflush(events_) != 0)
-    throw std::runtime_error(fmt::format("cannot write {}: {}", events_path_, std::strerror(errno)));
+  if (events_) events_->flush();
 }
 
 // --- events.jsonl -----------------------------------------------------------------------
@@ -262,7 +256,8 @@ void Recorder::begin_line(std::int64_t t, std::string_view host, std::uint32_t r
 
 void Recorder::end_line() {
   line_.append(std::string_view("}\n"));
-  std::fwrite(line_.data(), 1, line_.size(), events_);
+  events_->add(std::string_view(line_.data(), line_.size()));
+  events_->end();
   ++events_written_;
 }
 
@@ -476,7 +471,7 @@ void Recorder::on_tcp_event(const Host& host, tcp::ConnId conn, const tcp::Event
   const Where w = locate(host, conn, wire::Ipv4Header{}, wire::TcpHeader{}, false);
   if (w.row == 0) return;
   Side& s = side(w);
-  const bool write = events_ != nullptr;
+  const bool write = events_.has_value();
   const std::string& name = network_.name(host.node_id());
   switch (e.kind) {
     case tcp::EventKind::state_changed:
@@ -563,7 +558,7 @@ void Recorder::on_crash(const Host& host) {
     const Where w{slot.row, slot.side};
     if (side(w).ended) continue;
     end_side(w, Outcome::crashed, t);
-    if (events_ != nullptr && (kinds_ & kEventEnd) != 0) {
+    if (events_.has_value() && (kinds_ & kEventEnd) != 0) {
       begin_line(t, network_.name(host.node_id()), w.row, "end");
       line_.append(std::string_view(R"(,"outcome":"crashed")"));
       end_line();
@@ -575,7 +570,7 @@ void Recorder::on_crash(const Host& host) {
 
 void Recorder::on_packet(const PacketEvent& e) {
   if (e.kind != PacketEventKind::drop) return;
-  if (events_ == nullptr || (kinds_ & kEventDrop) == 0) return;
+  if (!events_.has_value() || (kinds_ & kEventDrop) == 0) return;
   // A corrupted packet may not parse; it is still a drop, written without its headers.
   const auto ip = wire::parse_ipv4(e.packet.bytes(), /*verify_checksum=*/false);
   std::uint32_t row = 0;

@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "emulator/flat_map.h"
+#include "emulator/record_file.h"
 #include "emulator/trace.h"
 #include "nodes/network.h"
 #include "nodes/observer.h"
@@ -197,8 +198,7 @@ class Recorder final : public Observer, public TcpObserver {
   const topology::Topology& topology_;
   const Network& network_;
   std::uint32_t kinds_;
-  std::FILE* events_ = nullptr;
-  std::string events_path_;
+  std::optional<RecordFile> events_;  // events.jsonl: whole lines only, whatever stops the run
   fmt::memory_buffer line_;
   std::uint64_t events_written_ = 0;
 

@@ -9,29 +9,22 @@
 
 namespace shakedown {
 
-PcapWriter::PcapWriter(const std::string& path, std::uint32_t snaplen) : path_(path), snaplen_(snaplen) {
-  file_ = std::fopen(path.c_str(), "wb");
-  if (file_ == nullptr)
-    throw std::runtime_error(fmt::format("cannot write capture '{}': {}", path, std::strerror(errno)));
-  // A large buffer: captures are written sequentially and read only after the run.
-  std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
+PcapWriter::PcapWriter(const std::string& path, std::uint32_t snaplen) : file_(path), snaplen_(snaplen) {
   put32(kPcapMagicNanoseconds);
   const std::uint8_t version[4] = {2, 0, 4, 0};  // major 2, minor 4, little-endian u16s
-  std::fwrite(version, 1, sizeof version, file_);
+  file_.add(version);
   put32(0);  // thiszone
   put32(0);  // sigfigs
   put32(snaplen_);
   put32(kLinkTypeRaw);
-}
-
-PcapWriter::~PcapWriter() {
-  if (file_ != nullptr) std::fclose(file_);
+  // The header alone is a valid, empty capture: on disk from the start.
+  file_.flush();
 }
 
 void PcapWriter::put32(std::uint32_t v) {
   const std::uint8_t b[4] = {static_cast<std::uint8_t>(v), static_cast<std::uint8_t>(v >> 8),
                              static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 24)};
-  std::fwrite(b, 1, sizeof b, file_);
+  file_.add(b);
 }
 
 void PcapWriter::write(TimePoint t, std::span<const std::uint8_t> bytes) {
@@ -41,11 +34,12 @@ void PcapWriter::write(TimePoint t, std::span<const std::uint8_t> bytes) {
   put32(static_cast<std::uint32_t>(ns % 1'000'000'000));
   put32(captured);
   put32(static_cast<std::uint32_t>(bytes.size()));
-  std::fwrite(bytes.data(), 1, captured, file_);
+  file_.add(bytes.first(captured));
+  file_.end();
   ++records_;
 }
 
-void PcapWriter::flush() { std::fflush(file_); }
+void PcapWriter::flush() { file_.flush(); }
 
 PcapSink::Filter PcapSink::arrivals_on(std::uint32_t link, std::uint8_t direction) {
   return [link, direction](const PacketEvent& e) {

@@ -3,8 +3,8 @@
 // Wireshark and tshark decode without any link-layer header.
 //
 // Every field is written little-endian whatever the host, so captures are
-// byte-identical across machines. A capture is valid at every record boundary: a run
-// stopped halfway leaves a file tshark still reads.
+// byte-identical across machines. Records reach the file whole (RecordFile): a run
+// stopped at any moment, even killed, leaves a file tshark reads to its last record.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 
+#include "emulator/record_file.h"
 #include "emulator/time.h"
 #include "emulator/trace.h"
 
@@ -28,18 +29,15 @@ class PcapWriter {
   explicit PcapWriter(const std::string& path, std::uint32_t snaplen = 65535);
   PcapWriter(const PcapWriter&) = delete;
   PcapWriter& operator=(const PcapWriter&) = delete;
-  ~PcapWriter();
-
   void write(TimePoint t, std::span<const std::uint8_t> bytes);
   // Pushes buffered records to the file, so that what is there is complete.
   void flush();
   std::uint64_t records() const { return records_; }
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return file_.path(); }
 
  private:
   void put32(std::uint32_t v);
-  std::FILE* file_ = nullptr;
-  std::string path_;
+  RecordFile file_;
   std::uint32_t snaplen_;
   std::uint64_t records_ = 0;
 };
