@@ -599,8 +599,10 @@ void Recorder::on_packet(const PacketEvent& e) {
 // --- connections.csv --------------------------------------------------------------------
 
 void Recorder::write_connections(const std::string& path) const {
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw std::runtime_error(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
+  // Under a temporary name, renamed into place when whole (as write_file does).
+  const std::string tmp = path + ".partial";
+  std::ofstream out(tmp, std::ios::binary);
+  if (!out) throw std::runtime_error(fmt::format("cannot create {}: {}", tmp, std::strerror(errno)));
   out << "id,outcome,client,client_address,server,server_address,handshake_ns,teardown_ns";
   for (const char* who : {"client", "server"}) {
     for (const char* f : {"isn", "syn_sent_ns", "syn_received_ns", "synack_sent_ns", "synack_received_ns",
@@ -638,6 +640,8 @@ void Recorder::write_connections(const std::string& path) const {
   }
   out.close();
   if (!out) throw std::runtime_error(fmt::format("cannot write {}", path));
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
 }
 
 }  // namespace shakedown::controller

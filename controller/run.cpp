@@ -277,9 +277,11 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
   Progress progress(o.progress && !o.quiet, err, until_ns);
   bool interrupted = false;
   int code = kSuccess;
+  // Installed until every file is written: a second Ctrl-C while they are being
+  // written must not kill the process halfway through connections.csv.
+  std::optional<InterruptHandler> handler;
+  if (o.handle_signals) handler.emplace();
   {
-    std::optional<InterruptHandler> handler;
-    if (o.handle_signals) handler.emplace();
     try {
       while (engine.events_pending() > 0 && engine.next_event_time() <= limit) {
         engine.run_slice(limit, kSlice);

@@ -68,11 +68,17 @@ inline std::string read_file(const std::filesystem::path& path) {
 }
 
 // Writes a whole file; throws std::runtime_error naming it on failure.
+// Written under a temporary name and renamed into place: whatever stops the process,
+// the file is either the old one or the new one, never half of it.
 inline void write_file(const std::filesystem::path& path, std::string_view text) {
-  std::ofstream f(path, std::ios::binary);
+  const std::filesystem::path tmp = path.string() + ".partial";
+  std::ofstream f(tmp, std::ios::binary);
   f.write(text.data(), static_cast<std::streamsize>(text.size()));
   f.close();
   if (!f) throw std::runtime_error("cannot write " + path.string());
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw std::runtime_error("cannot write " + path.string() + ": " + ec.message());
 }
 
 // Everything written so far to a stream opened for update (a std::tmpfile()).

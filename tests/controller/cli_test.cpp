@@ -182,13 +182,23 @@ int check_whole_records(const std::filesystem::path& out) {
 }
 
 // Ctrl-C halfway through a long run: exit code 3, and every file is whole — each CSV
-// row complete, each event line valid JSON, captures that tshark reads to the end.
-TEST(Cli, CtrlCLeavesValidFiles) {
-  const auto dir = std::filesystem::temp_directory_path() / ("shakedown_cli_int_" + std::to_string(getpid()));
+// row complete, each event line valid JSON, captures that tshark reads to the end. An
+// impatient user presses it again and again while the files are being written: that
+// must not kill the process halfway through them.
+class CtrlC : public ::testing::TestWithParam<int> {};
+
+TEST_P(CtrlC, LeavesValidFiles) {
+  const int presses = GetParam();
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("shakedown_cli_int_" + std::to_string(getpid()) + "_" + std::to_string(presses));
   const pid_t pid = start_long_run(dir);
   ASSERT_GE(pid, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
   kill(pid, SIGINT);
+  for (int i = 1; i < presses; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(15));
+    kill(pid, SIGINT);
+  }
   int status = 0;
   waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFEXITED(status)) << "killed by the signal instead of stopping cleanly";
@@ -213,6 +223,8 @@ TEST(Cli, CtrlCLeavesValidFiles) {
   EXPECT_GT(check_whole_records(dir / "out"), 1000);
   std::filesystem::remove_all(dir);
 }
+
+INSTANTIATE_TEST_SUITE_P(Cli, CtrlC, ::testing::Values(1, 20));
 
 // SIGKILL gives no chance to finish anything: summary.json and connections.csv are not
 // written (they come at the end), but what events.jsonl and the captures hold is whole
