@@ -189,6 +189,11 @@ topology::Topology load_topology(const std::string& path) {
 }
 
 int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
+  // From the start until every file is written: a Ctrl-C while the network is built
+  // stops the run before its first event, and one while the files are written (a
+  // second, impatient one) must not kill the process halfway through them.
+  std::optional<InterruptHandler> handler;
+  if (o.handle_signals) handler.emplace();
   const auto wall_start = std::chrono::steady_clock::now();
   const auto wall = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
@@ -277,18 +282,14 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
   Progress progress(o.progress && !o.quiet, err, until_ns);
   bool interrupted = false;
   int code = kSuccess;
-  // Installed until every file is written: a second Ctrl-C while they are being
-  // written must not kill the process halfway through connections.csv.
-  std::optional<InterruptHandler> handler;
-  if (o.handle_signals) handler.emplace();
   {
     try {
       while (engine.events_pending() > 0 && engine.next_event_time() <= limit) {
-        engine.run_slice(limit, kSlice);
         if (g_interrupted != 0) {
           interrupted = true;
           break;
         }
+        engine.run_slice(limit, kSlice);
         progress.update(engine, *recorder, wall());
       }
     } catch (const std::exception& e) {
