@@ -309,6 +309,24 @@ TEST(Starts, ConnectionsStartAtTheScheduledTimesDealtToClientsInTurn) {
   }
 }
 
+// 10,000 connections due at one instant start in events of at most 4,096, so that a
+// driver between events (Ctrl-C, progress) is not shut out until all have started.
+TEST(Starts, ManyDueAtOnceStartInSeveralEvents) {
+  Star s(10, 1_ms);
+  Workload w = of_kind(AppKind::connect);
+  w.clients = s.clients;
+  w.server = s.server;
+  w.connections = 1000;
+  w.close = CloseMode::never;
+  s.loads.add(w);
+  s.engine.run_slice(t(1_s), 1);
+  EXPECT_EQ(s.loads.stats(0).started, 4096u) << "one event";
+  s.engine.run_slice(t(1_s), 1);
+  EXPECT_EQ(s.loads.stats(0).started, 8192u);
+  s.engine.run_until(t(0_ms));
+  EXPECT_EQ(s.loads.stats(0).started, 10'000u) << "all at time zero all the same";
+}
+
 TEST(Starts, SameSeedSameTimesAndAnotherSeedOthers) {
   StartSchedule p;
   p.kind = StartSchedule::Kind::poisson;
