@@ -310,9 +310,16 @@ int cli_main(int argc, char** argv) {
   test_cmd->add_option("--keep", topt.keep, "keep each run's folder under DIR (default: removed)")->type_name("DIR");
   test_cmd->add_option("-j,--jobs", topt.jobs, "scenarios at once (default: one per core)")->check(CLI::PositiveNumber);
   test_cmd->add_flag("-q,--quiet", topt.quiet, "print only failures and the total");
+  std::string test_timeout;
+  test_cmd->add_option("--timeout", test_timeout,
+                       "kill a scenario still running after this long and report it as an error (default 10min; 0: "
+                       "none)")
+      ->type_name("TIME");
   test_cmd->footer(
       "A scenario is a topology file with an expect: section (docs/expectations.md); a file without one\n"
-      "passes when it runs. Exit codes: 0 all passed, 1 some failed or could not run, 2 bad input.\n\n"
+      "passes when it runs. Each runs as a process of its own: one that crashes or runs past --timeout\n"
+      "is reported as an error, and the others go on. Exit codes: 0 all passed, 1 some failed or could\n"
+      "not run, 2 bad input.\n\n"
       "Examples:\n"
       "  shakedown test tests/scenarios/pass\n"
       "  shakedown test scenarios/ --filter 'handshake*' --junit results.xml\n");
@@ -353,7 +360,17 @@ int cli_main(int argc, char** argv) {
   try {
     if (compile_cmd->parsed()) return compile(co);
     if (diagram_cmd->parsed()) return diagram(dopt);
-    if (test_cmd->parsed()) return test_main(topt);
+    if (test_cmd->parsed()) {
+      if (!test_timeout.empty()) {
+        try {
+          topt.timeout_ns = test_timeout == "0" ? 0 : parse_duration(test_timeout).ns();
+        } catch (const UnitError& e) {
+          std::fprintf(stderr, "shakedown test: --timeout: %s\n", e.what());
+          return kBadInput;
+        }
+      }
+      return test_main(topt);
+    }
     if (sweep_cmd->parsed()) return sweep_main(sopt);
     if (inspect_cmd->parsed()) return inspect(inspect_dir, inspect_conn);
     if (run_cmd->parsed()) {

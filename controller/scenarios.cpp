@@ -1,7 +1,13 @@
 #include "controller/scenarios.h"
 
 #include <fnmatch.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
 
 #include <algorithm>
 #include <atomic>
@@ -13,6 +19,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "controller/cli.h"
 #include "controller/run.h"
@@ -37,6 +44,81 @@ std::string failure_text(const ScenarioResult& r) {
   return text;
 }
 
+
+// Runs one scenario as a child process (`shakedown run FILE --json`): a scenario that
+// crashes, or exhausts the memory, takes only itself down, and one that runs past the
+// time limit is killed. Fills the result's code, expectations and output.
+void run_isolated(const std::string& file, const std::string& dir, std::int64_t timeout_ns, ScenarioResult& r) {
+  std::FILE* sink = std::tmpfile();
+  std::FILE* errors = std::tmpfile();
+  if (sink == nullptr || errors == nullptr) {
+    if (sink != nullptr) std::fclose(sink);
+    if (errors != nullptr) std::fclose(errors);
+    r.code = kRunFailed;
+    r.output = fmt::format("cannot create a temporary file: {}", std::strerror(errno));
+    return;
+  }
+  const std::vector<std::string> args = {"shakedown", "run",    file,   "--out",  dir, "--quiet",
+                                         "--json",    "--pcap", "none", "--events", "none"};
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fileno(sink), 1);
+  posix_spawn_file_actions_adddup2(&actions, fileno(errors), 2);
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) {
+    r.code = kRunFailed;
+    r.output = fmt::format("cannot start the run: {}", std::strerror(spawned));
+  } else {
+    const auto start = std::chrono::steady_clock::now();
+    bool timed_out = false, interrupted = false;
+    int status = 0;
+    for (;;) {
+      const pid_t done = waitpid(pid, &status, WNOHANG);
+      if (done == pid || (done < 0 && errno != EINTR)) break;
+      const auto waited = std::chrono::steady_clock::now() - start;
+      if (!timed_out && timeout_ns > 0 && std::chrono::duration_cast<std::chrono::nanoseconds>(waited).count() > timeout_ns) {
+        timed_out = true;
+        kill(pid, SIGKILL);
+      }
+      if (!interrupted && InterruptHandler::interrupted()) {
+        interrupted = true;  // the run stops itself and writes what it has
+        kill(pid, SIGINT);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    const std::string said = read_back(errors);
+    if (timed_out) {
+      r.code = kRunFailed;
+      r.output = fmt::format("timed out: still running after {} (--timeout)", to_string(Duration::nanoseconds(timeout_ns)));
+    } else if (WIFSIGNALED(status)) {
+      r.code = kRunFailed;
+      r.output = fmt::format("the run crashed: {} ({}){}{}", strsignal(WTERMSIG(status)), WTERMSIG(status),
+                             said.empty() ? "" : "\n", said);
+    } else {
+      r.code = WIFEXITED(status) ? WEXITSTATUS(status) : kRunFailed;
+      r.output = said;
+      const std::string json = read_back(sink);
+      const auto summary = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+      if (!summary.is_discarded() && summary.contains("expectations"))
+        for (const auto& e : summary["expectations"]) {
+          ExpectationResult x;
+          x.text = e.value("expectation", "");
+          x.where = e.value("where", "");
+          x.passed = e.value("passed", false);
+          x.actual = e.value("actual", "");
+          x.detail = e.value("look_at", "");
+          r.expectations.push_back(std::move(x));
+        }
+    }
+  }
+  std::fclose(sink);
+  std::fclose(errors);
+}
 
 }  // namespace
 
@@ -106,31 +188,16 @@ std::vector<ScenarioResult> run_scenarios(const std::vector<std::string>& files,
       r.path = files[i];
       r.name = fs::path(files[i]).stem().string();
       r.kept = !o.keep.empty();
-      RunOptions ro;
-      ro.file = files[i];
       // Folders named after the position keep two scenarios of the same name apart.
-      ro.out = (scratch / fmt::format("{:03}-{}", i + 1, r.name)).string();
-      ro.quiet = true;
-      ro.pcap = "none";
-      ro.events = "none";
-      ro.handle_signals = false;
-      RunReport report;
-      ro.report = &report;
-      std::FILE* sink = std::tmpfile();
-      std::FILE* errors = std::tmpfile();
+      const std::string run_dir = (scratch / fmt::format("{:03}-{}", i + 1, r.name)).string();
       const auto t = std::chrono::steady_clock::now();
-      r.code = run_experiment(ro, sink != nullptr ? sink : stdout, errors != nullptr ? errors : stderr);
+      run_isolated(files[i], run_dir, o.timeout_ns, r);
       r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-      r.expectations = report.expectations;
       // A run folder that is about to be removed is no place to send anyone.
       if (!r.kept)
         for (auto& e : r.expectations)
-          if (const auto at = e.detail.find(ro.out); at != std::string::npos) e.detail.replace(at, ro.out.size(), "RUN_FOLDER");
-      if (errors != nullptr) {
-        r.output = read_back(errors);
-        std::fclose(errors);
-      }
-      if (sink != nullptr) std::fclose(sink);
+          if (const auto at = e.detail.find(run_dir); at != std::string::npos)
+            e.detail.replace(at, run_dir.size(), "RUN_FOLDER");
       // Lines in the order of the files, whatever order the runs finish in: each
       // finished run prints itself and any finished ones after it that waited.
       std::lock_guard lock(print);

@@ -2,6 +2,7 @@
 // deterministic on its own), one line per scenario, JUnit XML for CI systems.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -17,6 +18,9 @@ struct TestOptions {
   std::string keep;                // keep each run's folder under here (default: removed)
   unsigned jobs = 0;               // 0: as many as the machine has cores
   bool quiet = false;              // only failures and the total
+  // Each scenario runs as a child process; one still running after this long is
+  // killed and reported as an error. 0: no limit.
+  std::int64_t timeout_ns = 600'000'000'000;
 };
 
 struct ScenarioResult {
@@ -34,6 +38,8 @@ struct ScenarioResult {
 // for a path that does not exist.
 std::vector<std::string> find_scenarios(const std::vector<std::string>& paths, const std::string& filter);
 
+// Each scenario runs as `shakedown run FILE --json` in a child process of this program
+// (/proc/self/exe): call it from the shakedown binary.
 std::vector<ScenarioResult> run_scenarios(const std::vector<std::string>& files, const TestOptions& options,
                                           std::FILE* out);
 

@@ -301,6 +301,29 @@ TEST(Cli, TestFiltersAndRefusesBadPaths) {
   EXPECT_EQ(run("test " + kScenarios + " --filter 'nothing-matches'").code, 2);
 }
 
+// Each scenario is a process of its own: one that runs past --timeout is killed and
+// reported as an error, the others pass, and the JUnit file is written all the same.
+TEST(Cli, TestKillsAScenarioPastItsTimeLimit) {
+  const auto dir = std::filesystem::temp_directory_path() / ("shakedown_timeout_" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  // A terabyte at 10 Gbps: 800 s of simulated time, far more than a second of wall time.
+  std::ofstream(dir / "endless.yaml") << "hosts: [a, b]\nlinks:\n  - {ends: [a, b], delay: 1ms, rate: 10Gbps}\n"
+                                         "workload:\n  - {app: bulk, from: a, to: b:80, bytes: 1000GB}\n"
+                                         "run: {until: 10000s}\n";
+  std::filesystem::copy_file(kScenarios + "/pass/handshake-and-wave.yaml", dir / "quick.yaml");
+  const auto xml = dir / "junit.xml";
+  const Result r = run("test " + dir.string() + " --timeout 1s --junit " + xml.string());
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("timed out: still running after 1s (--timeout)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("2 scenarios: 1 passed, 0 failed, 1 could not run"), std::string::npos) << r.output;
+  std::ifstream in(xml);
+  const std::string text{std::istreambuf_iterator<char>(in), {}};
+  EXPECT_NE(text.find("tests=\"2\" failures=\"0\" errors=\"1\""), std::string::npos) << text;
+  EXPECT_EQ(run("test " + dir.string() + " --timeout soon").code, 2);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Cli, SweepRunsOncePerValueAndCharts) {
   const auto dir = std::filesystem::temp_directory_path() / ("shakedown_sweep_" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
