@@ -20,6 +20,7 @@
 #include "controller/report.h"
 #include "controller/text.h"
 #include "topologies/loader.h"
+#include "topologies/validate.h"
 
 namespace shakedown::controller {
 
@@ -185,6 +186,8 @@ topology::Topology load_topology(const std::string& path) {
   if (!parser.ParseFromString(text, &t))
     throw topology::LoadError(path, errors.line, errors.column, "",
                               "not a canonical topology (the text form `shakedown compile` prints): " + errors.message);
+  // Not from the loader: held to the loader's rules before anything is built from it.
+  topology::validate(t, path);
   return t;
 }
 

@@ -36,6 +36,17 @@ LoadError::LoadError(std::string file, int line, int column, std::string key, co
       key_(std::move(key)),
       message_(message) {}
 
+// Names of nodes, groups and experiments: they become folder and file names (the run
+// folder, a host's capture), so a letter first, then letters, digits, '_', '-' or '.',
+// and not too long to be a file name.
+bool valid_name(std::string_view s) {
+  if (s.empty() || s.size() > kMaxNameLength || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_'))
+    return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
+}
+
 namespace {
 
 // Optimal string alignment distance: a typo is usually one or two edits away.
@@ -65,17 +76,6 @@ std::string nearest(std::string_view word, const std::vector<std::string_view>& 
   return best;
 }
 
-// Names of nodes, groups and experiments: they become folder and file names (the run
-// folder, a host's capture), so a letter first, then letters, digits, '_', '-' or '.',
-// and not too long to be a file name.
-constexpr std::size_t kMaxNameLength = 128;
-bool valid_name(std::string_view s) {
-  if (s.empty() || s.size() > kMaxNameLength || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_'))
-    return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-  });
-}
 // A name as an error message shows it: a 200 KB name is cut short.
 std::string shown(std::string_view s) {
   return s.size() <= 60 ? std::string(s) : fmt::format("{}... ({} characters)", s.substr(0, 40), s.size());

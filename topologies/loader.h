@@ -52,6 +52,12 @@ std::uint64_t max_file_bytes();
 // (with the reason), or is past max_file_bytes().
 std::string read_topology_file(const std::string& path);
 
+// Names of nodes, groups, workloads and experiments: they become folder and file names
+// (the run folder, a host's capture), so a letter first, then letters, digits, '_',
+// '-' or '.', and at most kMaxNameLength characters.
+inline constexpr std::size_t kMaxNameLength = 128;
+bool valid_name(std::string_view name);
+
 Topology load_file(const std::string& path);
 Topology load_string(std::string_view text, const std::string& file_name = "<input>");
 

@@ -76,6 +76,17 @@ TEST(Cli, FilesThatAreNotTopologiesAreRefusedWithTheReason) {
   r = shell("SHAKEDOWN_MAX_FILE_BYTES=10 " + std::string(SHAKEDOWN_BIN) + " compile " + kCatalog + "/two-hosts.yaml 2>&1");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.output.find("larger than 10 bytes"), std::string::npos) << r.output;
+  // A canonical form edited by hand is held to the loader's rules: exit 2 and the field.
+  const auto txtpb = std::filesystem::temp_directory_path() / ("shakedown_bad_" + std::to_string(getpid()) + ".txtpb");
+  const Result c = run("compile " + kCatalog + "/two-hosts.yaml");
+  ASSERT_EQ(c.code, 0);
+  std::string text = c.output;
+  text.replace(text.find("port: 80"), 8, "port: 70000");
+  std::ofstream(txtpb) << text;
+  r = run("run " + txtpb.string() + " -q -o " + (std::filesystem::temp_directory_path() / "shakedown_bad_run").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.output, txtpb.string() + ": workloads[0].port: 70000 is outside 1..65535\n");
+  std::filesystem::remove(txtpb);
   // A "billion laughs": nine levels of ten aliases each.
   const auto bomb = std::filesystem::temp_directory_path() / ("shakedown_bomb_" + std::to_string(getpid()) + ".yaml");
   {
