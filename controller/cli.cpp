@@ -256,6 +256,9 @@ int cli_main(int argc, char** argv) {
       ->capture_default_str();
   run_cmd->add_flag("-q,--quiet", ro.quiet, "no progress line and no summary; errors only");
   run_cmd->add_flag("--json", ro.json, "print the summary as JSON (what summary.json holds, and the folder)");
+  bool skip_memory_check = false;
+  run_cmd->add_flag("--skip-memory-check", skip_memory_check,
+                    "run even when the estimated memory is more than the machine has available");
   run_cmd->footer(
       "Writes events.jsonl, connections.csv, summary.json, timing.json, pcap/, topology.txtpb and\n"
       "command.txt (docs/traces.md). Ctrl-C stops the run; the files then hold everything up to that\n"
@@ -374,6 +377,7 @@ int cli_main(int argc, char** argv) {
     if (sweep_cmd->parsed()) return sweep_main(sopt);
     if (inspect_cmd->parsed()) return inspect(inspect_dir, inspect_conn);
     if (run_cmd->parsed()) {
+      ro.check_memory = !skip_memory_check;
       if (!until.empty()) {
         try {
           ro.until_ns = parse_duration(until).ns();

@@ -17,6 +17,7 @@
 #include "controller/cli.h"
 #include "controller/expectations.h"
 #include "controller/recorder.h"
+#include "controller/resources.h"
 #include "controller/report.h"
 #include "controller/text.h"
 #include "topologies/loader.h"
@@ -222,6 +223,20 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
     return kBadInput;
   }
   if (o.seed) topo.set_seed(*o.seed);
+  if (o.check_memory) {
+    const MemoryEstimate m = estimate_memory(topo);
+    const std::uint64_t available = available_memory();
+    if (available != 0 && m.bytes > available) {
+      std::fprintf(err,
+                   "shakedown run: %s needs about %s of memory (%llu hosts, %llu routers, %llu links, %llu "
+                   "connections), more than the %s this machine has available; run it on a larger machine, "
+                   "across several (distributed runs), or go ahead anyway with --skip-memory-check\n",
+                   o.file.c_str(), pretty_bytes(m.bytes).c_str(), static_cast<unsigned long long>(m.hosts),
+                   static_cast<unsigned long long>(m.routers), static_cast<unsigned long long>(m.links),
+                   static_cast<unsigned long long>(m.connections), pretty_bytes(available).c_str());
+      return kBadInput;
+    }
+  }
   // --until, else the file's run.until, else until nothing is left to do.
   const std::optional<std::int64_t> until_ns =
       o.until_ns ? o.until_ns : topo.until_ns() > 0 ? std::optional<std::int64_t>(topo.until_ns()) : std::nullopt;

@@ -36,6 +36,9 @@ struct RunOptions {
   // it themselves (and every run still stops when it is pressed).
   bool handle_signals = true;
   RunReport* report = nullptr;         // filled in when given
+  // Refuse a topology whose estimated memory (resources.h) is more than this machine
+  // has available; false goes ahead anyway.
+  bool check_memory = true;
   // Run this topology instead of loading `file` (which then only names it).
   const topology::Topology* topology = nullptr;
 };

@@ -312,6 +312,22 @@ TEST(Cli, TestFiltersAndRefusesBadPaths) {
   EXPECT_EQ(run("test " + kScenarios + " --filter 'nothing-matches'").code, 2);
 }
 
+// A workload no machine can hold (2·10^11 connections) is refused before anything is
+// built, with the estimate and the way to go ahead anyway: exit 2 at once, not the OOM
+// killer minutes later.
+TEST(Cli, AWorkloadThatCannotFitIsRefusedUpFront) {
+  const auto file = std::filesystem::temp_directory_path() / ("shakedown_huge_" + std::to_string(getpid()) + ".yaml");
+  std::ofstream(file) << "generate:\n  - star: {hub: r, hosts: c, count: 1000}\nhosts: [s]\nlinks:\n  - {ends: [r, s]}\n"
+                         "workload:\n  - {app: connect, from: c*, to: s:80, connections: 200000000}\n";
+  const Result r = run("run " + file.string() + " -q -o " + (std::filesystem::temp_directory_path() / "shakedown_huge_run").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("needs about 307.2TB of memory (1001 hosts, 1 routers, 1001 links, 200000000000 connections)"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("--skip-memory-check"), std::string::npos);
+  std::filesystem::remove(file);
+}
+
 // Each scenario is a process of its own: one that runs past --timeout is killed and
 // reported as an error, the others pass, and the JUnit file is written all the same.
 TEST(Cli, TestKillsAScenarioPastItsTimeLimit) {
