@@ -105,6 +105,11 @@ int diagram(const DiagramOptions& o) {
       TimeWindow window;
       if (!o.from.empty()) window.from = parse_duration(o.from).ns();
       if (!o.to.empty()) window.to = parse_duration(o.to).ns();
+      if (!o.from.empty() && !o.to.empty() && window.to <= window.from) {
+        std::fprintf(stderr, "shakedown diagram: --to %s is not after --from %s: the window is empty\n", o.to.c_str(),
+                     o.from.c_str());
+        return kBadInput;
+      }
       const ConnectionTrace c = within(read_connection(o.dir, o.conn), window);
       const std::string base = fmt::format("{}/conn-{}-", out, o.conn);
       if (o.kind == "all" || o.kind == "ladder") {
@@ -272,8 +277,18 @@ int cli_main(int argc, char** argv) {
       "diagram", "Draw pictures of a run from its folder: the ladder diagram of one connection (SVG and\n"
                  "Mermaid), its time-sequence graph (SVG), and the CDF of the run's handshake times (SVG).");
   diagram_cmd->add_option("DIR", dopt.dir, "the folder a run wrote")->required()->check(CLI::ExistingDirectory);
+  // A connection id is 1 or more; CLI's own range check would print the range of a double.
+  const CLI::Validator connection_id(
+      [](std::string& s) {
+        std::uint64_t v = 0;
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        return ec == std::errc() && end == s.data() + s.size() && v >= 1
+                   ? std::string()
+                   : "'" + s + "' is not a connection id: a whole number from 1 (the first column of connections.csv)";
+      },
+      "ID");
   diagram_cmd->add_option("--conn", dopt.conn, "the connection's id (the first column of connections.csv)")
-      ->check(CLI::PositiveNumber);
+      ->check(connection_id);
   diagram_cmd->add_flag("--cdf", dopt.cdf, "the CDF of handshake times of every connection");
   diagram_cmd->add_option("--kind", dopt.kind, "with --conn: ladder, timeseq, or all")
       ->check(CLI::IsMember({"ladder", "timeseq", "all"}))
@@ -299,7 +314,7 @@ int cli_main(int argc, char** argv) {
       "inspect", "Show a run's summary, or one connection's segments and states as text, from its folder.");
   inspect_cmd->add_option("DIR", inspect_dir, "the folder a run wrote")->required()->check(CLI::ExistingDirectory);
   inspect_cmd->add_option("--conn", inspect_conn, "the connection's id (the first column of connections.csv)")
-      ->check(CLI::PositiveNumber);
+      ->check(connection_id);
 
   TestOptions topt;
   CLI::App* test_cmd = app.add_subcommand(
@@ -347,6 +362,17 @@ int cli_main(int argc, char** argv) {
 
   app.add_subcommand("version", "Print shakedown's version.")->callback([] { std::printf("shakedown %s\n", kVersion); });
 
+  // "shakedown frobnicate": name the word and the commands there are, rather than
+  // CLI11's "A subcommand is required".
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      std::fprintf(stderr, "shakedown: unknown command '%s'; the commands are %s (shakedown --help)\n", argv[1],
+                   fmt::format("{}", fmt::join(names, ", ")).c_str());
+      return kBadInput;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

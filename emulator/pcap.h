@@ -3,8 +3,9 @@
 // Wireshark and tshark decode without any link-layer header.
 //
 // Every field is written little-endian whatever the host, so captures are
-// byte-identical across machines. Records reach the file whole (RecordFile): a run
-// stopped at any moment, even killed, leaves a file tshark reads to its last record.
+// byte-identical across machines. Records reach the file at record boundaries
+// (RecordFile): a run that stops leaves a file tshark reads to its last record; a kill
+// inside a write can cut that last one short.
 #pragma once
 
 #include <cstdint>

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -233,7 +234,10 @@ class Loader {
   void generators(const YAML::Node& n);
   void assign_addresses(const YAML::Node& root);
   void check_reachable(const YAML::Node& root);
-  std::vector<std::uint32_t> resolve(const YAML::Node& n, const std::string& key);
+  // The nodes a reference names. `text`, when given, is read instead of n's scalar (a
+  // part of it, as the host of 'server:80'); errors still point at n.
+  std::vector<std::uint32_t> resolve(const YAML::Node& n, const std::string& key,
+                                     const std::optional<std::string>& text = std::nullopt);
   void links(const YAML::Node& n);
   void workloads(const YAML::Node& n);
   void faults(const YAML::Node& n);
@@ -807,16 +811,17 @@ void Loader::add_nodes(const YAML::Node& n, Node::Kind kind, const std::string& 
 }
 
 // A reference: "name", "group[*]", "group[3]", "group[2..5]", or a list of those.
-std::vector<std::uint32_t> Loader::resolve(const YAML::Node& n, const std::string& key) {
+std::vector<std::uint32_t> Loader::resolve(const YAML::Node& n, const std::string& key,
+                                           const std::optional<std::string>& text) {
   std::vector<std::uint32_t> out;
-  if (n.IsSequence()) {
+  if (!text && n.IsSequence()) {
     for (const YAML::Node& item : n) {
       const auto more = resolve(item, key);
       out.insert(out.end(), more.begin(), more.end());
     }
     return out;
   }
-  const std::string ref = scalar(n, key, "a node name");
+  const std::string ref = text ? *text : scalar(n, key, "a node name");
   auto by_name = [&](const std::string& name) {
     const auto it = ids_.find(name);
     if (it == ids_.end()) {
@@ -825,7 +830,7 @@ std::vector<std::uint32_t> Loader::resolve(const YAML::Node& n, const std::strin
         if (known.size() < 100000) known.push_back(k);
       std::sort(known.begin(), known.end());
       const std::string near = nearest(name, known);
-      fail(n, key, fmt::format("no node named '{}'{}", name, near.empty() ? "" : fmt::format("; did you mean '{}'?", near)));
+      fail(n, key, fmt::format("no node named '{}'{}", shown(name), near.empty() ? "" : fmt::format("; did you mean '{}'?", near)));
     }
     return it->second;
   };
@@ -836,7 +841,7 @@ std::vector<std::uint32_t> Loader::resolve(const YAML::Node& n, const std::strin
     const std::string group = ref.substr(0, ref.size() - 1);
     const auto it = groups_.find(group);
     if (it == groups_.end())
-      fail(n, key, fmt::format("no group '{}': groups come from ranges such as '{}[1..10]'", group, group));
+      fail(n, key, fmt::format("no group '{}': groups come from ranges such as '{}[1..10]'", shown(group), shown(group)));
     return it->second;
   }
   if (open == std::string::npos || ref.back() != ']') {
@@ -848,7 +853,7 @@ std::vector<std::uint32_t> Loader::resolve(const YAML::Node& n, const std::strin
   if (inside == "*") {
     const auto it = groups_.find(group);
     if (it == groups_.end())
-      fail(n, key, fmt::format("no group '{}': groups come from ranges such as '{}[1..10]'", group, group));
+      fail(n, key, fmt::format("no group '{}': groups come from ranges such as '{}[1..10]'", shown(group), shown(group)));
     return it->second;
   }
   const auto dots = inside.find("..");
@@ -860,7 +865,7 @@ std::vector<std::uint32_t> Loader::resolve(const YAML::Node& n, const std::strin
   if (ra.ec != std::errc() || ra.ptr != a.data() + a.size() || rb.ec != std::errc() || rb.ptr != b.data() + b.size() ||
       lo > hi)
     fail(n, key, fmt::format("'{}' is not a reference such as 'client[*]', 'client[3]' or 'client[1..4]'", ref));
-  if (hi - lo >= max_nodes_) fail(n, key, fmt::format("'{}' names more nodes than exist", ref));
+  if (hi - lo >= max_nodes_) fail(n, key, fmt::format("'{}' names more nodes than exist", shown(ref)));
   for (std::uint64_t i = lo; i <= hi; ++i) out.push_back(by_name(fmt::format("{}{}", group, i)));
   return out;
 }
@@ -944,7 +949,7 @@ void Loader::workloads(const YAML::Node& n) {
             fail(v, path, fmt::format("'{}': the port must be a number from 1 to 65535", s));
           w->set_port(port);
         }
-        const auto ids = resolve(YAML::Node(host), path);
+        const auto ids = resolve(v, path, host);
         w->set_server(ids.front());
       }
       if (k == "connections") w->set_connections(static_cast<std::uint32_t>(integer(v, path, 1, kMaxConnectionsPerClient)));
@@ -1009,7 +1014,7 @@ void Loader::workloads(const YAML::Node& n) {
             const auto slash = s.find("/s");
             const auto r = std::from_chars(s.data(), s.data() + (slash == std::string::npos ? s.size() : slash), rate);
             if (slash == std::string::npos || slash + 2 != s.size() || r.ec != std::errc() ||
-                r.ptr != s.data() + slash || !(rate > 0))
+                r.ptr != s.data() + slash || !(rate > 0) || !std::isfinite(rate))
               fail(sv, spath, fmt::format("expected a positive arrival rate such as '200/s', got '{}'", s));
             st->set_kind(Workload::Start::POISSON);
             st->set_rate_per_second(rate);

@@ -387,6 +387,8 @@ const Bad kBad[] = {
     {"until_past_max", "run: {until: 200000000s}\n" NET, "t.yaml:1:14: run.until: 200000000s is past the run's horizon of 100000000s (a longer run says so with run: {until: ...}, up to 100000000s)"},
     {"receive_buffer_zero", "hosts: [a]\ndefaults: {tcp: {receive_buffer: 0B}}\n", "t.yaml:2:34: defaults.tcp.receive_buffer: 0 bytes is too small: at least 2304 bytes (Linux's minimum)"},
     {"receive_buffer_huge", "hosts: [a]\ndefaults: {tcp: {receive_buffer: 100GB}}\n", "t.yaml:2:34: defaults.tcp.receive_buffer: is larger than the largest window TCP can offer, 1GiB (RFC 7323 2.3)"},
+    {"to_unknown_host_located", NET "workload:\n  - {app: connect, from: a, to: bb:80}\n", "t.yaml:7:33: workload[0].to: no node named 'bb'; did you mean 'b'?"},
+    {"poisson_infinite", NET "workload:\n  - {app: connect, from: a, to: b, start: {poisson: inf/s}}\n", "t.yaml:7:53: workload[0].start.poisson: expected a positive arrival rate such as '200/s', got 'inf/s'"},
     {"seed_negative", "seed: -1\n" NET, "t.yaml:1:7: seed: expected a whole number, got '-1'"},
 };
 
