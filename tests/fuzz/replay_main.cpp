@@ -4,7 +4,7 @@
 // the same inputs and a failure is reproducible. Coverage-guided fuzzing is the `fuzz`
 // preset's job (clang, libFuzzer); this keeps the target honest in every build.
 //
-// Usage: loader_fuzz_replay ITERATIONS SEED_FILE...
+// Usage: NAME_fuzz_replay ITERATIONS SEED_FILE...
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -85,6 +85,6 @@ int main(int argc, char** argv) {
     const std::string input = mutate(seeds[next(rng) % seeds.size()], seeds, rng);
     LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(input.data()), input.size());
   }
-  std::printf("loader_fuzz_replay: %zu seeds and %ld mutations, no failure\n", seeds.size(), iterations);
+  std::printf("%s: %zu seeds and %ld mutations, no failure\n", argv[0], seeds.size(), iterations);
   return 0;
 }
