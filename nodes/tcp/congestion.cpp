@@ -34,7 +34,7 @@ void CongestionControl::on_timeout(std::uint32_t flight_size) {
 void CongestionControl::reno_growth(std::uint32_t acked_bytes) {
   if (cwnd_ < ssthresh_) {
     // Slow start: cwnd += min(N, SMSS) per ACK (RFC 5681 equation 2).
-    cwnd_ += std::min(acked_bytes, mss_);
+    cwnd_ = std::min(kMaxCwnd, cwnd_ + std::min(acked_bytes, mss_));
     return;
   }
   // Congestion avoidance: one SMSS per window of data acknowledged (RFC 5681 3.1,
@@ -42,7 +42,7 @@ void CongestionControl::reno_growth(std::uint32_t acked_bytes) {
   bytes_acked_in_ca_ += acked_bytes;
   if (bytes_acked_in_ca_ >= cwnd_) {
     bytes_acked_in_ca_ -= cwnd_;
-    cwnd_ += mss_;
+    cwnd_ = std::min(kMaxCwnd, cwnd_ + mss_);
   }
 }
 

@@ -13,6 +13,11 @@
 namespace shakedown::tcp {
 
 enum class CongestionAlgorithm : std::uint8_t { reno, newreno, cubic };
+
+// cwnd never grows past the largest window a peer can offer (RFC 7323 2.3: 2^30 bytes):
+// more could never be used, and an ACK clock left running while the application sends
+// little would otherwise carry it past 32 bits.
+inline constexpr std::uint32_t kMaxCwnd = 1u << 30;
 std::string_view to_string(CongestionAlgorithm a);
 
 class CongestionControl {
@@ -37,7 +42,7 @@ class CongestionControl {
   std::uint32_t mss() const { return mss_; }
   // During fast recovery: one more segment left the network (RFC 5681 3.2 step 4), or
   // a partial ACK deflates the window (RFC 6582 step 3).
-  void inflate(std::uint32_t bytes) { cwnd_ += bytes; }
+  void inflate(std::uint32_t bytes) { cwnd_ = bytes >= kMaxCwnd - cwnd_ ? kMaxCwnd : cwnd_ + bytes; }
   void deflate(std::uint32_t bytes) { cwnd_ = cwnd_ > bytes + mss_ ? cwnd_ - bytes : mss_; }
   // RFC 6675 5 step 4: SACK recovery runs at cwnd = ssthresh, with no inflation.
   void cwnd_to_ssthresh() { cwnd_ = ssthresh_; }

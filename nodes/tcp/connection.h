@@ -205,6 +205,7 @@ class Connection {
   std::uint16_t remote_port_;
   State state_ = State::closed;
   bool passive_ = false;
+  bool opened_ = false;  // connect() or accept() happened: a connection opens once
   bool syn_reply_ = false;  // the next SYN-ACK answers a simultaneous open
 
   // RFC 9293 3.3.1 send and receive variables.
@@ -219,6 +220,10 @@ class Connection {
   Seq irs_;
   Seq rcv_nxt_;
   std::uint16_t peer_mss_ = 536;  // RFC 9293 3.7.1 default when none is announced
+  // A peer announcing a tiny MSS (0, or less than the options every segment carries)
+  // would make segments of no data: Linux sends at least tcp_min_snd_mss = 48 bytes
+  // (the CVE-2019-11479 fix), and so does this.
+  static std::uint16_t clamp_peer_mss(std::uint16_t announced) { return std::max<std::uint16_t>(announced, 48); }
 
   // Options agreed in the handshake (RFC 7323, RFC 2018): each side must offer it.
   bool sack_ok_ = false;

@@ -133,7 +133,7 @@ void Connection::segment_in_syn_sent(TimePoint now, const wire::TcpHeader& h, st
   if (!h.has(kSyn)) return;
   irs_ = Seq(h.seq);
   rcv_nxt_ = irs_ + 1;
-  if (h.options.mss) peer_mss_ = *h.options.mss;
+  if (h.options.mss) peer_mss_ = clamp_peer_mss(*h.options.mss);
   negotiate(h.options, /*we_offered=*/true);
   if (ack_ok) {
     advance_una(ack);

@@ -53,21 +53,25 @@ std::uint64_t Connection::bytes_acked() const {
 
 // RFC 9293 3.10.1: OPEN in CLOSED, active.
 void Connection::connect(TimePoint now) {
-  if (state_ != State::closed) return;
+  // A connection opens once: after CLOSED its TCB is gone (RFC 9293 3.10.7), and the
+  // endpoint makes a new one for a new connection.
+  if (state_ != State::closed || opened_) return;
+  opened_ = true;
   snd_nxt_ = iss_;
   set_state(now, State::syn_sent);
 }
 
 // RFC 9293 3.10.7.2, LISTEN, third: a SYN creates the connection in SYN_RECEIVED.
 void Connection::accept(TimePoint now, const wire::TcpHeader& syn) {
-  if (state_ != State::closed) return;
+  if (state_ != State::closed || opened_) return;
+  opened_ = true;
   passive_ = true;
   irs_ = Seq(syn.seq);
   rcv_nxt_ = irs_ + 1;
   snd_wnd_ = syn.window;  // never scaled in a SYN (RFC 7323 2.2)
   max_snd_wnd_ = snd_wnd_;
   snd_wl1_ = Seq(syn.seq);
-  if (syn.options.mss) peer_mss_ = *syn.options.mss;
+  if (syn.options.mss) peer_mss_ = clamp_peer_mss(*syn.options.mss);
   negotiate(syn.options, /*we_offered=*/true);
   snd_nxt_ = iss_;
   // The textbook two-way handshake: the server counts the connection open as soon as it

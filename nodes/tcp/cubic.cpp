@@ -43,7 +43,7 @@ void Cubic::on_ack(TimePoint now, std::uint32_t acked_bytes, Duration srtt) {
     next = cwnd_segments + (std::min(target_segments, 1.5 * cwnd_segments) - cwnd_segments) *
                                (static_cast<double>(acked_bytes) / mss_) / cwnd_segments;
   }
-  cwnd_ = std::max(cwnd_, static_cast<std::uint32_t>(next * mss_));
+  cwnd_ = std::max(cwnd_, static_cast<std::uint32_t>(std::min(next * mss_, static_cast<double>(kMaxCwnd))));
 }
 
 void Cubic::on_congestion(TimePoint, std::uint32_t flight_size) {

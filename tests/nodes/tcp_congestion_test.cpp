@@ -31,6 +31,29 @@ TEST(Reno, SlowStartDoublesPerWindowThenGrowsOneSegmentPerWindow) {
   EXPECT_TRUE(cc->partial_ack_ends_recovery());
 }
 
+// Found by the TCP core's fuzzer: an ACK clock left running grew cwnd past 32 bits
+// (CUBIC's double converted to uint32_t: undefined behaviour). cwnd stops at the
+// largest window a peer can offer.
+TEST(Congestion, CwndStopsAtTheLargestWindow) {
+  for (auto algorithm : {CongestionAlgorithm::reno, CongestionAlgorithm::newreno, CongestionAlgorithm::cubic}) {
+    auto cc = make_congestion_control(algorithm, 1448, 10);
+    TimePoint now = TimePoint::zero();
+    cc->on_congestion(now, 100 * 1448);  // into congestion avoidance (CUBIC's curve)
+    for (int i = 0; i < 3'000'000; ++i) {
+      now = now + Duration::milliseconds(10);
+      cc->on_ack(now, 1u << 20, Duration::milliseconds(1));
+    }
+    // CUBIC's curve gets there; Reno's one segment per ACK in congestion avoidance
+    // does not in this many ACKs, but must not pass it either.
+    if (algorithm == CongestionAlgorithm::cubic) {
+      EXPECT_EQ(cc->cwnd(), kMaxCwnd);
+    }
+    EXPECT_LE(cc->cwnd(), kMaxCwnd) << to_string(algorithm);
+    cc->inflate(UINT32_MAX / 2);
+    EXPECT_EQ(cc->cwnd(), kMaxCwnd) << to_string(algorithm);
+  }
+}
+
 TEST(Reno, SsthreshNeverFallsBelowTwoSegments) {
   auto cc = make_congestion_control(CongestionAlgorithm::newreno, kMss, 10);
   cc->on_congestion(t0, 1'500);

@@ -776,6 +776,36 @@ TEST(Core, OverlappingDataIsTrimmed) {
   EXPECT_EQ(c.rcv_nxt(), Seq(5151));
 }
 
+// Found by the TCP core's fuzzer: a peer announcing MSS 0 made segments of no data and
+// congestion control divide by zero. Linux sends at least tcp_min_snd_mss = 48 bytes.
+TEST(Core, ATinyPeerMssIsRaisedToFortyEight) {
+  Connection c(Config{}, 80, 40000, 5000);
+  wire::TcpHeader syn;
+  syn.seq = 1000;
+  syn.flags = kSyn;
+  syn.window = 65535;
+  syn.options.mss = 0;
+  c.accept(t(0_ms), syn);
+  EXPECT_EQ(c.peer_mss(), 48);
+}
+
+// A connection opens once: after CLOSED, connect() and accept() do nothing (the
+// endpoint makes a new connection for a new incarnation). The fuzzer reopened one and
+// found SND.NXT behind SND.UNA.
+TEST(Core, AClosedConnectionDoesNotOpenAgain) {
+  Connection c(Config{}, 40000, 80, 1000);
+  c.connect(t(0_ms));
+  c.abort(t(1_ms));
+  ASSERT_EQ(c.state(), State::closed);
+  c.connect(t(2_ms));
+  EXPECT_EQ(c.state(), State::closed);
+  wire::TcpHeader syn;
+  syn.seq = 1;
+  syn.flags = kSyn;
+  c.accept(t(3_ms), syn);
+  EXPECT_EQ(c.state(), State::closed);
+}
+
 TEST(Core, EventsAndDeadlinesAreTheOnlyOutputs) {
   Connection c(Config{}, 40000, 80, 1000);
   EXPECT_EQ(c.next_deadline(), TimePoint::max());
