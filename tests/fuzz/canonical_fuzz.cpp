@@ -11,7 +11,7 @@
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
-#include "controller/build.h"
+#include "fuzz/run_small.h"
 #include "topologies/loader.h"
 #include "topologies/validate.h"
 
@@ -34,18 +34,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const topology::LoadError&) {
     return 0;
   }
-  try {
-    if (t.nodes_size() <= 200 && t.links_size() <= 400) {
-      Engine engine;
-      PacketPool pool;
-      controller::Built built(engine, pool, t);
-      engine.run_until(TimePoint::zero() + Duration::milliseconds(50));
-    }
-  } catch (const std::invalid_argument&) {
-    // The builder's own refusals (a workload that cannot run) are input errors too.
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "canonical_fuzz: unexpected exception: %s\n", e.what());
-    std::abort();
-  }
+  fuzz::run_small(t, "canonical_fuzz");
   return 0;
 }

@@ -9,20 +9,14 @@
 #include <exception>
 #include <string_view>
 
-#include "controller/build.h"
+#include "fuzz/run_small.h"
 #include "topologies/loader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace shakedown;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   try {
-    const topology::Topology t = topology::load_string(text, "fuzz.yaml");
-    if (t.nodes_size() <= 200 && t.links_size() <= 400) {
-      Engine engine;
-      PacketPool pool;
-      controller::Built built(engine, pool, t);
-      engine.run_until(TimePoint::zero() + Duration::milliseconds(50));
-    }
+    fuzz::run_small(topology::load_string(text, "fuzz.yaml"), "loader_fuzz");
   } catch (const topology::LoadError&) {
     // The expected way to refuse input.
   } catch (const std::exception& e) {
