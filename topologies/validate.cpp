@@ -26,7 +26,14 @@ class Checker {
     if (static_cast<std::uint64_t>(t_.nodes_size()) > 1'000'000'000u) fail("nodes", "more than 10^9 nodes");
     nodes();
     links();
-    for (int i = 0; i < t_.workloads_size(); ++i) workload(t_.workloads(i), fmt::format("workloads[{}]", i));
+    std::set<std::pair<std::uint32_t, std::uint32_t>> served;  // (server, port) with a listener
+    for (int i = 0; i < t_.workloads_size(); ++i) {
+      const Workload& w = t_.workloads(i);
+      const std::string path = fmt::format("workloads[{}]", i);
+      workload(w, path);
+      if (w.app() != Workload::SYN_FLOOD && !w.no_listener() && !served.insert({w.server(), w.port()}).second)
+        fail(path + ".port", fmt::format("port {} of node {} already serves another workload", w.port(), w.server()));
+    }
     for (int i = 0; i < t_.faults_size(); ++i) fault(t_.faults(i), fmt::format("faults[{}]", i));
     for (int i = 0; i < t_.expectations_size(); ++i) expectation(t_.expectations(i), fmt::format("expectations[{}]", i));
   }

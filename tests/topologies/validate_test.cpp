@@ -92,6 +92,8 @@ const Edit kEdits[] = {
     {"second_link", [](Topology& t) { auto* l = t.add_links(); *l = t.links(0); },
      "t.txtpb: links[2]: host 'client' has a second link; a host has exactly one"},
     {"until", [](Topology& t) { t.set_until_ns(-1); }, "t.txtpb: until_ns: -1 is outside 0..100000000000000000"},
+    {"port_twice", [](Topology& t) { *t.add_workloads() = t.workloads(0); },
+     "t.txtpb: workloads[1].port: port 80 of node 1 already serves another workload"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Canonical, HostileEdit, ::testing::ValuesIn(kEdits),
