@@ -281,7 +281,7 @@ TEST(Cli, SigkillLeavesWholeRecords) {
   const auto dir = std::filesystem::temp_directory_path() / ("shakedown_cli_kill_" + std::to_string(getpid()));
   const pid_t pid = start_long_run(dir);
   ASSERT_GE(pid, 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(900));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past the first megabyte of events, even under the sanitizers
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
