@@ -188,14 +188,18 @@ Connection::Data Connection::data() const {
   return d;
 }
 
+double Connection::Data::bps(std::uint64_t bytes) const {
+  return span() > 0 && bytes > 0 ? static_cast<double>(bytes) * 8e9 / static_cast<double>(span()) : -1;
+}
+
 double Connection::goodput_bps() const {
   const Data d = data();
-  return d.span() > 0 && d.delivered > 0 ? static_cast<double>(d.delivered) * 8e9 / static_cast<double>(d.span()) : -1;
+  return d.bps(d.delivered);
 }
 
 double Connection::throughput_bps() const {
   const Data d = data();
-  return d.span() > 0 && d.on_wire > 0 ? static_cast<double>(d.on_wire) * 8e9 / static_cast<double>(d.span()) : -1;
+  return d.bps(d.on_wire);
 }
 
 std::int64_t Connection::teardown() const {

@@ -96,6 +96,8 @@ struct Connection {
     std::uint64_t on_wire = 0;    // payload bytes sent, retransmissions included
     std::int64_t begin = kNever, end = kNever;
     std::int64_t span() const { return begin == kNever || end == kNever ? 0 : end - begin; }
+    // Bits per second of these bytes over the span; -1 without bytes or span.
+    double bps(std::uint64_t bytes) const;
   };
   Data data() const;
   // Bits per second over the data span: goodput counts what the applications got,

@@ -105,11 +105,12 @@ Rates Rates::of(const std::vector<const Connection*>& connections, bool goodput)
   std::uint64_t bytes = 0;
   std::int64_t begin = kNever, end = kNever;
   for (const Connection* c : connections) {
-    const double bps = goodput ? c->goodput_bps() : c->throughput_bps();
+    const Connection::Data d = c->data();
+    const std::uint64_t mine = goodput ? d.delivered : d.on_wire;
+    const double bps = d.bps(mine);
     if (bps < 0) continue;
     per.push_back(std::llround(bps));
-    const Connection::Data d = c->data();
-    bytes += goodput ? d.delivered : d.on_wire;
+    bytes += mine;
     if (begin == kNever || d.begin < begin) begin = d.begin;
     end = std::max(end, d.end);
   }

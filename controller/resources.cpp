@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "emulator/wide.h"
+
 namespace shakedown::controller {
 
 namespace {
@@ -19,10 +21,6 @@ constexpr std::uint64_t kPerLink = 2560;            // two directions and their 
 constexpr std::uint64_t kPerRoute = 32;             // one router's entry for one host
 constexpr std::uint64_t kPerConnection = 1536;      // both ends, their row and start time
 
-std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
-std::uint64_t saturating_mul(std::uint64_t a, std::uint64_t b) {
-  return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b;
-}
 }  // namespace
 
 MemoryEstimate estimate_memory(const topology::Topology& t) {

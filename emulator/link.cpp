@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "emulator/wide.h"
+
 namespace shakedown {
 
 LinkDirection::LinkDirection(Engine& engine, PacketPool& pool, std::uint64_t run_seed, std::string component, Site site,
@@ -114,9 +116,11 @@ bool LinkDirection::apply_faults(PacketPtr& packet) {
         dropped = true;
         break;
       case PacketFault::Action::delay:
-        // Saturating: many long delays on one packet must not wrap the clock.
-        hold = hold.ns() > Duration::max().ns() / 4 - f.spec.delay.ns() ? Duration::nanoseconds(Duration::max().ns() / 4)
-                                                                          : hold + f.spec.delay;
+        // Saturating (at a quarter of the clock's range): many long delays on one packet
+        // must not wrap the clock.
+        hold = Duration::nanoseconds(static_cast<std::int64_t>(std::min<std::uint64_t>(
+            saturating_add(static_cast<std::uint64_t>(hold.ns()), static_cast<std::uint64_t>(f.spec.delay.ns())),
+            static_cast<std::uint64_t>(Duration::max().ns() / 4))));
         break;
       case PacketFault::Action::duplicate:
         ++copies;
@@ -146,12 +150,12 @@ bool LinkDirection::apply_faults(PacketPtr& packet) {
   }
   const TimePoint release = now + hold;
   const bool new_head = held_.empty() || release < held_.front().arrival;
-  held_.push_back(InFlight{release, next_seq_++, std::move(packet)});
-  std::push_heap(held_.begin(), held_.end(), Later{});
-  for (auto& c : clones) {
-    held_.push_back(InFlight{release, next_seq_++, std::move(c)});
+  const auto hold_one = [&](PacketPtr p) {
+    held_.push_back(InFlight{release, next_seq_++, std::move(p)});
     std::push_heap(held_.begin(), held_.end(), Later{});
-  }
+  };
+  hold_one(std::move(packet));
+  for (auto& c : clones) hold_one(std::move(c));
   if (new_head && !engine_.reschedule(held_event_, release)) held_event_ = engine_.at(release, *this, kHeldRelease);
   return true;
 }

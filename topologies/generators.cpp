@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "emulator/wide.h"
+
 namespace shakedown::topology::generate {
 
 namespace {
@@ -31,10 +33,9 @@ class Builder {
   Graph g_;
 };
 
-// Sizes computed from user numbers saturate instead of wrapping: a count of 2^64 - 1
-// must be refused as too large, not become zero.
-std::uint64_t add(std::uint64_t a, std::uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
-std::uint64_t mul(std::uint64_t a, std::uint64_t b) { return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b; }
+// Sizes computed from user numbers saturate instead of wrapping (emulator/wide.h).
+constexpr auto add = saturating_add;
+constexpr auto mul = saturating_mul;
 
 void need(bool ok, const char* what) {
   if (!ok) throw std::invalid_argument(what);
