@@ -97,9 +97,9 @@ class Evaluator {
   }
 
   // Connections whose client is in `hosts` (all when empty).
-  std::vector<const Connection*> selected(const std::set<std::uint32_t>* hosts) const {
-    std::vector<const Connection*> out;
-    for (const Connection& c : recorder_.connections())
+  std::vector<const ConnectionRow*> selected(const std::set<std::uint32_t>* hosts) const {
+    std::vector<const ConnectionRow*> out;
+    for (const ConnectionRow& c : recorder_.connections())
       if (hosts == nullptr || (c.side[0].present() && hosts->contains(c.side[0].host))) out.push_back(&c);
     return out;
   }
@@ -112,7 +112,7 @@ class Evaluator {
     last_filtered_ = m.hosts.has_value();
     if (m.family == "connections") {
       Summary s;
-      for (const Connection* c : selected(filter)) count(s, *c);
+      for (const ConnectionRow* c : selected(filter)) count(s, *c);
       const std::map<std::string, std::uint64_t> f = {
           {"total", s.connections}, {"started", s.started},     {"established", s.established},
           {"completed", s.completed}, {"failed", s.failed()},   {"reset", s.reset},
@@ -122,7 +122,7 @@ class Evaluator {
     }
     if (m.family == "handshake" || m.family == "teardown") {
       std::vector<std::int64_t> v;
-      for (const Connection* c : selected(filter)) {
+      for (const ConnectionRow* c : selected(filter)) {
         const auto x = m.family == "handshake" ? c->handshake() : c->teardown();
         if (x != kNever) v.push_back(x);
       }
@@ -148,7 +148,7 @@ class Evaluator {
     }
     if (m.family == "retransmissions") {
       std::uint64_t n = 0;
-      for (const Connection& c : recorder_.connections())
+      for (const ConnectionRow& c : recorder_.connections())
         for (const Side& side : c.side) {
           if (!side.has_conn || (filter && !filter->contains(side.host))) continue;
           for (int k = 0; k < kRetransmitKinds; ++k)
@@ -165,7 +165,7 @@ class Evaluator {
     // bytes
     std::uint64_t n = 0;
     if (m.field == "delivered") {
-      for (const Connection& c : recorder_.connections())
+      for (const ConnectionRow& c : recorder_.connections())
         for (const Side& side : c.side)
           if (side.has_conn && (filter == nullptr || filter->contains(side.host))) n += side.bytes_received;
       return {Value::Kind::bytes, static_cast<double>(n), {}};
@@ -180,14 +180,14 @@ class Evaluator {
     return {Value::Kind::bytes, static_cast<double>(n), {}};
   }
 
-  const Connection* find(const ex::ConnectionRef& r) {
+  const ConnectionRow* find(const ex::ConnectionRef& r) {
     if (r.id != 0) {
       if (r.id > recorder_.connections().size()) return nullptr;
       return &recorder_.connections()[r.id - 1];
     }
     const auto clients = next_selector(), servers = next_selector();
     std::uint32_t n = 0;
-    for (const Connection& c : recorder_.connections()) {
+    for (const ConnectionRow& c : recorder_.connections()) {
       if (!c.side[0].present() || !c.side[1].present() || !c.side[0].has_conn) continue;
       if (!clients.contains(c.side[0].host) || !servers.contains(c.side[1].host) || c.side[1].port != r.port) continue;
       if (++n == r.nth) return &c;
@@ -196,7 +196,7 @@ class Evaluator {
   }
 
   Value connection(const ex::ConnectionRef& r) {
-    const Connection* c = find(r);
+    const ConnectionRow* c = find(r);
     if (c == nullptr) {
       missing_connection_ = true;
       return {Value::Kind::missing, 0, {}};
@@ -319,7 +319,7 @@ class Evaluator {
     std::string unit;
     if (m->family == "connections") {
       std::map<std::string, std::vector<std::uint64_t>> by_outcome;
-      for (const Connection* c : selected(filter))
+      for (const ConnectionRow* c : selected(filter))
         if (c->outcome() != Outcome::completed) by_outcome[std::string(to_string(c->outcome()))].push_back(c->id);
       std::string out;
       for (const auto& [outcome, ids] : by_outcome) {
@@ -330,7 +330,7 @@ class Evaluator {
       return out.empty() ? std::string() : "connections not completed — " + out;
     }
     if (m->family == "handshake" || m->family == "teardown") {
-      for (const Connection* c : selected(filter)) {
+      for (const ConnectionRow* c : selected(filter)) {
         const auto x = m->family == "handshake" ? c->handshake() : c->teardown();
         if (x != kNever) worst.emplace_back(static_cast<double>(x), c->id);
       }
@@ -350,7 +350,7 @@ class Evaluator {
       return parts.empty() ? std::string() : fmt::format("{} connections: {}", high ? "slowest" : "fastest", fmt::join(parts, ", "));
     }
     if (m->family == "retransmissions") {
-      for (const Connection* c : selected(nullptr)) {
+      for (const ConnectionRow* c : selected(nullptr)) {
         std::uint64_t n = 0;
         for (const Side& side : c->side) {
           if (!side.has_conn || (filter && !filter->contains(side.host))) continue;

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "controller/connections_csv.h"
 #include "controller/run.h"
 #include "controller/text.h"
 #include "topologies/loader.h"
@@ -19,9 +20,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::optional<Duration> as_time(const std::string& v) {
-  if (v.empty()) return std::nullopt;
-  return Duration::nanoseconds(std::stoll(v));
+std::optional<Duration> as_time(std::int64_t ns) {
+  if (ns == controller::kNever) return std::nullopt;
+  return Duration::nanoseconds(ns);
 }
 
 }  // namespace
@@ -55,18 +56,18 @@ std::vector<const ConnectionRecord*> Results::connections_between(const std::str
 
 std::vector<TraceEvent> Results::events(std::string_view ev, std::optional<std::uint64_t> conn) const {
   std::vector<TraceEvent> out;
-  std::ifstream in(fs::path(dir_) / "events.jsonl");
-  const std::string tag = conn ? fmt::format("\"conn\":{},", *conn) : std::string();
-  const std::string kind = ev.empty() ? std::string() : fmt::format("\"ev\":\"{}\"", ev);
-  for (std::string line; std::getline(in, line);) {
-    if (!tag.empty() && line.find(tag) == std::string::npos) continue;
-    if (!kind.empty() && line.find(kind) == std::string::npos) continue;
+  fmt::memory_buffer line;
+  for (const controller::TraceRecord& r : events_) {
+    if (conn && r.conn != *conn) continue;
+    if (!ev.empty() && controller::to_string(r.kind) != ev) continue;
+    line.clear();
+    controller::format_record(line, r, *names_);
     TraceEvent e;
-    e.line = nlohmann::json::parse(line);
-    e.t_ns = e.line["t"].get<std::int64_t>();
-    e.host = e.line["host"].get<std::string>();
-    if (!e.line["conn"].is_null()) e.conn = e.line["conn"].get<std::uint64_t>();
-    e.ev = e.line["ev"].get<std::string>();
+    e.line = nlohmann::json::parse(std::string_view(line.data(), line.size()));
+    e.t_ns = r.t;
+    e.host = names_->node(r.host);
+    if (r.conn != 0) e.conn = r.conn;
+    e.ev = std::string(controller::to_string(r.kind));
     out.push_back(std::move(e));
   }
   return out;
@@ -126,6 +127,7 @@ Results Experiment::run() const {
   o.handle_signals = false;
   controller::RunReport report;
   o.report = &report;
+  o.keep_events = true;
   std::FILE* sink = std::tmpfile();
   std::FILE* errors = std::tmpfile();
   Results r;
@@ -143,19 +145,22 @@ Results Experiment::run() const {
     });
   r.expectations_ = report.expectations;
   if (r.exit_code_ == 2) return r;
-  r.summary_ = nlohmann::json::parse(controller::read_file(fs::path(o.out) / "summary.json"));
-  const controller::CsvTable csv = controller::read_csv((fs::path(o.out) / "connections.csv").string());
-  for (const auto& fields : csv.rows) {
+  r.summary_ = report.summary;
+  r.names_ = std::make_shared<const controller::TraceNames>(std::move(report.names));
+  r.events_ = std::move(report.events);
+  const std::vector<std::string>& columns = controller::connection_columns();
+  for (const controller::ConnectionRow& row : report.connections) {
+    const std::vector<std::string> fields = controller::connection_fields(row, *r.names_);
     ConnectionRecord c;
-    for (std::size_t i = 0; i < csv.header.size(); ++i) c.columns[csv.header[i]] = fields[i];
-    c.id = std::stoull(c.columns["id"]);
-    c.outcome = c.columns["outcome"];
+    for (std::size_t i = 0; i < columns.size(); ++i) c.columns[columns[i]] = fields[i];
+    c.id = row.id;
+    c.outcome = std::string(controller::to_string(row.outcome()));
     c.client = c.columns["client"];
     c.server = c.columns["server"];
     c.client_address = c.columns["client_address"];
     c.server_address = c.columns["server_address"];
-    c.handshake = as_time(c.columns["handshake_ns"]);
-    c.teardown = as_time(c.columns["teardown_ns"]);
+    c.handshake = as_time(row.handshake());
+    c.teardown = as_time(row.teardown());
     r.connections_.push_back(std::move(c));
   }
   return r;

@@ -19,13 +19,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "controller/event_log.h"
 #include "controller/expectations.h"
 #include "emulator/time.h"
 #include "topologies/topology.pb.h"
 
 namespace shakedown {
 
-// One connection of a finished run: a row of connections.csv (docs/traces.md).
+// One connection of a finished run: a row of connections.csv (docs/traces.md), made
+// from the run's connection table (not read back from the file).
 struct ConnectionRecord {
   std::uint64_t id = 0;
   std::string outcome;  // completed, reset, refused, timed_out, crashed, open
@@ -38,7 +40,7 @@ struct ConnectionRecord {
   std::map<std::string, std::string> columns;
 };
 
-// One line of events.jsonl.
+// One line of events.jsonl, from the run's events in memory.
 struct TraceEvent {
   std::int64_t t_ns = 0;
   std::string host;
@@ -74,6 +76,8 @@ class Results {
   std::vector<ConnectionRecord> connections_;
   nlohmann::json summary_;
   std::vector<controller::ExpectationResult> expectations_;
+  std::vector<controller::TraceRecord> events_;
+  std::shared_ptr<const controller::TraceNames> names_;
   std::shared_ptr<void> temporary_;  // removes dir_ with the last copy, when it was temporary
 };
 

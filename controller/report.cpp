@@ -99,13 +99,13 @@ nlohmann::ordered_json Distribution::to_json() const {
   return j;
 }
 
-Rates Rates::of(const std::vector<const Connection*>& connections, bool goodput) {
+Rates Rates::of(const std::vector<const ConnectionRow*>& connections, bool goodput) {
   Rates r;
   std::vector<std::int64_t> per;
   std::uint64_t bytes = 0;
   std::int64_t begin = kNever, end = kNever;
-  for (const Connection* c : connections) {
-    const Connection::Data d = c->data();
+  for (const ConnectionRow* c : connections) {
+    const ConnectionRow::Data d = c->data();
     const std::uint64_t mine = goodput ? d.delivered : d.on_wire;
     const double bps = d.bps(mine);
     if (bps < 0) continue;
@@ -145,7 +145,7 @@ std::string pretty_bps(double bps) {
   return fmt::format("{:.0f}bps", bps);
 }
 
-void count(Summary& s, const Connection& c) {
+void count(Summary& s, const ConnectionRow& c) {
   ++s.connections;
   if (c.side[0].syn_sent != kNever) ++s.started;
   if (c.side[0].established != kNever) ++s.established;
@@ -181,9 +181,9 @@ void count(Summary& s, const Connection& c) {
 Summary summarize(const Recorder& recorder, Network& network) {
   Summary s;
   std::vector<std::int64_t> handshakes, teardowns;
-  std::vector<const Connection*> all;
+  std::vector<const ConnectionRow*> all;
   all.reserve(recorder.connections().size());
-  for (const Connection& c : recorder.connections()) {
+  for (const ConnectionRow& c : recorder.connections()) {
     all.push_back(&c);
     count(s, c);
     if (const auto h = c.handshake(); h != kNever) handshakes.push_back(h);

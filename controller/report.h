@@ -34,7 +34,7 @@ struct Distribution {
 struct Rates {
   Distribution per_connection;  // bits per second, rounded to whole ones
   double total_bps = 0;
-  static Rates of(const std::vector<const Connection*>& connections, bool goodput);
+  static Rates of(const std::vector<const ConnectionRow*>& connections, bool goodput);
   nlohmann::ordered_json to_json() const;
 };
 
@@ -72,7 +72,7 @@ struct Summary {
 Summary summarize(const Recorder& recorder, Network& network);
 // Adds one connection to the counts of `s` (connections, started, established and
 // its outcome).
-void count(Summary& s, const Connection& c);
+void count(Summary& s, const ConnectionRow& c);
 
 // 20.1ms, 3.25s, 850us: three significant digits, for people.
 std::string pretty_ns(std::int64_t ns);

@@ -14,6 +14,7 @@
 
 #include "controller/build.h"
 #include "controller/captures.h"
+#include "controller/connections_csv.h"
 #include "controller/cli.h"
 #include "controller/expectations.h"
 #include "controller/recorder.h"
@@ -263,7 +264,8 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
     // counters every link, router and host keeps.
     const bool packet_events = (kinds & kEventDrop) != 0 || capture.on;
     built.emplace(engine, pool, topo, packet_events ? &observers : nullptr, (kinds & kEventTimer) != 0);
-    recorder.emplace(topo, built->network, kinds != 0 ? (dir / "events.jsonl").string() : std::string(), kinds);
+    recorder.emplace(topo, built->network, kinds != 0 ? (dir / "events.jsonl").string() : std::string(), kinds,
+                     o.keep_events && o.report != nullptr);
     prepare(*recorder, topo);
     if ((kinds & kEventDrop) != 0) observers.add(*recorder);
     built->network.set_tcp_observer(&*recorder);
@@ -331,17 +333,12 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
   summary.interrupted = interrupted;
   for (int w = 0; w < topo.workloads_size(); ++w) summary.not_started += built->workloads.stats(static_cast<std::size_t>(w)).not_started;
   const std::vector<ExpectationResult> expectations = evaluate(topo, *recorder, built->network, summary, dir.string());
-  if (o.report != nullptr) {
-    o.report->dir = dir.string();
-    o.report->name = topo.name();
-    o.report->expectations = expectations;
-  }
   nlohmann::ordered_json summary_json = summary.to_json();
   if (!expectations.empty()) summary_json["expectations"] = to_json(expectations);
   try {
     recorder->flush();
     if (captures) captures->flush();
-    recorder->write_connections((dir / "connections.csv").string());
+    write_connections_csv((dir / "connections.csv").string(), recorder->connections(), recorder->names());
     write_file(dir / "summary.json", summary_json.dump(2) + "\n");
     nlohmann::ordered_json timing;
     timing["wall_seconds"] = summary.wall_seconds;
@@ -370,6 +367,15 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
       std::fprintf(out, "  %-16sshakedown diagram %s --conn 1   (the ladder of connection 1)\n", "pictures",
                    dir.string().c_str());
     std::fprintf(out, "%s", human(expectations).c_str());
+  }
+  if (o.report != nullptr) {
+    o.report->dir = dir.string();
+    o.report->name = topo.name();
+    o.report->expectations = expectations;
+    o.report->summary = summary_json;
+    o.report->connections = recorder->take_connections();
+    o.report->names = recorder->names();
+    o.report->events = recorder->take_events();
   }
   if (at_horizon)
     std::fprintf(err,

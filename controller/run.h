@@ -9,16 +9,25 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "controller/connection_table.h"
+#include "controller/event_log.h"
 #include "controller/expectations.h"
 #include "topologies/topology.pb.h"
 
 namespace shakedown::controller {
 
-// What a run gives back to a caller in the same process (shakedown test, the C++ API).
+// What a run gives back to a caller in the same process (sweeps, the C++ API): the
+// results as data, the same the files were written from.
 struct RunReport {
   std::string dir;
   std::string name;
   std::vector<ExpectationResult> expectations;
+  nlohmann::ordered_json summary;      // what summary.json holds
+  std::vector<ConnectionRow> connections;  // the connection table, by id
+  TraceNames names;                    // of nodes and link directions, for the two above
+  std::vector<TraceRecord> events;     // with RunOptions::keep_events: every line of events.jsonl
 };
 
 struct RunOptions {
@@ -36,6 +45,7 @@ struct RunOptions {
   // it themselves (and every run still stops when it is pressed).
   bool handle_signals = true;
   RunReport* report = nullptr;         // filled in when given
+  bool keep_events = false;            // the report holds the events as data too
   // Refuse a topology whose estimated memory (resources.h) is more than this machine
   // has available; false goes ahead anyway.
   bool check_memory = true;

@@ -139,10 +139,11 @@ int sweep_main(const SweepOptions& o, std::FILE* out, std::FILE* err) {
     ro.events = "none";
     ro.pcap = "none";
     ro.quiet = true;
+    RunReport report;
+    ro.report = &report;
     const int code = run_experiment(ro, out, err);
     if (code != kSuccess && code != kExpectationFailed) return code;
-    std::ifstream s(fs::path(ro.out) / "summary.json");
-    const nlohmann::json summary = nlohmann::json::parse(s);
+    const nlohmann::json summary = report.summary;
     std::vector<double> row;
     for (const auto& m : metrics) row.push_back(value_of(summary, m));
     table.push_back(row);

@@ -5,6 +5,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "controller/testing.h"
 #include "topologies/loader.h"
 
@@ -50,6 +54,41 @@ TEST(Library, RunAndLookAtTheConnection) {
   EXPECT_EQ(r.summary()["handshake"]["p50_ns"], 20'000'000);
   EXPECT_EQ(r.connections_between("client", "server").size(), 1u);
   EXPECT_THROW(r.connection(2), std::out_of_range);
+}
+
+// The results are the run's data, not its files read back: the same with the files
+// gone, and the same as the files say.
+TEST(Library, ResultsAreTheRunsDataAndTheFilesSayTheSame) {
+  const std::string dir = ::testing::TempDir() + "library-results-data";
+  const Results r = two_hosts().experiment().out(dir).run();
+  ASSERT_THAT(r, RanToTheEnd());
+  std::ifstream events_file(dir + "/events.jsonl");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(events_file, line);) lines.push_back(line);
+  std::ifstream csv_file(dir + "/connections.csv");
+  std::string header, row;
+  std::getline(csv_file, header);
+  std::getline(csv_file, row);
+  std::filesystem::remove_all(dir);
+
+  const auto events = r.events();
+  ASSERT_EQ(events.size(), lines.size());
+  ASSERT_GT(events.size(), 20u);
+  for (std::size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].line.dump(), nlohmann::json::parse(lines[i]).dump());
+  EXPECT_EQ(events.front().ev, "state");
+  EXPECT_EQ(events.front().host, "client");
+  // Filters by kind and connection are exact (no "state" inside another field).
+  for (const auto& e : r.events("send", 1)) EXPECT_EQ(e.ev, "send");
+  EXPECT_EQ(r.events("send", 2).size(), 0u);
+  // The row has every column of the file's header, with the file's values.
+  const ConnectionRecord& c = r.connection(1);
+  std::stringstream h(header), v(row);
+  for (std::string name, value; std::getline(h, name, ',');) {
+    std::getline(v, value, ',');
+    ASSERT_TRUE(c.columns.contains(name)) << name;
+    EXPECT_EQ(c.columns.at(name), value) << name;
+  }
+  EXPECT_EQ(c.columns.size(), 48u);
 }
 
 TEST(Library, ExpectationsFromCode) {
