@@ -262,7 +262,7 @@ const Bad kBad[] = {
     {"tcp_typo", "hosts:\n  a: {tcp: {nagel: false}}\n", "t.yaml:2:13: hosts.a.tcp.nagel: unknown key; did you mean 'nagle'?"},
     {"tcp_bad_bool", "hosts:\n  a: {tcp: {sack: maybe}}\n", "t.yaml:2:19: hosts.a.tcp.sack: expected true or false, got 'maybe'"},
     {"tcp_bad_cc", "defaults:\n  tcp: {congestion: bbr}\n" NET,
-     "t.yaml:2:21: defaults.tcp.congestion: unknown algorithm 'bbr'; expected cubic, reno or newreno"},
+     "t.yaml:2:21: defaults.tcp.congestion: unknown congestion 'bbr'; expected cubic, reno or newreno"},
     {"tcp_mss_range", "defaults:\n  tcp: {mss: 20}\n" NET, "t.yaml:2:14: defaults.tcp.mss: 20 is out of range 88..65495"},
     {"tcp_rto_order", "defaults:\n  tcp: {min_rto: 2s, max_rto: 1s}\n" NET, "t.yaml:2:8: defaults.tcp: min_rto is larger than max_rto"},
     {"duration_no_unit", "defaults:\n  link: {delay: 10}\n" NET,
