@@ -6,6 +6,32 @@
 
 namespace shakedown::controller {
 
+// The proto's enums are cast to the C++ enums below: they must line up.
+static_assert(static_cast<int>(JitterDistribution::uniform) == topology::Direction::UNIFORM &&
+              static_cast<int>(JitterDistribution::normal) == topology::Direction::NORMAL &&
+              static_cast<int>(JitterDistribution::pareto) == topology::Direction::PARETO &&
+              static_cast<int>(JitterDistribution::paretonormal) == topology::Direction::PARETONORMAL &&
+              topology::Direction::Distribution_MAX == topology::Direction::PARETONORMAL);
+static_assert(static_cast<int>(apps::AppKind::connect) == topology::Workload::CONNECT &&
+              static_cast<int>(apps::AppKind::bulk) == topology::Workload::BULK &&
+              static_cast<int>(apps::AppKind::request_response) == topology::Workload::REQUEST_RESPONSE &&
+              static_cast<int>(apps::AppKind::echo) == topology::Workload::ECHO &&
+              static_cast<int>(apps::AppKind::stream) == topology::Workload::STREAM &&
+              static_cast<int>(apps::AppKind::syn_flood) == topology::Workload::SYN_FLOOD &&
+              topology::Workload::App_MAX == topology::Workload::SYN_FLOOD);
+static_assert(static_cast<int>(apps::CloseMode::client) == topology::Workload::CLIENT &&
+              static_cast<int>(apps::CloseMode::server) == topology::Workload::SERVER &&
+              static_cast<int>(apps::CloseMode::both) == topology::Workload::BOTH &&
+              static_cast<int>(apps::CloseMode::client_abort) == topology::Workload::ABORT &&
+              static_cast<int>(apps::CloseMode::server_abort) == topology::Workload::SERVER_ABORT &&
+              static_cast<int>(apps::CloseMode::never) == topology::Workload::NEVER &&
+              topology::Workload::Close_MAX == topology::Workload::NEVER);
+static_assert(static_cast<int>(apps::StartSchedule::Kind::at) == topology::Workload::Start::AT &&
+              static_cast<int>(apps::StartSchedule::Kind::list) == topology::Workload::Start::LIST &&
+              static_cast<int>(apps::StartSchedule::Kind::uniform) == topology::Workload::Start::UNIFORM &&
+              static_cast<int>(apps::StartSchedule::Kind::poisson) == topology::Workload::Start::POISSON &&
+              topology::Workload::Start::Kind_MAX == topology::Workload::Start::POISSON);
+
 namespace {
 Duration ns(std::int64_t n) { return Duration::nanoseconds(n); }
 Probability fraction(double p) { return Probability::from_fraction(p); }

@@ -22,6 +22,7 @@
 #include "controller/text.h"
 #include "emulator/units.h"
 #include "topologies/loader.h"
+#include "topologies/settings.h"
 
 namespace shakedown::controller {
 
@@ -359,6 +360,25 @@ int cli_main(int argc, char** argv) {
   sweep_cmd->footer(
       "Example:\n"
       "  shakedown sweep examples/retransmission/loss.template.yaml --vary loss=0%,5%,10%,20%,30%\n");
+
+  std::string settings_family = "all";
+  CLI::App* settings_cmd = app.add_subcommand(
+      "settings", "Print the settings a topology file takes, with their types, defaults and meanings\n"
+                  "(Markdown tables: the reference of docs/topology-format.md).");
+  settings_cmd->add_option("FAMILY", settings_family, "tcp, link, or all")
+      ->check(CLI::IsMember({"tcp", "link", "all"}))
+      ->capture_default_str();
+  settings_cmd->footer("Example:\n  shakedown settings tcp");
+  settings_cmd->callback([&] {
+    namespace st = topology::settings;
+    if (settings_family != "link")
+      std::printf("%s%s", settings_family == "all" ? "TCP (defaults.tcp, a host's tcp:)\n\n" : "",
+                  st::reference(st::tcp(), *topology::Tcp::descriptor()).c_str());
+    if (settings_family == "all") std::printf("\n");
+    if (settings_family != "tcp")
+      std::printf("%s%s", settings_family == "all" ? "Links (a link's keys, defaults.link, forward:, backward:, a fault's set:)\n\n" : "",
+                  st::reference(st::link(), *topology::Direction::descriptor()).c_str());
+  });
 
   app.add_subcommand("version", "Print shakedown's version.")->callback([] { std::printf("shakedown %s\n", kVersion); });
 

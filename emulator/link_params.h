@@ -46,12 +46,14 @@ struct DelayParams {
   // FIFO link does not: by default a packet never overtakes the one before it. Setting
   // this restores netem's behaviour (a switch or multipath network that may reorder).
   bool jitter_reorders = false;
+  bool operator==(const DelayParams&) const = default;
 };
 
 // netem "loss random P [CORRELATION]".
 struct RandomLoss {
   Probability probability;
   Probability correlation;
+  bool operator==(const RandomLoss&) const = default;
 };
 
 // netem "loss gemodel p [r [1-h [1-k]]]": a Good and a Bad state. Each packet first
@@ -63,6 +65,7 @@ struct GilbertElliottLoss {
   Probability r;
   Probability one_minus_h = Probability::from_fraction(1.0);
   Probability one_minus_k;
+  bool operator==(const GilbertElliottLoss&) const = default;
 };
 
 // netem "loss state p13 [p31 [p32 [p23 [p14]]]]": the 4-state Markov model of
@@ -75,6 +78,7 @@ struct FourStateLoss {
   Probability p32;
   Probability p23 = Probability::from_fraction(1.0);
   Probability p14;
+  bool operator==(const FourStateLoss&) const = default;
 };
 
 using LossModel = std::variant<std::monostate, RandomLoss, GilbertElliottLoss, FourStateLoss>;
@@ -86,6 +90,7 @@ struct ReorderParams {
   Probability probability;
   Probability correlation;
   std::uint32_t gap = 1;
+  bool operator==(const ReorderParams&) const = default;
 };
 
 // A targeted fault: act on the nth packet a predicate matches (the textbook's "delay
@@ -143,6 +148,7 @@ struct LinkParams {
   std::uint32_t mtu = 1500;
 
   bool up = true;
+  bool operator==(const LinkParams&) const = default;
 };
 
 }  // namespace shakedown

@@ -27,7 +27,8 @@ enum class DropReason : std::uint8_t {
   fault,        // a targeted fault the experiment asked for ("drop the first SYN")
   host_down,    // arrived at a host that has crashed and not restarted
 };
-inline constexpr int kDropReasonCount = 10;
+// Derived from the enum: the last reason is the count less one.
+inline constexpr int kDropReasonCount = static_cast<int>(DropReason::host_down) + 1;
 std::string_view to_string(DropReason r);
 
 enum class PacketEventKind : std::uint8_t {

@@ -107,6 +107,7 @@ struct Config {
   bool two_way_handshake = false;
 
   Duration time_wait() const { return msl * 2; }
+  bool operator==(const Config&) const = default;
 };
 
 }  // namespace shakedown::tcp

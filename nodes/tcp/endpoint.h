@@ -59,10 +59,11 @@ struct TaggedEvent {
 
 // Why the endpoint discarded a segment without passing it to a connection.
 enum class EndpointDrop : std::uint8_t { no_listener, syn_queue_full, accept_queue_full, bad_segment };
+inline constexpr std::size_t kEndpointDropCount = static_cast<std::size_t>(EndpointDrop::bad_segment) + 1;
 
 struct EndpointStats {
   std::uint64_t rst_sent_no_connection = 0;
-  std::uint64_t drops[4] = {};
+  std::uint64_t drops[kEndpointDropCount] = {};
   std::uint64_t drop(EndpointDrop d) const { return drops[static_cast<int>(d)]; }
 };
 

@@ -18,7 +18,8 @@ enum class Timer : std::uint8_t {
   fin_wait_2,      // Linux tcp_fin_timeout: an orphaned FIN_WAIT_2 does not live forever
   time_wait,       // 2 MSL, RFC 9293 3.6.1
 };
-inline constexpr std::size_t kTimerCount = 6;
+// Derived from the enum: the last kind is the count less one.
+inline constexpr std::size_t kTimerCount = static_cast<std::size_t>(Timer::time_wait) + 1;
 
 constexpr std::string_view to_string(Timer t) {
   switch (t) {

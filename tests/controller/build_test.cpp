@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "topologies/loader.h"
+#include "topologies/settings.h"
 
 namespace shakedown::controller {
 namespace {
@@ -278,6 +279,67 @@ workload:
   e2.run_until(TimePoint::zero() + Duration::seconds(120));
   EXPECT_EQ(star.workloads.stats(0).completed, 100u);
   EXPECT_EQ(star.workloads.stats(0).server_bytes_received, 100u * 10'000);
+}
+
+}  // namespace
+}  // namespace shakedown::controller
+
+namespace shakedown::controller {
+namespace {
+
+// A value of the row's kind that is not its default (and passes the file's checks).
+std::string other_value(const topology::settings::Setting& s) {
+  using K = topology::settings::Kind;
+  switch (s.kind) {
+    case K::duration:
+      return "1234ms";
+    case K::whole:
+    case K::byte_count:
+      return std::to_string(std::to_string(s.max) == s.fallback ? s.min : s.max);
+    case K::size:
+      return "100000B";
+    case K::boolean:
+      return s.fallback == "true" ? "false" : "true";
+    case K::percent:
+    case K::structured:
+      return "3%";
+    case K::rate:
+      return "10Mbps";
+    case K::choice:
+      return s.key == "isn" ? "clock" : s.key == "congestion" ? "newreno" : "paretonormal";
+  }
+  return {};
+}
+
+// Each setting declared once (topologies/settings.h): every row of the TCP table, set
+// in a file to something other than its default, changes the tcp::Config the network
+// is built with — so no row is left unmapped in build.cpp.
+TEST(Build, EveryTcpSettingReachesTheConfig) {
+  const tcp::Config base = tcp_config(topology::load_string("hosts: [a]\n").nodes(0).tcp());
+  for (const auto& s : topology::settings::tcp()) {
+    const std::string file = fmt::format("hosts:\n  a: {{tcp: {{{}: {}}}}}\n", s.key, other_value(s));
+    const tcp::Config c = tcp_config(topology::load_string(file).nodes(0).tcp());
+    EXPECT_FALSE(c == base) << s.key << " does not reach tcp::Config (" << file << ")";
+  }
+}
+
+TEST(Build, EveryLinkSettingReachesTheLink) {
+  const auto link = [](const std::string& keys) {
+    return link_params(
+        topology::load_string(fmt::format("hosts: [a, b]\nlinks:\n  - {{ends: [a, b], {}}}\n", keys)).links(0).forward());
+  };
+  const LinkParams base = link("delay: 5s");
+  for (const auto& s : topology::settings::link()) {
+    const std::string keys = s.key == "delay" ? fmt::format("delay: {}", other_value(s))
+                                              : fmt::format("delay: 5s, {}: {}", s.key, other_value(s));
+    EXPECT_FALSE(link(keys) == base) << s.key << " does not reach LinkParams (" << keys << ")";
+  }
+}
+
+// The proto's enums and the C++ enums they are cast to line up (build.cpp casts them).
+TEST(Build, TheTablesDefaultsAreTheCodesDefaults) {
+  EXPECT_EQ(tcp_config(topology::settings::default_tcp()), tcp::Config{});
+  EXPECT_EQ(link_params(topology::settings::default_direction()), LinkParams{});
 }
 
 }  // namespace
