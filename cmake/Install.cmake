@@ -14,9 +14,9 @@ set_target_properties(shakedown_library PROPERTIES EXPORT_NAME shakedown)
 add_library(shakedown::shakedown ALIAS shakedown_library)
 
 set(shakedown_exported
-  shakedown_emulator shakedown_wire shakedown_tcp shakedown_nodes shakedown_apps
+  shakedown_units shakedown_emulator shakedown_wire shakedown_tcp shakedown_nodes shakedown_apps
   shakedown_topology_proto shakedown_topologies shakedown_controller shakedown_library shakedown_flags)
-foreach(t emulator wire tcp nodes apps topology_proto topologies controller flags)
+foreach(t units emulator wire tcp nodes apps topology_proto topologies controller flags)
   set_target_properties(shakedown_${t} PROPERTIES EXPORT_NAME ${t})
 endforeach()
 

@@ -9,10 +9,11 @@
 namespace shakedown {
 
 std::uint32_t Network::add_host(const std::string& name, const tcp::Config& config) {
-  while (by_address_.contains(next_host_address_)) ++next_host_address_;
-  if (next_host_address_ > wire::Ipv4Address::of(198, 19, 255, 254).value)
-    throw std::length_error("the 198.18.0.0/15 range has no address left for host '" + name + "'");
-  return add_host(name, config, wire::Ipv4Address{next_host_address_++});
+  const auto a = addresses_.next([&](std::uint32_t x) { return by_address_.contains(x); });
+  if (!a)
+    throw std::length_error(
+        fmt::format("the address plan {} has no address left for host '{}'", addresses_.prefix().to_string(), name));
+  return add_host(name, config, wire::Ipv4Address{*a});
 }
 
 std::uint32_t Network::add_host(const std::string& name, const tcp::Config& config, wire::Ipv4Address address) {

@@ -1,9 +1,10 @@
-// A network built in code: hosts, routers and the links between them, with addresses
-// assigned from the benchmarking range and static routes computed once, before the
-// run. The topology loader (issue 5) will build one of these from a file.
+// A network: hosts, routers and the links between them, with static routes computed
+// once, before the run. controller/build.h builds one from a topology's canonical form
+// (with the addresses the loader planned); tests build them in code.
 //
-// Addresses: each host gets one address from 198.18.0.0/15, in order of creation
-// (198.18.0.1, 198.18.0.2, ...); routers route each host as a /32.
+// Addresses: a host added without one takes the next of the address plan
+// (emulator/address_plan.h: 198.18.0.1, 198.18.0.2, ... of 198.18.0.0/15, in order of
+// creation); routers route each host as a /32.
 // Routes: shortest paths by total link delay (Dijkstra from every router), ties broken
 // by the lower node id of the next hop — or, with ECMP, all equal-cost next hops, one
 // chosen per flow by hash. Either way the same network always routes the same way.
@@ -15,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "emulator/address_plan.h"
 #include "emulator/engine.h"
 #include "emulator/link.h"
 #include "emulator/packet.h"
@@ -85,7 +87,7 @@ class Network {
   TcpObserver* tcp_observer_ = nullptr;
   std::vector<Node> nodes_;
   std::vector<std::unique_ptr<Link>> links_;
-  std::uint32_t next_host_address_ = wire::Ipv4Address::of(198, 18, 0, 1).value;
+  AddressPlan addresses_;  // 198.18.0.0/15, for hosts added without an address
   std::unordered_map<std::uint32_t, std::vector<std::int64_t>> distances_;  // by router, with ECMP
   std::unordered_map<std::uint32_t, std::uint32_t> by_address_;             // host address -> node
 

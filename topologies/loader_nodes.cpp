@@ -4,32 +4,11 @@
 #include "topologies/loader_internal.h"
 
 #include <charconv>
+
+#include "emulator/address_plan.h"
 #include <unordered_map>
 
 namespace shakedown::topology {
-
-std::optional<std::uint32_t> parse_address(const std::string& s) {
-  std::uint32_t out = 0;
-  const char* p = s.data();
-  const char* end = s.data() + s.size();
-  for (int i = 0; i < 4; ++i) {
-    unsigned octet = 0;
-    const auto r = std::from_chars(p, end, octet);
-    if (r.ec != std::errc() || octet > 255 || r.ptr == p || r.ptr - p > 3) return std::nullopt;
-    out = out << 8 | octet;
-    p = r.ptr;
-    if (i < 3) {
-      if (p == end || *p != '.') return std::nullopt;
-      ++p;
-    }
-  }
-  if (p != end) return std::nullopt;
-  return out;
-}
-
-std::string format_address(std::uint32_t a) {
-  return fmt::format("{}.{}.{}.{}", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
-}
 
 void Loader::add_nodes(const YAML::Node& n, Node::Kind kind, const std::string& where) {
   if (n.IsSequence()) {
@@ -89,7 +68,7 @@ void Loader::add_named(const YAML::Node& key_node, const std::string& pattern, N
         if (k == "tcp") settings::read_tcp(*this, v, path, tcp_here);
         if (k == "address") {
           if (names.size() != 1) fail(v, path, "a range of hosts cannot share one address");
-          const auto a = parse_address(scalar(v, path, "an IPv4 address such as 198.18.0.10"));
+          const auto a = parse_ipv4(scalar(v, path, "an IPv4 address such as 198.18.0.10"));
           if (!a || *a == 0)
             fail(v, path, fmt::format("'{}' is not an IPv4 host address such as 198.18.0.10", v.Scalar()));
           address = *a;
@@ -188,41 +167,31 @@ std::uint32_t Loader::one_node(const YAML::Node& n, const std::string& key) {
 // Every host without an address of its own gets the next free one of the plan, in
 // file order; an address given twice, or a plan too small, is an error.
 void Loader::assign_addresses(const YAML::Node& root) {
-  std::uint32_t base = 0xc6120000u, length = 15;  // 198.18.0.0/15, the benchmarking range (RFC 2544)
+  AddressPrefix prefix;  // 198.18.0.0/15, the benchmarking range (RFC 2544)
   const YAML::Node plan = root["addresses"];
   if (plan) {
-    const std::string text = scalar(plan, "addresses", "a prefix such as 198.18.0.0/15");
-    const auto slash = text.find('/');
-    const auto a = parse_address(text.substr(0, slash));
-    std::uint32_t len = 0;
-    const std::string l = slash == std::string::npos ? "" : text.substr(slash + 1);
-    const auto r = std::from_chars(l.data(), l.data() + l.size(), len);
-    if (!a || slash == std::string::npos || r.ec != std::errc() || r.ptr != l.data() + l.size() || len > 30)
-      fail(plan, "addresses", fmt::format("'{}' is not a prefix such as 198.18.0.0/15 (length at most 30)", text));
-    base = *a;
-    length = len;
-    const std::uint32_t mask = length == 0 ? 0 : ~0u << (32 - length);
-    if ((base & ~mask) != 0)
-      fail(plan, "addresses", fmt::format("'{}' has bits set past its length /{}", text, length));
+    try {
+      prefix = AddressPrefix::parse(scalar(plan, "addresses", "a prefix such as 198.18.0.0/15"));
+    } catch (const std::invalid_argument& e) {
+      fail(plan, "addresses", e.what());
+    }
   }
-  const std::uint64_t size = 1ull << (32 - length);
   std::unordered_map<std::uint32_t, std::string> taken;
   for (const Node& n : topo_.nodes()) {
     if (n.kind() != Node::HOST || n.address() == 0) continue;
     const auto [it, fresh] = taken.emplace(n.address(), n.name());
     if (!fresh)
       fail(explicit_at_.at(n.name()), "hosts." + n.name() + ".address",
-           fmt::format("{} is already the address of '{}'", format_address(n.address()), it->second));
+           fmt::format("{} is already the address of '{}'", format_ipv4(n.address()), it->second));
   }
-  std::uint64_t next = 1;  // skip the network's own address
+  AddressPlan addresses(prefix);
   for (Node& n : *topo_.mutable_nodes()) {
     if (n.kind() != Node::HOST || n.address() != 0) continue;
-    while (next < size - 1 && taken.contains(base + static_cast<std::uint32_t>(next))) ++next;
-    if (next >= size - 1)
+    const auto a = addresses.next([&](std::uint32_t x) { return taken.contains(x); });
+    if (!a)
       fail(plan ? plan : root, "addresses",
-           fmt::format("the address plan {}/{} has no address left for host '{}'", format_address(base), length,
-                       n.name()));
-    n.set_address(base + static_cast<std::uint32_t>(next++));
+           fmt::format("the address plan {} has no address left for host '{}'", prefix.to_string(), n.name()));
+    n.set_address(*a);
   }
 }
 

@@ -1,5 +1,7 @@
 #include "nodes/wire/ipv4.h"
 
+#include "emulator/address_plan.h"
+
 #include <charconv>
 
 #include <fmt/format.h>
@@ -32,27 +34,12 @@ std::string_view to_string(WireError e) {
 }
 
 std::optional<Ipv4Address> Ipv4Address::parse(std::string_view text) {
-  std::uint32_t value = 0;
-  const char* p = text.data();
-  const char* end = text.data() + text.size();
-  for (int i = 0; i < 4; ++i) {
-    unsigned octet = 0;
-    const auto [next, ec] = std::from_chars(p, end, octet);
-    if (ec != std::errc() || next == p || octet > 255 || next - p > 3) return std::nullopt;
-    value = value << 8 | octet;
-    p = next;
-    if (i < 3) {
-      if (p == end || *p != '.') return std::nullopt;
-      ++p;
-    }
-  }
-  if (p != end) return std::nullopt;
-  return Ipv4Address{value};
+  const auto a = shakedown::parse_ipv4(text);
+  if (!a) return std::nullopt;
+  return Ipv4Address{*a};
 }
 
-std::string to_string(Ipv4Address a) {
-  return fmt::format("{}.{}.{}.{}", a.value >> 24, (a.value >> 16) & 0xff, (a.value >> 8) & 0xff, a.value & 0xff);
-}
+std::string to_string(Ipv4Address a) { return shakedown::format_ipv4(a.value); }
 
 Parsed<Ipv4Packet> parse_ipv4(std::span<const std::uint8_t> bytes, bool verify_checksum) {
   Parsed<Ipv4Packet> r;
