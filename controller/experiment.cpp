@@ -168,82 +168,105 @@ Results Experiment::run() const {
 
 // --- the builder ------------------------------------------------------------------------
 
-TopologyBuilder::TopologyBuilder(std::string name) : name_(std::move(name)) {}
+TopologyBuilder::TopologyBuilder(std::string name) : assembler_(name) { yaml_.name = std::move(name); }
 
 TopologyBuilder& TopologyBuilder::seed(std::uint64_t seed) {
-  seed_ = seed;
+  assembler_.seed(seed);
+  yaml_.seed = seed;
   return *this;
 }
 TopologyBuilder& TopologyBuilder::tcp(std::string settings) {
-  tcp_ = std::move(settings);
+  yaml_.tcp = settings;
+  assembler_.default_tcp(std::move(settings));
   return *this;
 }
-TopologyBuilder& TopologyBuilder::host(const std::string& name) {
-  hosts_.push_back(name);
-  return *this;
-}
+TopologyBuilder& TopologyBuilder::host(const std::string& name) { return hosts(name); }
 TopologyBuilder& TopologyBuilder::hosts(const std::string& range) {
-  hosts_.push_back(range);
+  assembler_.hosts(range);
+  yaml_.hosts.push_back(range);
   return *this;
 }
 TopologyBuilder& TopologyBuilder::router(const std::string& name) {
-  routers_.push_back(name);
+  assembler_.router(name);
+  yaml_.routers.push_back(name);
   return *this;
 }
 
 TopologyBuilder& TopologyBuilder::link(const std::string& a, const std::string& b, const Link& s) {
-  std::string l = fmt::format("{{ends: [\"{}\", \"{}\"], delay: {}", a, b, to_string(s.delay));
-  if (s.jitter > Duration::zero()) l += fmt::format(", jitter: {}", to_string(s.jitter));
-  if (s.loss_percent > 0) l += fmt::format(", loss: {}%", s.loss_percent);
-  if (!s.rate.empty()) l += fmt::format(", rate: {}", s.rate);
-  if (!s.more.empty()) l += ", " + s.more;
-  links_.push_back(l + "}");
+  // The typed settings go straight into the canonical form; `more` is read as a file's
+  // link keys over them.
+  topology::Direction d;
+  std::vector<std::string> set = {"delay_ns"};
+  d.set_delay_ns(s.delay.ns());
+  std::string text = fmt::format("{{ends: [\"{}\", \"{}\"], delay: {}", a, b, to_string(s.delay));
+  if (s.jitter > Duration::zero()) {
+    d.set_jitter_ns(s.jitter.ns());
+    set.emplace_back("jitter_ns");
+    text += fmt::format(", jitter: {}", to_string(s.jitter));
+  }
+  if (s.loss_percent > 0) {
+    // As the file's "5%" is read: exactly.
+    d.mutable_random_loss()->set_probability(parse_percent(fmt::format("{}%", s.loss_percent)).fraction());
+    set.emplace_back("random_loss");
+    text += fmt::format(", loss: {}%", s.loss_percent);
+  }
+  if (!s.rate.empty()) {
+    d.set_rate_bps(parse_rate(s.rate).bits_per_second());
+    set.emplace_back("rate_bps");
+    text += fmt::format(", rate: {}", s.rate);
+  }
+  if (!s.more.empty()) text += ", " + s.more;
+  assembler_.link(a, b, d, set, s.more);
+  yaml_.links.push_back(text + "}");
   return *this;
 }
 
 TopologyBuilder& TopologyBuilder::workload(const Workload& w) {
-  std::string s = fmt::format("{{app: {}, from: \"{}\", to: \"{}:{}\", connections: {}, close: {}", w.app, w.from, w.to,
+  std::string s = fmt::format("app: {}, from: \"{}\", to: \"{}:{}\", connections: {}, close: {}", w.app, w.from, w.to,
                               w.port, w.connections, w.close);
   if (!w.more.empty()) s += ", " + w.more;
-  workloads_.push_back(s + "}");
+  assembler_.workload(s);
+  yaml_.workloads.push_back("{" + s + "}");
   return *this;
 }
 
 TopologyBuilder& TopologyBuilder::fault(std::string fault) {
-  faults_.push_back(std::move(fault));
+  yaml_.faults.push_back(fault);
+  assembler_.fault(std::move(fault));
   return *this;
 }
 
 TopologyBuilder& TopologyBuilder::expect(std::string expectation) {
-  expect_.push_back(std::move(expectation));
+  yaml_.expect.push_back(expectation);
+  assembler_.expect(std::move(expectation));
   return *this;
 }
 
 std::string TopologyBuilder::yaml() const {
-  std::string y = fmt::format("name: {}\n", name_);
-  if (seed_) y += fmt::format("seed: {}\n", *seed_);
-  if (!tcp_.empty()) y += fmt::format("defaults:\n  tcp: {{{}}}\n", tcp_);
+  std::string y = fmt::format("name: {}\n", yaml_.name);
+  if (yaml_.seed) y += fmt::format("seed: {}\n", *yaml_.seed);
+  if (!yaml_.tcp.empty()) y += fmt::format("defaults:\n  tcp: {{{}}}\n", yaml_.tcp);
   y += "hosts:\n";
-  for (const auto& h : hosts_) y += fmt::format("  \"{}\": {{}}\n", h);
-  if (!routers_.empty()) {
+  for (const auto& h : yaml_.hosts) y += fmt::format("  \"{}\": {{}}\n", h);
+  if (!yaml_.routers.empty()) {
     y += "routers:\n";
-    for (const auto& r : routers_) y += fmt::format("  - \"{}\"\n", r);
+    for (const auto& r : yaml_.routers) y += fmt::format("  - \"{}\"\n", r);
   }
   const auto list = [&](const char* key, const std::vector<std::string>& items) {
     if (items.empty()) return;
     y += fmt::format("{}:\n", key);
     for (const auto& i : items) y += fmt::format("  - {}\n", i);
   };
-  list("links", links_);
-  list("workload", workloads_);
-  list("faults", faults_);
-  if (!expect_.empty()) {
+  list("links", yaml_.links);
+  list("workload", yaml_.workloads);
+  list("faults", yaml_.faults);
+  if (!yaml_.expect.empty()) {
     y += "expect:\n";
-    for (const auto& e : expect_) y += fmt::format("  - \"{}\"\n", e);
+    for (const auto& e : yaml_.expect) y += fmt::format("  - \"{}\"\n", e);
   }
   return y;
 }
 
-topology::Topology TopologyBuilder::build() const { return topology::load_string(yaml(), name_ + " (built in code)"); }
+topology::Topology TopologyBuilder::build() const { return assembler_.build(); }
 
 }  // namespace shakedown

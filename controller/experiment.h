@@ -22,6 +22,7 @@
 #include "controller/event_log.h"
 #include "controller/expectations.h"
 #include "emulator/time.h"
+#include "topologies/assembler.h"
 #include "topologies/topology.pb.h"
 
 namespace shakedown {
@@ -110,8 +111,9 @@ class Experiment {
 };
 
 // A topology in code, with every default and check of the file format: the builder
-// writes the file format's text and the loader reads it, so that a topology built
-// here and the same one written by hand are the same canonical topology.
+// assembles the canonical form with the loader's own pieces (topologies/assembler.h),
+// so that a topology built here and the same one written by hand are the same
+// canonical topology.
 class TopologyBuilder {
  public:
   struct Link {
@@ -145,17 +147,21 @@ class TopologyBuilder {
   TopologyBuilder& fault(std::string fault);
   TopologyBuilder& expect(std::string expectation);
 
-  // The file format's text the calls describe.
+  // The file format's text the calls describe (to save or show the topology; build()
+  // does not read it).
   std::string yaml() const;
   // Throws topology::LoadError if it is not a valid topology.
   topology::Topology build() const;
   Experiment experiment() const { return Experiment(build()); }
 
  private:
-  std::string name_;
-  std::optional<std::uint64_t> seed_;
-  std::string tcp_;
-  std::vector<std::string> hosts_, routers_, links_, workloads_, faults_, expect_;
+  topology::Assembler assembler_;
+  struct Text {
+    std::string name;
+    std::optional<std::uint64_t> seed;
+    std::string tcp;
+    std::vector<std::string> hosts, routers, links, workloads, faults, expect;
+  } yaml_;
 };
 
 }  // namespace shakedown

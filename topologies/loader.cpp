@@ -38,9 +38,6 @@ bool valid_name(std::string_view s) {
 Topology Loader::load(const YAML::Node& root) {
   if (root.IsNull()) fail(root, "", "the file is empty: a topology needs at least 'hosts' and 'links'");
   if (!root.IsMap()) fail(root, "", fmt::format("expected a map of keys (name, hosts, links, ...), got {}", kind_of(root)));
-  default_tcp_ = settings::default_tcp();
-  default_forward_ = default_backward_ = settings::default_direction();
-  topo_.set_seed(1);
   static const std::vector<std::string_view> top = {"name",  "seed",     "ecmp",   "addresses", "defaults", "hosts",
                                                     "routers", "generate", "links", "workload", "faults", "expect",
                                                     "run",   "limits"};
@@ -82,17 +79,27 @@ Topology Loader::load(const YAML::Node& root) {
   link_count_.assign(topo_.nodes_size(), 0);
   if (root["generate"]) generators(root["generate"]);
   if (root["links"]) links(root["links"]);
+  end_network(root["hosts"] ? root["hosts"] : root, root["addresses"]);
+  if (root["workload"]) workloads(root["workload"]);
+  check_reachable();
+  if (root["faults"]) faults(root["faults"]);
+  if (root["expect"]) expectations(root["expect"]);
+  return topo_;
+}
+
+Loader::Loader(std::string file) : Reader(std::move(file)) {
+  default_tcp_ = settings::default_tcp();
+  default_forward_ = default_backward_ = settings::default_direction();
+  topo_.set_seed(1);
+}
+
+void Loader::end_network(const YAML::Node& hosts_at, const YAML::Node& plan) {
   link_count_.resize(topo_.nodes_size(), 0);
   for (int i = 0; i < topo_.nodes_size(); ++i)
     if (topo_.nodes(i).kind() == Node::HOST && link_count_[static_cast<std::size_t>(i)] == 0 &&
         topo_.nodes_size() > 1)
-      fail(root["hosts"] ? root["hosts"] : root, "hosts", fmt::format("host '{}' has no link", topo_.nodes(i).name()));
-  assign_addresses(root);
-  if (root["workload"]) workloads(root["workload"]);
-  check_reachable(root);
-  if (root["faults"]) faults(root["faults"]);
-  if (root["expect"]) expectations(root["expect"]);
-  return topo_;
+      fail(hosts_at, "hosts", fmt::format("host '{}' has no link", topo_.nodes(i).name()));
+  assign_addresses(hosts_at, plan);
 }
 
 namespace {

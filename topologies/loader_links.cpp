@@ -31,21 +31,24 @@ void Loader::add_link(const YAML::Node& at, const std::string& where, std::uint3
 void Loader::links(const YAML::Node& n) {
   if (!n.IsSequence()) fail(n, "links", fmt::format("expected a list of links, got {}", kind_of(n)));
   std::size_t index = 0;
-  for (const YAML::Node& item : n) {
-    const std::string where = fmt::format("links[{}]", index++);
-    Direction forward = default_forward_, backward = default_backward_;
-    settings::read_sides(*this, item, where, forward, backward, /*with_ends=*/true);
-    const YAML::Node ends = item["ends"];
-    if (!ends) fail(item, where, "a link needs 'ends: [A, B]'");
-    if (!ends.IsSequence() || ends.size() != 2)
-      fail(ends, where + ".ends", fmt::format("expected two ends, as in [client, r1], got {}", kind_of(ends)));
-    const auto as = resolve(ends[0], where + ".ends");
-    const auto bs = resolve(ends[1], where + ".ends");
-    if (as.size() > 1 && bs.size() > 1)
-      fail(ends, where + ".ends", "both ends name several nodes; one end must be a single node");
-    for (std::uint32_t a : as)
-      for (std::uint32_t b : bs) add_link(ends, where + ".ends", a, b, forward, backward);
-  }
+  for (const YAML::Node& item : n) link(item, index++);
+}
+
+void Loader::link(const YAML::Node& item, std::size_t index) { link(item, index, default_forward_, default_backward_); }
+
+void Loader::link(const YAML::Node& item, std::size_t index, Direction forward, Direction backward) {
+  const std::string where = fmt::format("links[{}]", index);
+  settings::read_sides(*this, item, where, forward, backward, /*with_ends=*/true);
+  const YAML::Node ends = item["ends"];
+  if (!ends) fail(item, where, "a link needs 'ends: [A, B]'");
+  if (!ends.IsSequence() || ends.size() != 2)
+    fail(ends, where + ".ends", fmt::format("expected two ends, as in [client, r1], got {}", kind_of(ends)));
+  const auto as = resolve(ends[0], where + ".ends");
+  const auto bs = resolve(ends[1], where + ".ends");
+  if (as.size() > 1 && bs.size() > 1)
+    fail(ends, where + ".ends", "both ends name several nodes; one end must be a single node");
+  for (std::uint32_t a : as)
+    for (std::uint32_t b : bs) add_link(ends, where + ".ends", a, b, forward, backward);
 }
 
 void Loader::generators(const YAML::Node& n) {

@@ -166,9 +166,8 @@ std::uint32_t Loader::one_node(const YAML::Node& n, const std::string& key) {
 
 // Every host without an address of its own gets the next free one of the plan, in
 // file order; an address given twice, or a plan too small, is an error.
-void Loader::assign_addresses(const YAML::Node& root) {
+void Loader::assign_addresses(const YAML::Node& hosts_at, const YAML::Node& plan) {
   AddressPrefix prefix;  // 198.18.0.0/15, the benchmarking range (RFC 2544)
-  const YAML::Node plan = root["addresses"];
   if (plan) {
     try {
       prefix = AddressPrefix::parse(scalar(plan, "addresses", "a prefix such as 198.18.0.0/15"));
@@ -189,7 +188,7 @@ void Loader::assign_addresses(const YAML::Node& root) {
     if (n.kind() != Node::HOST || n.address() != 0) continue;
     const auto a = addresses.next([&](std::uint32_t x) { return taken.contains(x); });
     if (!a)
-      fail(plan ? plan : root, "addresses",
+      fail(plan ? plan : hosts_at, "addresses",
            fmt::format("the address plan {} has no address left for host '{}'", prefix.to_string(), n.name()));
     n.set_address(*a);
   }
@@ -197,7 +196,7 @@ void Loader::assign_addresses(const YAML::Node& root) {
 
 // Hosts do not forward: a server is reachable from a client when a path of routers
 // joins their links.
-void Loader::check_reachable(const YAML::Node& root) {
+void Loader::check_reachable() {
   std::vector<std::vector<std::uint32_t>> adj(static_cast<std::size_t>(topo_.nodes_size()));
   for (const Link& l : topo_.links()) {
     adj[l.a()].push_back(l.b());
@@ -220,7 +219,7 @@ void Loader::check_reachable(const YAML::Node& root) {
     }
     for (std::uint32_t c : w.clients())
       if (!seen[c])
-        fail(root["workload"][static_cast<std::size_t>(i)], fmt::format("workload[{}]", i),
+        fail(workload_at_[static_cast<std::size_t>(i)], fmt::format("workload[{}]", i),
              fmt::format("'{}' cannot reach '{}': no path of links and routers joins them",
                          topo_.nodes(static_cast<int>(c)).name(), topo_.nodes(static_cast<int>(w.server())).name()));
   }

@@ -141,6 +141,63 @@ TEST(Library, BadTopologiesAreLoadErrors) {
   b.host("a").link("a", "nowhere", {.delay = 1_ms});
   EXPECT_THROW(b.build(), topology::LoadError);
   EXPECT_THROW(Experiment::from_file("/nonexistent.yaml"), topology::LoadError);
+  // The builder's pieces are checked as the file's are, and the error says where.
+  const auto message = [](const TopologyBuilder& t) {
+    try {
+      t.build();
+    } catch (const topology::LoadError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  TopologyBuilder mtu("small");
+  mtu.host("a").host("b").link("a", "b", {.delay = 1_ms, .more = "mtu: 20"});
+  EXPECT_EQ(message(mtu), "small (built in code):1:7: links[0].mtu: 20 is out of range 68..65535");
+  TopologyBuilder jitter("jittery");
+  jitter.host("a").host("b").link("a", "b", {.delay = 1_ms, .jitter = 2_ms});
+  EXPECT_EQ(message(jitter), "jittery (built in code):1:1: links[0].jitter: is larger than the delay: a packet cannot arrive before it was sent");
+  TopologyBuilder workload("busy");
+  workload.host("a").host("b").link("a", "b", {.delay = 1_ms}).workload({.app = "bulk", .from = "a", .to = "b"});
+  EXPECT_EQ(message(workload), "busy (built in code):1:1: workload[0]: bulk needs 'bytes' (a size such as 10MB)");
+  TopologyBuilder tcp("tuned");
+  tcp.tcp("min_rto: 0ms").host("a");
+  EXPECT_EQ(message(tcp), "tuned (built in code):1:1: defaults.tcp.min_rto: must be more than zero");
+}
+
+// The builder's typed settings and its `more` keys make the same topology as the file.
+TEST(Library, BuiltLinksFaultsAndExpectationsAreTheFilesToo) {
+  TopologyBuilder b("lossy");
+  b.seed(9).tcp("sack: false").hosts("client[1..2]").host("server").router("r");
+  b.link("client*", "r", {.delay = 5_ms, .jitter = 1_ms, .loss_percent = 0.1, .rate = "10Mbps", .more = "queue: 20"});
+  b.link("r", "server", {.delay = 5_ms, .more = "forward: {loss: 2%}"});
+  b.workload({.app = "bulk", .from = "client*", .to = "server", .port = 8080, .more = "bytes: 1KB"});
+  b.fault("{match: {link: [client1, r], flags: SYN}, delay: 3s}");
+  b.expect("connections.completed == 2");
+  const std::string file = R"(name: lossy
+seed: 9
+defaults: {tcp: {sack: false}}
+hosts: ["client[1..2]", server]
+routers: [r]
+links:
+  - {ends: ["client*", r], delay: 5ms, jitter: 1ms, loss: 0.1%, rate: 10Mbps, queue: 20}
+  - {ends: [r, server], delay: 5ms, forward: {loss: 2%}}
+workload:
+  - {app: bulk, from: "client*", to: "server:8080", connections: 1, close: client, bytes: 1KB}
+faults:
+  - {match: {link: [client1, r], flags: SYN}, delay: 3s}
+expect:
+  - connections.completed == 2
+)";
+  topology::Topology built = b.build(), loaded = topology::load_string(file, "lossy (built in code)");
+  // Where an expectation and a fault were written differs (a line of the file, a
+  // string in code); what they say does not.
+  for (auto* t : {&built, &loaded}) {
+    t->mutable_expectations(0)->clear_line();
+    t->mutable_expectations(0)->clear_column();
+    t->mutable_faults(0)->clear_description();
+  }
+  EXPECT_EQ(built.SerializeAsString(), loaded.SerializeAsString()) << b.yaml();
+  EXPECT_EQ(topology::load_string(b.yaml(), "lossy (built in code)").links_size(), 3) << "yaml() is the same topology";
 }
 
 }  // namespace
