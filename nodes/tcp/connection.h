@@ -1,7 +1,7 @@
 // One TCP connection: a pure state machine (ARCHITECTURE rule 3, STYLE rule 1).
 //
 // Calling protocol (sans-IO, after quinn-proto and smoltcp):
-//   inputs    on_segment(now, header, payload)   a segment for this connection's 4-tuple
+//   inputs    on_segment(now, header, length)    a segment for this connection's 4-tuple
 //             on_timeout(now)                    when now >= next_deadline()
 //   commands  connect(now) | accept(now, syn)    open actively | from a listener's SYN
 //             send(bytes), shutdown(now), close(now), abort(now)
@@ -37,6 +37,8 @@
 #include "nodes/tcp/config.h"
 #include "nodes/tcp/events.h"
 #include "nodes/tcp/ranges.h"
+#include "nodes/tcp/rtt.h"
+#include "nodes/tcp/scoreboard.h"
 #include "nodes/tcp/seq.h"
 #include "nodes/tcp/state.h"
 #include "nodes/tcp/timers.h"
@@ -79,7 +81,6 @@ class Connection {
   void abort(TimePoint now);
 
   // --- inputs ---------------------------------------------------------------------------
-  void on_segment(TimePoint now, const wire::TcpHeader& header, std::span<const std::uint8_t> payload);
   void on_segment(TimePoint now, const wire::TcpHeader& header, std::uint32_t payload_length);
   void on_timeout(TimePoint now);
 
@@ -97,7 +98,7 @@ class Connection {
   Seq snd_una() const { return snd_una_; }
   Seq snd_nxt() const { return snd_nxt_; }
   Seq rcv_nxt() const { return rcv_nxt_; }
-  Duration rto() const { return rto_; }
+  Duration rto() const { return rtt_.rto(); }
   std::uint64_t bytes_received() const { return bytes_received_; }
   // The part of the last segment's payload this connection took into its receive
   // queue, in order or out of order: `length` bytes starting `skip` bytes into the
@@ -128,8 +129,16 @@ class Connection {
   // acknowledges the FIN, whether or not the FIN is being retransmitted right now.
   bool fin_acked() const { return fin_requested_ && snd_una_ > data_end(); }
 
-  void set_state(TimePoint now, State to);
+  // Every state change goes through here: it reports the change, then does what
+  // entering the state means (STYLE rule 4: classify, transition, act). Into CLOSED,
+  // `why` is the event that says how the connection ended.
+  void transition(TimePoint now, State to, EventKind why = EventKind::closed);
   void emit(Event e) { events_.push_back(e); }
+  // A RST with this sequence number goes out next (RFC 9293 3.10.7.1, 3.10.5).
+  void queue_rst(Seq seq) {
+    rst_pending_ = true;
+    rst_seq_ = seq;
+  }
   // Arms a timer, and reports it when asked to (Config::report_timer_sets).
   void set_timer(Timer t, TimePoint now, Duration after) {
     timers_.set(t, now + after);
@@ -140,8 +149,6 @@ class Connection {
       emit(e);
     }
   }
-  void become_closed(TimePoint now, EventKind why);
-  void enter_time_wait(TimePoint now);
 
   // Receive path (connection_rx.cpp), in the order of RFC 9293 3.10.7.
   void segment_in_syn_sent(TimePoint now, const wire::TcpHeader& h, std::uint32_t length);
@@ -165,16 +172,16 @@ class Connection {
   std::uint32_t ts_now(TimePoint now) const;
   void decorate(Transmit& t, TimePoint now) const;
   void on_duplicate_ack(TimePoint now);
-  std::uint64_t unwrap(Seq s) const {
-    return una64_ + static_cast<std::uint64_t>(static_cast<std::int64_t>(s - snd_una_));
-  }
+  std::uint64_t unwrap(Seq s) const { return board_.unwrap(s, snd_una_); }
   void advance_una(Seq ack);
-  void update_scoreboard(const wire::TcpHeader& h);
   // RFC 6675: the scoreboard's view of what is lost and what is in the network.
   bool sack_recovery() const { return in_recovery_ && sack_ok_; }
-  std::uint64_t lost_below() const;  // every unSACKed byte below this is lost (IsLost)
-  std::uint64_t sacked_between(std::uint64_t a, std::uint64_t b) const;
-  std::uint64_t pipe() const;  // SetPipe
+  std::uint64_t lost_below() const {  // every unSACKed byte below this is lost (IsLost)
+    return board_.lost_below(data_mss(), static_cast<std::uint64_t>(config_.dupack_threshold));
+  }
+  std::uint64_t pipe() const {  // SetPipe
+    return board_.pipe(unwrap(snd_max_), data_mss(), static_cast<std::uint64_t>(config_.dupack_threshold));
+  }
   void enter_recovery(TimePoint now);
   void process_text_and_fin(TimePoint now, const wire::TcpHeader& h, std::uint32_t length);
   void update_window(const wire::TcpHeader& h);
@@ -189,7 +196,7 @@ class Connection {
   void on_keepalive_timeout(TimePoint now);
   void heard_from_peer(TimePoint now);
   void on_retransmission_timeout(TimePoint now);
-  void sample_rtt(TimePoint now, Duration rtt);
+  void sample_rtt(TimePoint now, Duration rtt);  // and report it
   std::uint32_t send_window() const;
   // RFC 9293 3.7.1: the effective send MSS is the smaller of ours and the peer's, less
   // the TCP options every segment carries (timestamps: 12 bytes). Linux sends 1448-byte
@@ -256,21 +263,12 @@ class Connection {
   // Pending control output.
   bool ack_pending_ = false;
   std::uint32_t unacked_bytes_ = 0;  // in-order bytes received since our last ACK
-  bool rst_pending_ = false;
+  bool rst_pending_ = false;  // queue_rst()
   Seq rst_seq_;
-  bool rst_with_ack_ = false;
-  Seq rst_ack_;
 
-  // RFC 6298 state.
-  Duration srtt_;
-  Duration rttvar_;
-  Duration rto_;
-  bool have_rtt_ = false;
+  RttEstimator rtt_;     // RFC 6298
   int retries_ = 0;      // consecutive timeouts of the current segment
   int syn_retransmits_ = 0;  // of our SYN or SYN-ACK, for RFC 6298 5.7 and RFC 5681 3.1
-  bool timing_ = false;  // a segment is being timed (Karn: never a retransmitted one)
-  Seq timed_seq_;        // the ACK that completes the measurement
-  TimePoint timed_at_;
   std::unique_ptr<CongestionControl> cc_;
 
   // Loss recovery (RFC 5681 3.2, RFC 6582).
@@ -279,11 +277,7 @@ class Connection {
   Seq recover_;                 // snd_max when recovery began
   std::optional<Seq> rtx_seq_;  // send the segment starting here again, now
   RetransmitCause rtx_cause_ = RetransmitCause::fast_retransmit;
-  // The SACK scoreboard (RFC 6675), in 64-bit unwrapped sequence numbers: una64_ is
-  // SND.UNA unwrapped, so ranges stay ordered across 2^32.
-  RangeSet sacked_;
-  std::uint64_t una64_ = 0;
-  std::uint64_t high_rxt_ = 0;  // end of the highest retransmission in this recovery
+  SackScoreboard board_;  // RFC 6675
   RetransmitCause rewind_cause_ = RetransmitCause::timeout;
 
   TimerTable timers_;

@@ -7,10 +7,6 @@ namespace shakedown::tcp {
 
 using namespace wire::tcp_flags;
 
-void Connection::on_segment(TimePoint now, const wire::TcpHeader& h, std::span<const std::uint8_t> payload) {
-  on_segment(now, h, static_cast<std::uint32_t>(payload.size()));
-}
-
 void Connection::on_segment(TimePoint now, const wire::TcpHeader& h, std::uint32_t length) {
   last_taken_ = {};
   switch (state_) {
@@ -77,7 +73,7 @@ void Connection::on_segment(TimePoint now, const wire::TcpHeader& h, std::uint32
 
   // Fourth: SYN in a synchronized state or SYN_RECEIVED (RFC 5961 4.2, 3.10.7.4).
   if (h.has(kSyn)) {
-    if (state_ == State::syn_received && passive_) return become_closed(now, EventKind::reset);
+    if (state_ == State::syn_received && passive_) return transition(now, State::closed, EventKind::reset);
     ack_pending_ = true;  // challenge ACK
     return;
   }
@@ -106,7 +102,7 @@ bool Connection::paws_rejects(const wire::TcpHeader& h, std::uint32_t length) co
       h.flags == kAck && length == 0 && seq == rcv_nxt_ && ack == snd_una_;
   const bool updates_window = snd_wl1_ < seq || (seq == snd_wl1_ && (window > snd_wnd_ || window == 0));
   // Linux compares against the RTO in timestamp ticks (icsk_rto * 1024 / HZ): ours are ms.
-  const std::int64_t replay_window = rto_.ns() / 1'000'000 * 1024 / 1000;
+  const std::int64_t replay_window = rtt_.rto().ns() / 1'000'000 * 1024 / 1000;
   return !(pure_duplicate && !updates_window && behind <= replay_window);
 }
 
@@ -118,15 +114,13 @@ void Connection::segment_in_syn_sent(TimePoint now, const wire::TcpHeader& h, st
     if (h.has(kRst)) return;
     // The two-way variant ignores an unexpected SYN-ACK, as the textbook argument has it.
     if (config_.two_way_handshake) return;
-    rst_pending_ = true;
-    rst_seq_ = ack;
-    rst_with_ack_ = false;
+    queue_rst(ack);
     return;
   }
   const bool ack_ok = h.has(kAck);
   // Second: RST, only with an acceptable ACK.
   if (h.has(kRst)) {
-    if (ack_ok) become_closed(now, EventKind::refused);
+    if (ack_ok) transition(now, State::closed, EventKind::refused);
     return;
   }
   // Fourth: SYN.
@@ -146,7 +140,7 @@ void Connection::segment_in_syn_sent(TimePoint now, const wire::TcpHeader& h, st
   snd_wl1_ = Seq(h.seq);
   snd_wl2_ = ack;
   if (snd_una_ > iss_) {
-    set_state(now, State::established);
+    transition(now, State::established);
     handshake_done();
     ack_pending_ = true;
     // Data or a FIN riding on the SYN-ACK (sixth and later steps) is handled as in
@@ -160,7 +154,7 @@ void Connection::segment_in_syn_sent(TimePoint now, const wire::TcpHeader& h, st
     return;
   }
   // Simultaneous open: both SYNs crossed. Answer with SYN-ACK from our ISS.
-  set_state(now, State::syn_received);
+  transition(now, State::syn_received);
   snd_nxt_ = iss_;
   syn_reply_ = true;
 }
@@ -187,64 +181,18 @@ void Connection::process_rst(TimePoint now, Seq seq) {
     case State::closing:
     case State::last_ack:
     case State::time_wait:
-      return become_closed(now, EventKind::closed);
+      return transition(now, State::closed, EventKind::closed);
     case State::syn_received:
       // 3.10.7.4 second: an active open (simultaneous, so in SYN_RECEIVED) was refused.
-      return become_closed(now, passive_ ? EventKind::reset : EventKind::refused);
+      return transition(now, State::closed, passive_ ? EventKind::reset : EventKind::refused);
     default:
-      return become_closed(now, EventKind::reset);
+      return transition(now, State::closed, EventKind::reset);
   }
 }
 
 void Connection::advance_una(Seq ack) {
-  una64_ += static_cast<std::uint64_t>(ack - snd_una_);
+  board_.advance(static_cast<std::uint32_t>(ack - snd_una_));
   snd_una_ = ack;
-  sacked_.remove_below(una64_);
-}
-
-// RFC 2018 / RFC 6675: record the blocks the receiver reports, ignoring any outside
-// what is outstanding (a reneging or confused receiver must not corrupt the board).
-void Connection::update_scoreboard(const wire::TcpHeader& h) {
-  if (!sack_ok_) return;
-  for (std::size_t i = 0; i < h.options.sack_count; ++i) {
-    const Seq left(h.options.sack[i].left), right(h.options.sack[i].right);
-    if (!(snd_una_ < left && left < right && right <= snd_max_)) continue;
-    sacked_.add(unwrap(left), unwrap(right));
-  }
-}
-
-std::uint64_t Connection::sacked_between(std::uint64_t a, std::uint64_t b) const {
-  std::uint64_t n = 0;
-  for (const Range& r : sacked_.ranges()) {
-    const std::uint64_t lo = std::max(a, r.begin), hi = std::min(b, r.end);
-    if (lo < hi) n += hi - lo;
-  }
-  return n;
-}
-
-// RFC 6675 IsLost: a byte is lost once DupThresh discontiguous SACKed blocks, or more
-// than (DupThresh - 1) * SMSS SACKed bytes, lie above it. Both counts only grow as the
-// byte gets lower, so the lost bytes are exactly the unSACKed ones below one point.
-std::uint64_t Connection::lost_below() const {
-  const auto& ranges = sacked_.ranges();
-  const std::uint64_t mss = data_mss();
-  const auto threshold = static_cast<std::uint64_t>(config_.dupack_threshold);
-  std::uint64_t bytes = 0, blocks = 0;
-  for (std::size_t i = ranges.size(); i-- > 0;) {
-    bytes += ranges[i].end - ranges[i].begin;
-    ++blocks;
-    if (blocks >= threshold || bytes > (threshold - 1) * mss) return ranges[i].begin;
-  }
-  return una64_;
-}
-
-// RFC 6675 SetPipe: unSACKed bytes not lost are in the network once, and bytes
-// retransmitted in this recovery once more.
-std::uint64_t Connection::pipe() const {
-  const std::uint64_t top = unwrap(snd_max_);
-  const std::uint64_t lost = std::max(lost_below(), una64_);
-  auto unsacked = [this](std::uint64_t a, std::uint64_t b) { return a < b ? (b - a) - sacked_between(a, b) : 0; };
-  return unsacked(lost, top) + unsacked(una64_, std::min(high_rxt_, top));
 }
 
 void Connection::enter_recovery(TimePoint now) {
@@ -252,10 +200,10 @@ void Connection::enter_recovery(TimePoint now) {
   recover_ = snd_max_;
   cc_->on_congestion(now, static_cast<std::uint32_t>(snd_max_ - snd_una_));
   if (sack_ok_) cc_->cwnd_to_ssthresh();  // RFC 6675 5 step 4; no inflation follows
-  high_rxt_ = una64_;
+  board_.begin_recovery();
   rtx_seq_ = snd_una_;
   rtx_cause_ = RetransmitCause::fast_retransmit;
-  timing_ = false;  // Karn
+  rtt_.stop_timing();  // Karn
   Event e{EventKind::recovery, now};
   e.bytes = cc_->cwnd();
   emit(e);
@@ -267,10 +215,9 @@ void Connection::enter_recovery(TimePoint now) {
 // Linux likewise prefers its own timing and falls back on the echo. Millisecond
 // resolution.
 void Connection::sample_from_ack(TimePoint now, const wire::TcpHeader& h) {
-  if (timing_ && snd_una_ >= timed_seq_) {
-    timing_ = false;
-    sample_rtt(now, now - timed_at_);
-  } else if (!timing_ && ts_ok_ && h.options.timestamps && h.options.timestamps->echo != 0) {
+  if (const auto rtt = rtt_.acknowledged(snd_una_, now)) {
+    sample_rtt(now, *rtt);
+  } else if (!rtt_.timing() && ts_ok_ && h.options.timestamps && h.options.timestamps->echo != 0) {
     const auto ms = static_cast<std::int32_t>(ts_now(now) - h.options.timestamps->echo);
     if (ms >= 0) sample_rtt(now, Duration::milliseconds(ms));
   }
@@ -279,9 +226,8 @@ void Connection::sample_from_ack(TimePoint now, const wire::TcpHeader& h) {
 // What a retransmitted SYN or SYN-ACK leaves behind once the handshake is done.
 void Connection::handshake_done() {
   if (syn_retransmits_ == 0) return;
-  // RFC 6298 5.7: no sample (Karn, no timestamps) after a SYN timeout: the RTO starts
-  // again from 3 s (Linux TCP_TIMEOUT_FALLBACK), not from the backed-off value.
-  if (!have_rtt_) rto_ = std::min(std::max(config_.initial_rto, Duration::seconds(3)), config_.max_rto);
+  // RFC 6298 5.7: no sample (Karn, no timestamps) after a SYN timeout.
+  rtt_.fall_back_after_syn_timeout(config_.initial_rto, config_.max_rto);
   // RFC 5681 3.1: the initial window is one segment after a lost SYN or SYN-ACK.
   if (config_.syn_loss_window_after > 0 && syn_retransmits_ >= config_.syn_loss_window_after)
     cc_->restart_from_one_segment();
@@ -300,7 +246,7 @@ void Connection::on_new_ack(TimePoint now, Seq ack, std::uint32_t acked, const w
     arm_retransmission(now);
   }
   if (!in_recovery_) {
-    cc_->on_ack(now, acked, have_rtt_ ? srtt_ : Duration::zero());
+    cc_->on_ack(now, acked, rtt_.srtt());
     return;
   }
   const auto flight = static_cast<std::uint32_t>(snd_max_ - snd_una_);
@@ -350,12 +296,10 @@ bool Connection::process_ack(TimePoint now, const wire::TcpHeader& h, std::uint3
   const bool opening = state_ == State::syn_received;
   if (opening) {
     if (!(snd_una_ < ack && ack <= snd_max_)) {
-      rst_pending_ = true;
-      rst_seq_ = ack;
-      rst_with_ack_ = false;
+      queue_rst(ack);
       return false;
     }
-    set_state(now, State::established);
+    transition(now, State::established);
     snd_wnd_ = peer_window(h);
     max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
     snd_wl1_ = Seq(h.seq);
@@ -373,7 +317,7 @@ bool Connection::process_ack(TimePoint now, const wire::TcpHeader& h, std::uint3
     ack_pending_ = true;
     return false;
   }
-  update_scoreboard(h);
+  if (sack_ok_) board_.record(h.options, snd_una_, snd_max_);
   if (snd_una_ < ack) {
     const auto acked = static_cast<std::uint32_t>(ack - snd_una_);
     on_new_ack(now, ack, acked, h);
@@ -386,21 +330,21 @@ bool Connection::process_ack(TimePoint now, const wire::TcpHeader& h, std::uint3
   if (snd_una_ <= ack) update_window(h);
   // RFC 6675 5: the scoreboard alone may show the first segment lost (when ACKs were
   // lost or thinned, fewer than DupThresh duplicates arrive).
-  if (sack_ok_ && !in_recovery_ && !sacked_.empty() && lost_below() > una64_ && snd_una_ > recover_)
+  if (sack_ok_ && !in_recovery_ && !board_.empty() && lost_below() > board_.una() && snd_una_ > recover_)
     enter_recovery(now);
 
   // The states whose next step is our FIN being acknowledged.
   if (fin_acked()) {
     switch (state_) {
       case State::fin_wait_1:
-        set_state(now, State::fin_wait_2);
+        transition(now, State::fin_wait_2);
         if (orphaned_) set_timer(Timer::fin_wait_2, now, config_.fin_wait_2_timeout);
         break;
       case State::closing:
-        enter_time_wait(now);
+        transition(now, State::time_wait);
         return false;
       case State::last_ack:
-        become_closed(now, EventKind::closed);
+        transition(now, State::closed, EventKind::closed);
         return false;
       default:
         break;
@@ -426,10 +370,8 @@ void Connection::process_text_and_fin(TimePoint now, const wire::TcpHeader& h, s
   if (len > 0 && can_receive && !peer_fin_ && orphaned_) {
     // RFC 1122 4.2.2.13: new data after CLOSE can never be read; a RST tells the peer
     // it was lost (Linux does the same).
-    rst_pending_ = true;
-    rst_seq_ = snd_max_;
-    rst_with_ack_ = false;
-    return become_closed(now, EventKind::reset);
+    queue_rst(snd_max_);
+    return transition(now, State::closed, EventKind::reset);
   }
   if (len > 0 && can_receive && !peer_fin_) {
     const bool in_order = seq == rcv_nxt_;
@@ -489,17 +431,17 @@ void Connection::take_fin(TimePoint now) {
   switch (state_) {
     case State::syn_received:
     case State::established:
-      set_state(now, State::close_wait);
+      transition(now, State::close_wait);
       break;
     case State::fin_wait_1:
       if (fin_acked()) {
-        enter_time_wait(now);
+        transition(now, State::time_wait);
       } else {
-        set_state(now, State::closing);  // simultaneous close
+        transition(now, State::closing);  // simultaneous close
       }
       break;
     case State::fin_wait_2:
-      enter_time_wait(now);
+      transition(now, State::time_wait);
       break;
     default:
       break;

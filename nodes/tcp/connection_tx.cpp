@@ -15,34 +15,35 @@ Connection::Connection(const Config& config, std::uint16_t local_port, std::uint
       snd_una_(iss),
       snd_nxt_(iss),
       snd_max_(iss),
-      rto_(config.initial_rto),
+      rtt_(config.initial_rto),
       cc_(make_congestion_control(config.congestion, config.mss, config.initial_window)),
       recover_(iss) {}
 
-void Connection::set_state(TimePoint now, State to) {
-  if (to == state_) return;
-  Event e{EventKind::state_changed, now};
-  e.from = state_;
-  e.to = to;
-  state_ = to;
-  emit(e);
-  if (to == State::established) heard_from_peer(now);
-}
-
-void Connection::become_closed(TimePoint now, EventKind why) {
-  set_state(now, State::closed);
-  timers_.cancel_all();
-  ack_pending_ = false;
-  emit(Event{why, now});
-}
-
-void Connection::enter_time_wait(TimePoint now) {
-  set_state(now, State::time_wait);
-  timers_.cancel_all();
-  // RFC 9293 3.6.1: 2 MSL. A zero-length TIME_WAIT (a teaching variant) closes in this
-  // same instant, but only after the ACK of the peer's FIN has gone out: the timer is
-  // due now, and the host services it after collecting the segment.
-  set_timer(Timer::time_wait, now, config_.time_wait());
+void Connection::transition(TimePoint now, State to, EventKind why) {
+  if (to != state_) {
+    Event e{EventKind::state_changed, now};
+    e.from = state_;
+    e.to = to;
+    state_ = to;
+    emit(e);
+    if (to == State::established) heard_from_peer(now);
+  }
+  switch (to) {
+    case State::closed:
+      timers_.cancel_all();
+      ack_pending_ = false;
+      emit(Event{why, now});
+      break;
+    case State::time_wait:
+      timers_.cancel_all();
+      // RFC 9293 3.6.1: 2 MSL. A zero-length TIME_WAIT (a teaching variant) closes in
+      // this same instant, but only after the ACK of the peer's FIN has gone out: the
+      // timer is due now, and the host services it after collecting the segment.
+      set_timer(Timer::time_wait, now, config_.time_wait());
+      break;
+    default:
+      break;
+  }
 }
 
 std::uint64_t Connection::bytes_acked() const {
@@ -58,7 +59,7 @@ void Connection::connect(TimePoint now) {
   if (state_ != State::closed || opened_) return;
   opened_ = true;
   snd_nxt_ = iss_;
-  set_state(now, State::syn_sent);
+  transition(now, State::syn_sent);
 }
 
 // RFC 9293 3.10.7.2, LISTEN, third: a SYN creates the connection in SYN_RECEIVED.
@@ -76,7 +77,7 @@ void Connection::accept(TimePoint now, const wire::TcpHeader& syn) {
   snd_nxt_ = iss_;
   // The textbook two-way handshake: the server counts the connection open as soon as it
   // answers; nothing waits for the client to confirm it asked.
-  set_state(now, config_.two_way_handshake ? State::established : State::syn_received);
+  transition(now, config_.two_way_handshake ? State::established : State::syn_received);
 }
 
 void Connection::send(std::uint64_t bytes) {
@@ -94,7 +95,7 @@ void Connection::shutdown(TimePoint now) {
     case State::listen:
       return;
     case State::syn_sent:
-      return become_closed(now, EventKind::closed);
+      return transition(now, State::closed, EventKind::closed);
     default:
       fin_requested_ = true;
   }
@@ -115,14 +116,12 @@ void Connection::abort(TimePoint now) {
     case State::fin_wait_1:
     case State::fin_wait_2:
     case State::close_wait:
-      rst_pending_ = true;
-      rst_seq_ = snd_max_;
-      rst_with_ack_ = false;
+      queue_rst(snd_max_);
       break;
     default:
       break;
   }
-  if (state_ != State::closed) become_closed(now, EventKind::reset);
+  if (state_ != State::closed) transition(now, State::closed, EventKind::reset);
 }
 
 // RFC 6675 NextSeg, rules 1 and 3 (rule 2, new data, is the ordinary send path, which
@@ -132,15 +131,15 @@ bool Connection::sack_next_segment() {
   const std::uint32_t mss = data_mss();
   if (cc_->cwnd() < pipe() + mss) return false;
   const std::uint64_t lost = lost_below();
-  const std::uint64_t highest = sacked_.empty() ? una64_ : sacked_.ranges().back().end;
-  std::uint64_t h = std::max(high_rxt_, una64_);
-  while (h < highest && sacked_.contains(h)) h = sacked_.contiguous_end(h);
-  if (h >= highest) return false;
+  const auto hole = board_.next_hole();
+  if (!hole) return false;
+  const std::uint64_t h = *hole;
   // Rule 1: a lost hole. Rule 3 (a hole not yet known lost) only when no new data can go.
   const bool new_data_possible = snd_nxt_ < data_end() && send_window() > 0;
   if (h >= lost && new_data_possible) return false;
-  rtx_seq_ = snd_una_ + static_cast<std::uint32_t>(h - una64_);
-  rtx_cause_ = h == una64_ && high_rxt_ == una64_ ? RetransmitCause::fast_retransmit : RetransmitCause::sack;
+  const std::uint64_t una = board_.una();
+  rtx_seq_ = snd_una_ + static_cast<std::uint32_t>(h - una);
+  rtx_cause_ = h == una && board_.high_rxt() == una ? RetransmitCause::fast_retransmit : RetransmitCause::sack;
   return true;
 }
 
@@ -258,8 +257,7 @@ void Connection::decorate(Transmit& t, TimePoint now) const {
 std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
   if (rst_pending_) {
     rst_pending_ = false;
-    Transmit t = make(SegmentKind::rst, rst_seq_, rst_with_ack_ ? (kRst | kAck) : kRst);
-    if (rst_with_ack_) t.header.ack = rst_ack_.raw();
+    Transmit t = make(SegmentKind::rst, rst_seq_, kRst);
     t.header.window = 0;
     t.retransmission = false;
     return t;
@@ -306,18 +304,13 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
     const Seq end = data_end();
     const std::uint32_t mss = data_mss();
     if (from < end) {
-      std::uint64_t limit = unwrap(end);
-      for (const Range& r : sacked_.ranges())
-        if (r.begin > unwrap(from)) {
-          limit = std::min(limit, r.begin);
-          break;
-        }
+      const std::uint64_t limit = board_.next_sacked_above(unwrap(from), unwrap(end));
       const auto len = static_cast<std::uint32_t>(std::min<std::uint64_t>(mss, limit - unwrap(from)));
       t = make(SegmentKind::data, from, kAck | kPsh);
       t.stream_offset = static_cast<std::uint64_t>(from - (iss_ + 1));
       t.length = len;
       if (fin_sent_ && from + len == end) t.header.flags |= kFin;
-      high_rxt_ = std::max(high_rxt_, unwrap(from) + len);
+      board_.retransmitted_to(unwrap(from) + len);
     } else {
       t = make(SegmentKind::fin, end, kFin | kAck);
     }
@@ -348,7 +341,7 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
         // timer probes a closed window (RFC 9293 3.8.6.1) or overrides silly-window
         // avoidance for a small one, with backoff, for as long as the peer answers.
         if (!timers_.armed(Timer::persist)) {
-          if (persist_interval_ == Duration::zero()) persist_interval_ = rto_;
+          if (persist_interval_ == Duration::zero()) persist_interval_ = rtt_.rto();
           set_timer(Timer::persist, now, persist_interval_);
         }
       } else if (len > 0) {
@@ -401,19 +394,17 @@ std::optional<Transmit> Connection::poll_transmit(TimePoint now) {
     e.seq = t.header.seq;
     e.cause = retransmit_cause.value_or(rewind_cause_);
     emit(e);
-  } else if (!timing_) {
+  } else if (!rtt_.timing()) {
     // RFC 6298 3 / Karn: time one segment at a time, never a retransmitted one.
-    timing_ = true;
-    timed_seq_ = seg_end;
-    timed_at_ = now;
+    rtt_.start_timing(seg_end, now);
   }
   snd_max_ = max(snd_max_, seg_end);
   // RFC 6298 5.1: start the timer if it is not running.
   if (!timers_.armed(Timer::retransmission)) arm_retransmission(now);
   // State changes caused by sending a FIN (RFC 9293 3.10.4).
   if (t.header.has(kFin)) {
-    if (state_ == State::established) set_state(now, State::fin_wait_1);
-    if (state_ == State::close_wait) set_state(now, State::last_ack);
+    if (state_ == State::established) transition(now, State::fin_wait_1);
+    if (state_ == State::close_wait) transition(now, State::last_ack);
   }
   return t;
 }
@@ -434,7 +425,7 @@ void Connection::on_keepalive_timeout(TimePoint now) {
     set_timer(Timer::keepalive, now, config_.keepalive_time);
     return;
   }
-  if (keepalive_probes_sent_ >= config_.keepalive_probes) return become_closed(now, EventKind::timed_out);
+  if (keepalive_probes_sent_ >= config_.keepalive_probes) return transition(now, State::closed, EventKind::timed_out);
   ++keepalive_probes_sent_;
   probe_pending_ = true;
   ack_pending_ = true;
@@ -468,23 +459,13 @@ std::optional<Event> Connection::poll_event() {
   return events_[events_read_++];
 }
 
-void Connection::arm_retransmission(TimePoint now) { set_timer(Timer::retransmission, now, rto_); }
+void Connection::arm_retransmission(TimePoint now) { set_timer(Timer::retransmission, now, rtt_.rto()); }
 
 // RFC 6298 2.2 and 2.3.
 void Connection::sample_rtt(TimePoint now, Duration rtt) {
-  if (!have_rtt_) {
-    srtt_ = rtt;
-    rttvar_ = rtt / 2;
-    have_rtt_ = true;
-  } else {
-    const Duration delta = srtt_ > rtt ? srtt_ - rtt : rtt - srtt_;
-    rttvar_ = (rttvar_ * 3 + delta) / 4;
-    srtt_ = (srtt_ * 7 + rtt) / 8;
-  }
-  rto_ = std::clamp(srtt_ + rttvar_ * 4, config_.min_rto, config_.max_rto);
   Event e{EventKind::rtt_sample, now};
+  e.rto = rtt_.sample(rtt, config_.min_rto, config_.max_rto);
   e.rtt = rtt;
-  e.rto = rto_;
   emit(e);
 }
 
@@ -499,7 +480,7 @@ void Connection::on_timeout(TimePoint now) {
         on_retransmission_timeout(now);
         break;
       case Timer::time_wait:
-        if (state_ == State::time_wait) become_closed(now, EventKind::closed);
+        if (state_ == State::time_wait) transition(now, State::closed, EventKind::closed);
         break;
       case Timer::delayed_ack:
         ack_pending_ = true;
@@ -520,7 +501,7 @@ void Connection::on_timeout(TimePoint now) {
         }
         break;
       case Timer::fin_wait_2:
-        if (state_ == State::fin_wait_2) become_closed(now, EventKind::timed_out);
+        if (state_ == State::fin_wait_2) transition(now, State::closed, EventKind::timed_out);
         break;
       default:
         break;
@@ -535,10 +516,9 @@ void Connection::on_retransmission_timeout(TimePoint now) {
   const bool syn = snd_una_ == iss_;
   const int limit =
       syn ? (state_ == State::syn_sent ? config_.syn_retries : config_.synack_retries) : config_.data_retries;
-  if (retries_ >= limit) return become_closed(now, EventKind::timed_out);
+  if (retries_ >= limit) return transition(now, State::closed, EventKind::timed_out);
   ++retries_;
-  rto_ = std::min(rto_ * 2, config_.max_rto);
-  timing_ = false;  // Karn: the measurement in progress is void
+  rtt_.back_off(config_.max_rto);  // and Karn: the measurement in progress is void
   // RFC 5681 3.1: back to slow start from one segment; RFC 6582 step 4: remember how
   // far we had sent, so that duplicate ACKs for it start no new recovery.
   if (!syn) cc_->on_timeout(static_cast<std::uint32_t>(snd_max_ - snd_una_));
@@ -549,7 +529,7 @@ void Connection::on_retransmission_timeout(TimePoint now) {
   // first loss until new data is acknowledged.
   if (!syn) recover_ = snd_max_;
   rtx_seq_.reset();
-  sacked_ = RangeSet();  // RFC 6675 5.1: after a timeout, SACK information is not trusted
+  board_.forget();  // RFC 6675 5.1: after a timeout, SACK information is not trusted
   rewind_cause_ = RetransmitCause::timeout;
   snd_nxt_ = snd_una_;
   if (fin_sent_ && snd_una_ <= data_end()) fin_sent_ = false;
