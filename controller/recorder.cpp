@@ -146,8 +146,9 @@ void Recorder::on_segment_sent(const Host& host, tcp::ConnId conn, const wire::I
   if (wants(kEventSegment)) segment_record(TraceRecord::Kind::send, t, host, w.row, ip, tcp, payload);
 }
 
-void Recorder::on_segment_received(const Host& host, tcp::ConnId conn, const wire::Ipv4Header& ip,
+void Recorder::on_segment_received(const Host& host, const tcp::Input& input, const wire::Ipv4Header& ip,
                                    const wire::TcpHeader& tcp, std::uint32_t payload) {
+  const tcp::ConnId conn = input.conn;
   const std::int64_t t = host.now().ns();
   const Where w = locate(host, conn, ip, tcp, false);
   if (!seen_.empty()) note_seen(host.node_id(), tcp, payload, false, t, w.row);
@@ -161,10 +162,7 @@ void Recorder::on_segment_received(const Host& host, tcp::ConnId conn, const wir
     // How much of the payload TCP took, when not all of it: a duplicate, or a segment
     // refused (PAWS, outside the window) — the ladder marks those.
     std::int64_t taken = -1;
-    if (payload > 0 && conn.valid() && host.tcp().alive(conn)) {
-      const std::uint32_t n = host.tcp().connection(conn).last_taken().length;
-      if (n < payload) taken = n;
-    }
+    if (payload > 0 && input.given() && input.taken.length < payload) taken = input.taken.length;
     segment_record(TraceRecord::Kind::recv, t, host, w.row, ip, tcp, payload, taken);
   }
   if (wants(kEventCwnd) && w.row != 0 && conn.valid()) check_cwnd(host, conn, w, t);

@@ -53,7 +53,7 @@ class Recorder final : public Observer, public TcpObserver {
   // TcpObserver.
   void on_segment_sent(const Host& host, tcp::ConnId conn, const wire::Ipv4Header& ip, const wire::TcpHeader& tcp,
                        std::uint32_t payload) override;
-  void on_segment_received(const Host& host, tcp::ConnId conn, const wire::Ipv4Header& ip,
+  void on_segment_received(const Host& host, const tcp::Input& input, const wire::Ipv4Header& ip,
                            const wire::TcpHeader& tcp, std::uint32_t payload) override;
   void on_tcp_event(const Host& host, tcp::ConnId conn, const tcp::Event& event) override;
   void on_crash(const Host& host) override;

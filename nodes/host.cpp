@@ -56,24 +56,22 @@ void Host::receive(PacketPtr packet) {
   if (!seg.ok()) return drop(*packet, DropReason::corrupt);
   const wire::TcpHeader& th = seg.value.header;
 
-  const auto refused_before = endpoint_.stats().drop(tcp::EndpointDrop::no_listener);
-  const auto id =
+  const tcp::Input in =
       endpoint_.on_segment(engine_.now(), h.src, h.dst, th, static_cast<std::uint32_t>(seg.value.payload.size()));
   if (tcp_observer_ != nullptr)
-    tcp_observer_->on_segment_received(*this, id.value_or(tcp::ConnId{}), h, th,
-                                       static_cast<std::uint32_t>(seg.value.payload.size()));
-  if (endpoint_.stats().drop(tcp::EndpointDrop::no_listener) != refused_before) drop(*packet, DropReason::no_listener);
+    tcp_observer_->on_segment_received(*this, in, h, th, static_cast<std::uint32_t>(seg.value.payload.size()));
+  if (in.dropped(tcp::EndpointDrop::no_listener)) drop(*packet, DropReason::no_listener);
   // Check every payload byte against the sender's stream, named by the sender's ISN,
   // which the connection knows once it has the peer's SYN. Bytes of another stream are
   // wrong if TCP took them, stale if it refused them.
-  if (id && !seg.value.payload.empty()) {
-    const tcp::Connection& c = endpoint_.connection(*id);
+  if (in.given() && !seg.value.payload.empty()) {
+    const tcp::Connection& c = endpoint_.connection(in.conn);
     if (c.state() != tcp::State::syn_sent) {
       const std::uint32_t first = th.seq + (th.has(wire::tcp_flags::kSyn) ? 1u : 0u);
       const std::uint32_t offset = first - (c.irs().raw() + 1);
       const std::uint64_t stream = payload_stream(h.src, th.src_port, h.dst, th.dst_port, c.irs().raw());
       const auto payload = seg.value.payload;
-      const tcp::Connection::Taken taken = c.last_taken();
+      const tcp::Connection::Taken taken = in.taken;
       const std::uint64_t all = payload_mismatches(stream, offset, payload);
       const std::uint64_t took = taken.length == payload.size() || all == 0
                                      ? all
@@ -85,8 +83,8 @@ void Host::receive(PacketPtr packet) {
     }
   }
   service();
-  if (id && app_ != nullptr && endpoint_.alive(*id)) {
-    app_->on_input(*this, *id);
+  if (in.given() && app_ != nullptr && endpoint_.alive(in.conn)) {
+    app_->on_input(*this, in.conn);
     service();
   }
 }
@@ -123,27 +121,27 @@ void Host::service() {
   // Events are taken before the segments of the same step, so that a trace reads in
   // causal order (SYN_SENT, then the SYN); the application still sees them after the
   // segments went out, as it always has.
-  const auto take_events = [this] {
-    while (auto e = endpoint_.poll_event()) {
+  // One queue, the endpoint's: events are shown to the traces as they come and taken
+  // for the application after the segments.
+  const auto report_events = [this] {
+    while (auto e = endpoint_.next_unreported())
       if (tcp_observer_ != nullptr) tcp_observer_->on_tcp_event(*this, e->conn, e->event);
-      events_.push_back(*e);
-    }
   };
-  std::vector<tcp::TaggedEvent>& events = delivering_;
   for (bool more = true; more;) {
     more = false;
-    take_events();
+    report_events();
     while (auto o = endpoint_.poll_transmit()) {
       transmit(*o);
       more = true;
     }
-    take_events();
-    events.swap(events_);
-    for (const tcp::TaggedEvent& e : events) {
+    report_events();
+    // Those reported so far; the application's commands queue more behind them, for
+    // the next round.
+    for (std::size_t n = endpoint_.reported(); n > 0; --n) {
+      const tcp::TaggedEvent e = *endpoint_.poll_event();
       if (app_ != nullptr) app_->on_event(*this, e.conn, e.event);
       more = true;
     }
-    events.clear();
   }
   while (auto id = endpoint_.poll_changed()) arm(*id);
   servicing_ = false;

@@ -116,8 +116,6 @@ class Host final : private EventHandler {
   LinkDirection* out_ = nullptr;
   Application* app_ = nullptr;
   TcpObserver* tcp_observer_ = nullptr;
-  std::vector<tcp::TaggedEvent> events_;      // polled, not yet given to the application
-  std::vector<tcp::TaggedEvent> delivering_;  // being given to it (kept for its capacity)
   bool servicing_ = false;
   std::uint16_t next_ip_id_ = 0;
   struct Wakeup {

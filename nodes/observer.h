@@ -24,9 +24,11 @@ class TcpObserver {
   // connection (a RST to a segment for a closed port).
   virtual void on_segment_sent(const Host& /*host*/, tcp::ConnId /*conn*/, const wire::Ipv4Header& /*ip*/,
                                const wire::TcpHeader& /*tcp*/, std::uint32_t /*payload*/) {}
-  // A segment that passed the host's checksums and was given to its TCP; `conn` is the
-  // connection that took it (a SYN's new connection included), or invalid.
-  virtual void on_segment_received(const Host& /*host*/, tcp::ConnId /*conn*/, const wire::Ipv4Header& /*ip*/,
+  // A segment that passed the host's checksums and was handed to its TCP, and what
+  // became of it: the connection it was given to (a SYN's new connection included) and
+  // how much of its payload that connection took, or how the endpoint answered or
+  // dropped it.
+  virtual void on_segment_received(const Host& /*host*/, const tcp::Input& /*input*/, const wire::Ipv4Header& /*ip*/,
                                    const wire::TcpHeader& /*tcp*/, std::uint32_t /*payload*/) {}
   // A connection event, reported before the segments the same step sends.
   virtual void on_tcp_event(const Host& /*host*/, tcp::ConnId /*conn*/, const tcp::Event& /*event*/) {}

@@ -76,7 +76,7 @@ std::optional<ConnId> Endpoint::connect(TimePoint now, wire::Ipv4Address remote,
     if (table_.contains(packed(key)) || listeners_.contains(port)) continue;
     const ConnId id = create(now, key);
     slots_[id.index].conn.connect(now);
-    mark(now, id);
+    drain(now, id);
     return id;
   }
   return std::nullopt;
@@ -88,7 +88,7 @@ std::optional<ConnId> Endpoint::connect_from(TimePoint now, std::uint16_t local_
   if (table_.contains(packed(key))) return std::nullopt;
   const ConnId id = create(now, key);
   slots_[id.index].conn.connect(now);
-  mark(now, id);
+  drain(now, id);
   return id;
 }
 
@@ -136,55 +136,61 @@ void Endpoint::answer_no_connection(wire::Ipv4Address to, const wire::TcpHeader&
   out_.push_back(Outgoing{address_, to, t, ConnId{}});
 }
 
-std::optional<ConnId> Endpoint::on_segment(TimePoint now, wire::Ipv4Address src, wire::Ipv4Address dst,
-                                           const wire::TcpHeader& h, std::uint32_t payload_length) {
-  if (dst != address_) {
-    ++stats_.drops[static_cast<int>(EndpointDrop::bad_segment)];
-    return std::nullopt;
-  }
+Input Endpoint::on_segment(TimePoint now, wire::Ipv4Address src, wire::Ipv4Address dst, const wire::TcpHeader& h,
+                          std::uint32_t payload_length) {
+  const auto dropped = [this](EndpointDrop why) {
+    ++stats_.drops[static_cast<int>(why)];
+    Input in;
+    in.outcome = Input::Outcome::dropped;
+    in.reason = why;
+    return in;
+  };
+  const auto given = [this](ConnId id) {
+    Input in;
+    in.outcome = Input::Outcome::given;
+    in.conn = id;
+    in.taken = slots_[id.index].conn.last_taken();
+    return in;
+  };
+  if (dst != address_) return dropped(EndpointDrop::bad_segment);
   const Key key{h.dst_port, h.src_port, src.value};
   if (const ConnId* found = table_.find(packed(key)); found != nullptr) {
     const ConnId id = *found;
     Slot& s = slots_[id.index];
     if (s.conn.state() == State::syn_received && s.listener && h.has(kAck) && !h.has(kRst) && !h.has(kSyn)) {
       const Listener& l = listeners_.at(*s.listener);
-      if (l.ready.size() >= l.backlog) {
-        // Linux: the final ACK finds the accept queue full and is dropped; the SYN-ACK
-        // will be retransmitted and the client's next ACK may find room.
-        ++stats_.drops[static_cast<int>(EndpointDrop::accept_queue_full)];
-        return std::nullopt;
-      }
+      // Linux: the final ACK finds the accept queue full and is dropped; the SYN-ACK
+      // will be retransmitted and the client's next ACK may find room.
+      if (l.ready.size() >= l.backlog) return dropped(EndpointDrop::accept_queue_full);
     }
     s.conn.on_segment(now, h, payload_length);
-    mark(now, id);
-    return id;
+    drain(now, id);
+    return given(id);
   }
   // RFC 9293 3.10.7.2: LISTEN.
   auto lit = listeners_.find(h.dst_port);
   if (lit == listeners_.end()) {
-    ++stats_.drops[static_cast<int>(EndpointDrop::no_listener)];
     answer_no_connection(src, h, payload_length);
-    return std::nullopt;
+    return dropped(EndpointDrop::no_listener);
   }
-  if (h.has(kRst)) return std::nullopt;  // first: ignore
-  if (h.has(kAck)) {                     // second
+  if (h.has(kRst)) return Input{};  // first: ignore
+  if (h.has(kAck)) {                // second
     answer_no_connection(src, h, payload_length);
-    return std::nullopt;
+    Input in;
+    in.outcome = Input::Outcome::answered;
+    return in;
   }
-  if (!h.has(kSyn)) return std::nullopt;  // fourth: drop
+  if (!h.has(kSyn)) return Input{};  // fourth: drop
   Listener& l = lit->second;
-  if (l.half_open >= l.syn_backlog || l.ready.size() >= l.backlog) {
-    ++stats_.drops[static_cast<int>(l.half_open >= l.syn_backlog ? EndpointDrop::syn_queue_full
-                                                                 : EndpointDrop::accept_queue_full)];
-    return std::nullopt;
-  }
+  if (l.half_open >= l.syn_backlog) return dropped(EndpointDrop::syn_queue_full);
+  if (l.ready.size() >= l.backlog) return dropped(EndpointDrop::accept_queue_full);
   const ConnId id = create(now, key);
   Slot& s = slots_[id.index];
   s.listener = h.dst_port;
   ++l.half_open;
   s.conn.accept(now, h);
-  mark(now, id);
-  return id;
+  drain(now, id);
+  return given(id);
 }
 
 void Endpoint::on_timeout(TimePoint now, ConnId id) {
@@ -192,10 +198,10 @@ void Endpoint::on_timeout(TimePoint now, ConnId id) {
   Connection& c = slots_[id.index].conn;
   if (c.next_deadline() > now) return;  // moved since the wake-up was armed
   c.on_timeout(now);
-  mark(now, id);
+  drain(now, id);
 }
 
-void Endpoint::mark(TimePoint now, ConnId id) {
+void Endpoint::drain(TimePoint now, ConnId id) {
   collect(now, id);
   Slot& s = slots_[id.index];
   if (s.marked) return;
@@ -223,8 +229,14 @@ std::optional<Outgoing> Endpoint::poll_transmit() {
   return out_.pop_front();
 }
 
+std::optional<TaggedEvent> Endpoint::next_unreported() {
+  if (reported_ >= events_.size()) return std::nullopt;
+  return *(events_.begin() + static_cast<std::ptrdiff_t>(reported_++));
+}
+
 std::optional<TaggedEvent> Endpoint::poll_event() {
   if (events_.empty()) return std::nullopt;
+  if (reported_ > 0) --reported_;
   return events_.pop_front();
 }
 

@@ -2,12 +2,14 @@
 // that belong to no connection. Pure like Connection: no clock, no engine, no I/O.
 //
 // Calling protocol:
-//   inputs    on_segment(now, src, dst, header, payload_length)   every TCP segment for the host
+//   inputs    on_segment(now, src, dst, header, payload_length)   every TCP segment for the host;
+//                                   returns what became of it (Input)
 //             on_timeout(now, id)                                  when now >= deadline(id)
 //   commands  listen(port, backlog), connect(now, ...), accept(port), and the
 //             connection commands through connection(id)
 //   outputs   poll_transmit()       segments with their addresses, until it returns nothing
-//             poll_event()          connection events tagged with the connection id
+//             next_unreported()     each connection event once, for the traces, left queued
+//             poll_event()          connection events tagged with the connection id, taken
 //             poll_changed()        connections whose deadline may have moved: the host
 //                                   re-arms one engine wake-up for each (ARCHITECTURE rule 6);
 //                                   one just freed (CLOSED) comes too, with deadline max
@@ -61,6 +63,21 @@ struct TaggedEvent {
 enum class EndpointDrop : std::uint8_t { no_listener, syn_queue_full, accept_queue_full, bad_segment };
 inline constexpr std::size_t kEndpointDropCount = static_cast<std::size_t>(EndpointDrop::bad_segment) + 1;
 
+// What became of a segment: given to a connection (one a listener made from a SYN
+// included), answered by the endpoint itself (a RST for an ACK to a listener),
+// dropped with a reason (a RST answers one for a port nobody listens on, RFC 9293
+// 3.10.7.1), or ignored (a RST or a stray segment to a listener, 3.10.7.2).
+struct Input {
+  enum class Outcome : std::uint8_t { given, answered, dropped, ignored };
+  Outcome outcome = Outcome::ignored;
+  ConnId conn;  // given: the connection
+  EndpointDrop reason = EndpointDrop::bad_segment;  // dropped
+  // given: the part of the payload the connection took into its receive queue.
+  Connection::Taken taken;
+  bool given() const { return outcome == Outcome::given; }
+  bool dropped(EndpointDrop why) const { return outcome == Outcome::dropped && reason == why; }
+};
+
 struct EndpointStats {
   std::uint64_t rst_sent_no_connection = 0;
   std::uint64_t drops[kEndpointDropCount] = {};
@@ -97,15 +114,19 @@ class Endpoint {
     return id.index < slots_.size() && slots_[id.index].generation == id.generation && slots_[id.index].used;
   }
   // Collects a connection's output after a command on it.
-  void touched(TimePoint now, ConnId id) { mark(now, id); }
+  void touched(TimePoint now, ConnId id) { drain(now, id); }
 
-  // Returns the connection the segment was given to, if any (existing, or created by a
-  // listener from a SYN); nullopt when the endpoint answered or dropped it itself.
-  std::optional<ConnId> on_segment(TimePoint now, wire::Ipv4Address src, wire::Ipv4Address dst,
-                                   const wire::TcpHeader& h, std::uint32_t payload_length);
+  Input on_segment(TimePoint now, wire::Ipv4Address src, wire::Ipv4Address dst, const wire::TcpHeader& h,
+                   std::uint32_t payload_length);
   void on_timeout(TimePoint now, ConnId id);
 
   std::optional<Outgoing> poll_transmit();
+  // The events wait in one queue until the host takes them: next_unreported() shows
+  // each once (the traces see a step's events before its segments), and poll_event()
+  // takes the oldest (the application sees them after). reported() of those at the
+  // front were shown.
+  std::optional<TaggedEvent> next_unreported();
+  std::size_t reported() const { return reported_; }
   std::optional<TaggedEvent> poll_event();
   std::optional<ConnId> poll_changed();
   TimePoint deadline(ConnId id) const { return alive(id) ? connection(id).next_deadline() : TimePoint::max(); }
@@ -148,7 +169,9 @@ class Endpoint {
 
   ConnId create(TimePoint now, const Key& key);
   void release(ConnId id);
-  void mark(TimePoint now, ConnId id);
+  // Drains the connection's output and events into the endpoint's queues, and lists it
+  // as changed (its deadline may have moved).
+  void drain(TimePoint now, ConnId id);
   void collect(TimePoint now, ConnId id);
   void answer_no_connection(wire::Ipv4Address to, const wire::TcpHeader& h, std::uint32_t payload_length);
 
@@ -170,6 +193,7 @@ class Endpoint {
   Fifo<ConnId> changed_;
   Fifo<Outgoing> out_;
   Fifo<TaggedEvent> events_;
+  std::size_t reported_ = 0;  // events at the front of events_ that next_unreported() showed
   EndpointStats stats_;
 };
 

@@ -155,6 +155,89 @@ TEST(Endpoint, AStrayAckIsAnsweredWithRstAtItsAckNumber) {
   EXPECT_FALSE(net.server.poll_transmit()) << "a RST is never answered";
 }
 
+// The endpoint says what became of each segment; the host and the traces read that,
+// not its counters.
+TEST(Endpoint, EveryInputSaysWhatBecameOfIt) {
+  Endpoint server(Config{}, kServerAddr, RandomStream(1, "server/isn"));
+  server.listen(80, 4096, /*syn_backlog=*/1);
+  wire::TcpHeader h;
+  h.src_port = 40000;
+  h.dst_port = 81;
+  h.seq = 1000;
+  h.flags = kSyn;
+  const TimePoint now = TimePoint::zero();
+  Input in = server.on_segment(now, kClientAddr, kServerAddr, h, 0);
+  EXPECT_TRUE(in.dropped(EndpointDrop::no_listener)) << "a closed port: dropped, and answered with RST";
+  EXPECT_TRUE(server.poll_transmit().has_value());
+  h.dst_port = 80;
+  in = server.on_segment(now, kClientAddr, Ipv4Address::of(10, 0, 0, 1), h, 0);
+  EXPECT_TRUE(in.dropped(EndpointDrop::bad_segment)) << "not for this host";
+  in = server.on_segment(now, kClientAddr, kServerAddr, h, 0);
+  ASSERT_TRUE(in.given());
+  EXPECT_EQ(server.connection(in.conn).state(), State::syn_received);
+  h.src_port = 40001;
+  in = server.on_segment(now, kClientAddr, kServerAddr, h, 0);
+  EXPECT_TRUE(in.dropped(EndpointDrop::syn_queue_full));
+  h.flags = kAck;
+  h.ack = 5;
+  in = server.on_segment(now, kClientAddr, kServerAddr, h, 0);
+  EXPECT_EQ(in.outcome, Input::Outcome::answered) << "an ACK to a listener: a RST, not a drop";
+  h.flags = kRst;
+  in = server.on_segment(now, kClientAddr, kServerAddr, h, 0);
+  EXPECT_EQ(in.outcome, Input::Outcome::ignored);
+  h.flags = 0;
+  in = server.on_segment(now, kClientAddr, kServerAddr, h, 0);
+  EXPECT_EQ(in.outcome, Input::Outcome::ignored);
+  EXPECT_EQ(server.stats().drop(EndpointDrop::no_listener), 1u);
+  EXPECT_EQ(server.stats().drop(EndpointDrop::syn_queue_full), 1u);
+  EXPECT_EQ(server.stats().drop(EndpointDrop::bad_segment), 1u);
+}
+
+// Data given to a connection says how much of it was taken: all of new data, none of
+// a duplicate.
+TEST(Endpoint, TheInputSaysHowMuchOfThePayloadWasTaken) {
+  Net net;
+  net.server.listen(80);
+  std::vector<Input> inputs;
+  net.at(t(0_ms), [&] {
+    const auto id = net.client.connect(net.engine.now(), kServerAddr, 80);
+    net.client.connection(*id).send(1000);
+    net.client.touched(net.engine.now(), *id);
+    net.service(net.client);
+  });
+  net.engine.run_until(t(100_ms));
+  ASSERT_EQ(net.server.connections(), 1u);
+  // Hand the server the client's data segment again, by hand: a duplicate.
+  for (const auto& [when, o] : net.wire)
+    if (o.src == kClientAddr && o.segment.length > 0)
+      inputs.push_back(net.server.on_segment(net.engine.now(), o.src, o.dst, o.segment.header, o.segment.length));
+  ASSERT_EQ(inputs.size(), 1u);
+  ASSERT_TRUE(inputs[0].given());
+  EXPECT_EQ(inputs[0].taken.length, 0u) << "a duplicate: nothing taken";
+}
+
+// Events wait in one queue: shown once to the traces, then taken in order.
+TEST(Endpoint, EventsAreReportedOnceAndTakenInOrder) {
+  Endpoint client(Config{}, kClientAddr, RandomStream(1, "client/isn"));
+  const auto id = client.connect(TimePoint::zero(), kServerAddr, 80);
+  ASSERT_TRUE(id.has_value());
+  const auto first = client.next_unreported();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->event.to, State::syn_sent);
+  EXPECT_FALSE(client.next_unreported().has_value()) << "each event is shown once";
+  EXPECT_EQ(client.reported(), 1u);
+  client.connection(*id).abort(TimePoint::zero());
+  client.touched(TimePoint::zero(), *id);
+  EXPECT_EQ(client.reported(), 1u) << "the new events are not reported yet";
+  const auto taken = client.poll_event();
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_EQ(taken->event.to, State::syn_sent);
+  EXPECT_EQ(client.reported(), 0u);
+  const auto next = client.next_unreported();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->event.to, State::closed);
+}
+
 TEST(Endpoint, FullSynQueueDropsSynsSilently) {
   Net net;
   net.server.listen(80, 4096, /*syn_backlog=*/2);
