@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "nodes/faults.h"
 
 namespace shakedown::controller {
@@ -149,19 +151,39 @@ apps::Workload workload(const topology::Workload& w) {
 Built::Built(Engine& engine, PacketPool& pool, const topology::Topology& topo, Observer* observer,
              bool report_timer_sets)
     : network(engine, pool, topo.seed(), observer), workloads(engine, network, topo.seed()) {
-  for (const auto& n : topo.nodes()) {
-    if (n.kind() == topology::Node::HOST) {
-      tcp::Config c = tcp_config(n.tcp());
-      c.report_timer_sets = report_timer_sets;
-      network.add_host(n.name(), c, wire::Ipv4Address{n.address()});
-    } else {
-      network.add_router(n.name());
+  // Each piece says where it is when the network refuses it.
+  const auto piece = [](std::string where, auto&& build) {
+    try {
+      build();
+    } catch (const std::invalid_argument& e) {
+      throw BuildError(std::move(where), e.what());
+    } catch (const std::out_of_range& e) {
+      throw BuildError(std::move(where), e.what());
     }
+  };
+  for (int i = 0; i < topo.nodes_size(); ++i) {
+    const auto& n = topo.nodes(i);
+    piece(fmt::format("nodes[{}] ({})", i, n.name()), [&] {
+      if (n.kind() == topology::Node::HOST) {
+        tcp::Config c = tcp_config(n.tcp());
+        c.report_timer_sets = report_timer_sets;
+        network.add_host(n.name(), c, wire::Ipv4Address{n.address()});
+      } else {
+        network.add_router(n.name());
+      }
+    });
   }
-  for (const auto& l : topo.links()) network.add_link(l.a(), l.b(), link_params(l.forward()), link_params(l.backward()));
-  network.build(topo.ecmp());
-  for (const auto& w : topo.workloads()) workloads.add(workload(w));
-  for (const auto& f : topo.faults()) schedule(engine, f);
+  for (int i = 0; i < topo.links_size(); ++i) {
+    const auto& l = topo.links(i);
+    piece(fmt::format("links[{}] ({} - {})", i, l.a(), l.b()),
+          [&] { network.add_link(l.a(), l.b(), link_params(l.forward()), link_params(l.backward())); });
+  }
+  piece("routes", [&] { network.build(topo.ecmp()); });
+  for (int i = 0; i < topo.workloads_size(); ++i)
+    piece(fmt::format("workloads[{}] ({})", i, topo.workloads(i).name()),
+          [&] { workloads.add(workload(topo.workloads(i))); });
+  for (int i = 0; i < topo.faults_size(); ++i)
+    piece(fmt::format("faults[{}]", i), [&] { schedule(engine, topo.faults(i)); });
 }
 
 void Built::schedule(Engine& engine, const topology::Fault& f) {

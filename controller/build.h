@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
+#include <string>
 
 #include "emulator/engine.h"
 #include "emulator/link_params.h"
@@ -20,7 +22,21 @@ tcp::Config tcp_config(const topology::Tcp& t);
 LinkParams link_params(const topology::Direction& d);
 apps::Workload workload(const topology::Workload& w);
 
+// What the network or the workloads refused while being built, and which piece of the
+// canonical form it was: "workload[0] (clients)", "links[3] (r1-r2)". A topology the
+// loader or validate() passed does not get here; a canonical form edited by hand may.
+class BuildError : public std::invalid_argument {
+ public:
+  BuildError(std::string where, const std::string& what)
+      : std::invalid_argument(where + ": " + what), where_(std::move(where)) {}
+  const std::string& where() const { return where_; }
+
+ private:
+  std::string where_;
+};
+
 // Everything a run needs, built and wired, with routes computed; nothing has run.
+// Throws BuildError.
 struct Built {
   // report_timer_sets: every host's TCP reports each timer it arms (for traces).
   Built(Engine& engine, PacketPool& pool, const topology::Topology& topo, Observer* observer = nullptr,

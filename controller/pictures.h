@@ -1,4 +1,4 @@
-// Pictures of a run, drawn from the files it left (docs/pictures.md):
+// Pictures of a run, drawn from the files it left (docs/traces.md, "Pictures"):
 //  - the ladder (message-sequence) diagram of one connection, as SVG and as a Mermaid
 //    sequence diagram: two time lines, an arrow per segment labelled with its flags,
 //    relative seq and ack and length, each side's state where it changes, lost

@@ -282,6 +282,10 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
     google::protobuf::TextFormat::PrintToString(topo, &canonical);
     write_file(dir / "topology.txtpb", canonical);
     write_file(dir / "command.txt", o.command.empty() ? std::string("shakedown run ") + o.file + "\n" : o.command + "\n");
+  } catch (const BuildError& e) {
+    // The canonical form names its pieces; say which file they are in.
+    std::fprintf(err, "%s: %s\n", o.file.c_str(), e.what());
+    return kBadInput;
   } catch (const std::invalid_argument& e) {
     std::fprintf(err, "shakedown run: %s\n", e.what());
     return kBadInput;

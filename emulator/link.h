@@ -1,9 +1,10 @@
 // Point-to-point full-duplex links. Each direction is an impairment chain (see
 // link_params.h for the order and netem's meaning of every parameter).
 //
-// Scale: a direction keeps at most two engine events whatever the number of packets it
-// holds — one for the end of the current serialization, one for the earliest arrival
-// in its delay line (htsim's head-packet scheduling, ARCHITECTURE rule 6).
+// Scale: a direction keeps at most three engine events whatever the number of packets
+// it holds — one for the end of the current serialization, one for the earliest
+// arrival in its delay line, one for the earliest release of the packets a targeted
+// fault holds (htsim's head-packet scheduling, ARCHITECTURE rule 6).
 #pragma once
 
 #include <cstdint>

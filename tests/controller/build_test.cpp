@@ -344,3 +344,28 @@ TEST(Build, TheTablesDefaultsAreTheCodesDefaults) {
 
 }  // namespace
 }  // namespace shakedown::controller
+
+namespace shakedown::controller {
+namespace {
+
+// A canonical form the network refuses (edited by hand past validate) says which piece.
+TEST(Build, WhatTheNetworkRefusesSaysWhichPieceOfTheTopology) {
+  topology::Topology t = topology::load_string("hosts: [a, b]\nrouters: [r]\nlinks:\n  - {ends: [a, r]}\n  - {ends: [b, r]}\n");
+  auto* extra = t.add_links();  // a second link for host a
+  extra->set_a(0);
+  extra->set_b(1);
+  *extra->mutable_forward() = t.links(0).forward();
+  *extra->mutable_backward() = t.links(0).backward();
+  Engine engine;
+  PacketPool pool;
+  try {
+    Built built(engine, pool, t);
+    ADD_FAILURE() << "built a host with two links";
+  } catch (const BuildError& e) {
+    EXPECT_EQ(e.where(), "links[2] (0 - 1)");
+    EXPECT_EQ(std::string(e.what()), "links[2] (0 - 1): host 'a' already has a link");
+  }
+}
+
+}  // namespace
+}  // namespace shakedown::controller
