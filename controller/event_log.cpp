@@ -133,6 +133,20 @@ std::string_view to_string(TraceRecord::Kind k) {
   return "?";
 }
 
+void set_segment(TraceRecord& r, const wire::Ipv4Header& ip, const wire::TcpHeader& tcp, std::uint32_t payload) {
+  r.has_segment = true;
+  r.src = ip.src;
+  r.dst = ip.dst;
+  r.sport = tcp.src_port;
+  r.dport = tcp.dst_port;
+  r.flags = tcp.flags;
+  r.seq = tcp.seq;
+  r.ack = tcp.ack;
+  r.len = payload;
+  r.window = tcp.window;
+  r.ipid = ip.identification;
+}
+
 const std::string& TraceNames::node(std::uint32_t id) const {
   static const std::string unknown = "?";
   return id < nodes.size() ? nodes[id] : unknown;

@@ -16,6 +16,7 @@
 #include "emulator/trace.h"
 #include "nodes/tcp/events.h"
 #include "nodes/wire/ipv4.h"
+#include "nodes/wire/tcp.h"
 
 namespace shakedown::controller {
 
@@ -71,6 +72,9 @@ struct TraceRecord {
 };
 
 std::string_view to_string(TraceRecord::Kind k);
+
+// The segment fields of a record, from its headers.
+void set_segment(TraceRecord& r, const wire::Ipv4Header& ip, const wire::TcpHeader& tcp, std::uint32_t payload);
 
 // Names of nodes and of link directions, as the lines spell them.
 struct TraceNames {

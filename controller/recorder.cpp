@@ -67,17 +67,7 @@ void Recorder::segment_record(TraceRecord::Kind kind, std::int64_t t, const Host
                               const wire::Ipv4Header& ip, const wire::TcpHeader& tcp, std::uint32_t payload,
                               std::int64_t taken) {
   TraceRecord r = record(t, host.node_id(), row, kind);
-  r.has_segment = true;
-  r.src = ip.src;
-  r.dst = ip.dst;
-  r.sport = tcp.src_port;
-  r.dport = tcp.dst_port;
-  r.flags = tcp.flags;
-  r.seq = tcp.seq;
-  r.ack = tcp.ack;
-  r.len = payload;
-  r.window = tcp.window;
-  r.ipid = ip.identification;
+  set_segment(r, ip, tcp, payload);
   r.taken = taken;
   log_.add(r);
 }
@@ -282,16 +272,7 @@ void Recorder::on_packet(const PacketEvent& e) {
     if (seg.ok()) {
       const wire::TcpHeader& th = seg.value.header;
       r.conn = table_.row_sending(ConnectionTable::Tuple{h.src.value, h.dst.value, th.src_port, th.dst_port});
-      r.has_segment = true;
-      r.src = h.src;
-      r.dst = h.dst;
-      r.sport = th.src_port;
-      r.dport = th.dst_port;
-      r.flags = th.flags;
-      r.seq = th.seq;
-      r.ack = th.ack;
-      r.len = static_cast<std::uint32_t>(seg.value.payload.size());
-      r.ipid = h.identification;
+      set_segment(r, h, th, static_cast<std::uint32_t>(seg.value.payload.size()));
     }
   }
   log_.add(r);
