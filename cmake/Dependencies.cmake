@@ -19,6 +19,18 @@ shakedown_require(Protobuf "libprotobuf-dev protobuf-compiler")
 shakedown_require(yaml-cpp libyaml-cpp-dev)
 shakedown_require(CLI11 libcli11-dev)
 shakedown_require(nlohmann_json nlohmann-json3-dev)
+# METIS (partitions for distributed runs) ships no CMake or pkg-config file on Debian.
+find_path(METIS_INCLUDE_DIR metis.h)
+find_library(METIS_LIBRARY metis)
+if(NOT METIS_INCLUDE_DIR OR NOT METIS_LIBRARY)
+  message(FATAL_ERROR
+    "shakedown needs METIS, which was not found.\n"
+    "On Debian 12 install the package 'libmetis-dev' "
+    "(or run scripts/install-deps.sh, which installs everything the build needs).")
+endif()
+add_library(shakedown_metis INTERFACE)
+target_include_directories(shakedown_metis SYSTEM INTERFACE ${METIS_INCLUDE_DIR})
+target_link_libraries(shakedown_metis INTERFACE ${METIS_LIBRARY})
 if(SHAKEDOWN_BUILD_TESTS)
   shakedown_require(GTest "googletest libgtest-dev libgmock-dev")
   include(GoogleTest)

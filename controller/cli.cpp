@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "controller/partition.h"
 #include "controller/pictures.h"
 #include "controller/report.h"
 #include "controller/run.h"
@@ -41,12 +42,39 @@ struct CompileOptions {
   std::string file;
   std::string format = "text";
   std::string out;
+  std::uint32_t ranks = 0;  // > 0: the partition into this many ranks instead
 };
 
+// The partition a distributed run of N ranks would use, as text or JSON.
+std::string partition_report(const topology::Topology& t, const Partition& p, const std::string& format) {
+  if (format != "json") return describe(t, p);
+  nlohmann::ordered_json j;
+  j["ranks"] = p.ranks;
+  j["rank_of"] = p.rank_of;
+  j["work"] = p.weight;
+  j["imbalance"] = p.imbalance();
+  j["cut_links"] = p.cut;
+  if (p.lookahead_link) {
+    j["lookahead_ns"] = p.lookahead.ns();
+    j["lookahead_link"] = *p.lookahead_link;
+    j["lookahead_why"] = p.lookahead_why;
+  } else {
+    j["lookahead_ns"] = nullptr;
+  }
+  return j.dump(2) + "\n";
+}
+
 int compile(const CompileOptions& o) {
-  const topology::Topology t = topology::load_file(o.file);
+  const topology::Topology t = load_topology(o.file);
   std::string text;
-  if (o.format == "json") {
+  if (o.ranks > 0) {
+    try {
+      text = partition_report(t, partition(t, o.ranks), o.format);
+    } catch (const PartitionError& e) {
+      std::fprintf(stderr, "%s: %s\n", o.file.c_str(), e.what());
+      return kBadInput;
+    }
+  } else if (o.format == "json") {
     google::protobuf::util::JsonPrintOptions opts;
     opts.add_whitespace = true;
     opts.preserve_proto_field_names = true;
@@ -231,13 +259,19 @@ int cli_main(int argc, char** argv) {
   CLI::App* compile_cmd = app.add_subcommand(
       "compile", "Load a topology file and print its canonical form: every range, group, default and\n"
                  "generator expanded, every value in base units (ns, bit/s, bytes).");
-  compile_cmd->add_option("FILE", co.file, "the topology file (YAML)")->required();
+  compile_cmd->add_option("FILE", co.file, "the topology file (YAML, or a canonical .txtpb)")->required();
   compile_cmd->add_option("--format", co.format, "text (Protobuf text format), json, or binary")
       ->check(CLI::IsMember({"text", "json", "binary"}))
       ->capture_default_str();
   compile_cmd->add_option("-o,--out", co.out, "write to this file instead of standard output");
+  compile_cmd->add_option("--ranks", co.ranks,
+                          "print instead how a distributed run of N ranks would split it: each rank's hosts,\n"
+                          "routers and estimated work, the balance, the links cut and the lookahead\n"
+                          "(docs/distributed.md); with --format json, the rank of every node too")
+      ->check(CLI::Range(1u, topology::kMaxRanks));
   compile_cmd->footer(
-      "Example:\n  shakedown compile topologies/catalog/dumbbell.yaml --format json");
+      "Examples:\n  shakedown compile topologies/catalog/dumbbell.yaml --format json\n"
+      "  shakedown compile topologies/catalog/fat-tree-k4.yaml --ranks 4");
 
   RunOptions ro;
   std::string until, seed;

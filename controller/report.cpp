@@ -27,6 +27,9 @@ std::int64_t rank(const std::vector<std::int64_t>& sorted, double p) {
   return sorted[std::min(i, sorted.size()) - 1];
 }
 
+
+}  // namespace
+
 std::string thousands(std::uint64_t v) {
   const std::string digits = std::to_string(v);
   std::string s;
@@ -36,8 +39,6 @@ std::string thousands(std::uint64_t v) {
   }
   return s;
 }
-
-}  // namespace
 
 std::string pretty_ns(std::int64_t ns) {
   if (ns < 0) return fmt::format("-{}", pretty_ns(-ns));

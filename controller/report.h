@@ -75,6 +75,8 @@ Summary summarize(const Recorder& recorder, Network& network);
 void count(Summary& s, const ConnectionRow& c);
 
 // 20.1ms, 3.25s, 850us: three significant digits, for people.
+// 1,234,567.
+std::string thousands(std::uint64_t v);
 std::string pretty_ns(std::int64_t ns);
 // 94.2Mbps, 1.50Gbps, 800bps.
 std::string pretty_bps(double bps);

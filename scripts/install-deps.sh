@@ -18,6 +18,7 @@ packages=(
   libns3-dev libgsl-dev time         # bench/: the same scenario in ns-3 3.37, timed
   tshark                             # tests read captures back as Wireshark would
   libxml2-utils                      # tests validate JUnit reports with xmllint
+  libmetis-dev                       # partitions of distributed runs
 )
 
 # --fuzz: also clang and its libFuzzer runtime, for the `fuzz` preset.

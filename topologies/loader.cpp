@@ -40,7 +40,7 @@ Topology Loader::load(const YAML::Node& root) {
   if (!root.IsMap()) fail(root, "", fmt::format("expected a map of keys (name, hosts, links, ...), got {}", kind_of(root)));
   static const std::vector<std::string_view> top = {"name",  "seed",     "ecmp",   "addresses", "defaults", "hosts",
                                                     "routers", "generate", "links", "workload", "faults", "expect",
-                                                    "run",   "limits"};
+                                                    "run",   "limits", "partition"};
   // Defaults first, nodes before links, links before workloads, whatever the order
   // in the file.
   for_each_key(root, "", top, [](const std::string&, const YAML::Node&, const std::string&) {});
@@ -84,6 +84,7 @@ Topology Loader::load(const YAML::Node& root) {
   check_reachable();
   if (root["faults"]) faults(root["faults"]);
   if (root["expect"]) expectations(root["expect"]);
+  if (root["partition"]) pins(root["partition"]);
   return topo_;
 }
 

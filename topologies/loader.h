@@ -47,6 +47,8 @@ inline constexpr std::uint64_t kMaxFileBytes = 64ull << 20;
 inline constexpr std::int64_t kDefaultHorizonNs = 1'000'000ll * 1'000'000'000;
 inline constexpr std::int64_t kMaxHorizonNs = 100'000'000ll * 1'000'000'000;
 inline constexpr std::uint64_t kMaxYamlValues = 8'000'000;
+// The ranks a distributed run may have (and a `partition:` may name).
+inline constexpr std::uint32_t kMaxRanks = 65536;
 std::uint64_t max_file_bytes();
 // The text of a file, refused with a located error when it is a folder, cannot be read
 // (with the reason), or is past max_file_bytes().

@@ -63,6 +63,9 @@ class Loader : public Reader {
   std::pair<std::uint32_t, std::uint32_t> find_link(const YAML::Node& at, const std::string& key);
   std::vector<std::pair<std::uint32_t, std::uint32_t>> find_links(const YAML::Node& at, const std::string& key);
 
+  // `partition:`: ranks of a distributed run, each with the nodes pinned to it.
+  void pins(const YAML::Node& n);
+
   // loader_workloads.cpp.
   void workloads(const YAML::Node& n);
 

@@ -225,4 +225,25 @@ void Loader::check_reachable() {
   }
 }
 
+// `partition: {0: [client*, r1], 1: [server]}`: a rank is a whole number below
+// kMaxRanks; a node is pinned once.
+void Loader::pins(const YAML::Node& n) {
+  if (!n.IsMap()) fail(n, "partition", fmt::format("expected a map of rank to nodes, as in {{0: [client*], 1: [server]}}, got {}", kind_of(n)));
+  std::unordered_map<std::uint32_t, std::uint32_t> rank_of;
+  for (const auto& kv : n) {
+    const YAML::Node key = kv.first;
+    const auto rank = static_cast<std::uint32_t>(integer(key, "partition", 0, kMaxRanks - 1));
+    const std::string where = fmt::format("partition.{}", rank);
+    for (const std::uint32_t node : resolve(kv.second, where)) {
+      const auto [it, fresh] = rank_of.emplace(node, rank);
+      if (!fresh)
+        fail(kv.second, where,
+             fmt::format("'{}' is pinned to rank {} already", topo_.nodes(static_cast<int>(node)).name(), it->second));
+      Pin* p = topo_.add_pins();
+      p->set_node(node);
+      p->set_rank(rank);
+    }
+  }
+}
+
 }  // namespace shakedown::topology

@@ -36,6 +36,13 @@ class Checker {
     }
     for (int i = 0; i < t_.faults_size(); ++i) fault(t_.faults(i), fmt::format("faults[{}]", i));
     for (int i = 0; i < t_.expectations_size(); ++i) expectation(t_.expectations(i), fmt::format("expectations[{}]", i));
+    std::set<std::uint32_t> pinned;
+    for (int i = 0; i < t_.pins_size(); ++i) {
+      const std::string path = fmt::format("pins[{}]", i);
+      node(path + ".node", t_.pins(i).node());
+      if (t_.pins(i).rank() >= kMaxRanks) fail(path + ".rank", fmt::format("{} is not below {}", t_.pins(i).rank(), kMaxRanks));
+      if (!pinned.insert(t_.pins(i).node()).second) fail(path + ".node", "is pinned twice");
+    }
   }
 
  private:
