@@ -48,6 +48,28 @@ TEST(Cli, CompilePrintsTheCanonicalForm) {
   EXPECT_NE(j.output.find("\"name\": \"two-hosts\""), std::string::npos) << j.output;
 }
 
+// How a distributed run would split a topology, as text and as JSON; a split that is
+// not possible is bad input, said once.
+TEST(Cli, CompileShowsThePartitionForRanks) {
+  const Result text = run("compile " + kCatalog + "/dumbbell.yaml --ranks 2");
+  ASSERT_EQ(text.code, 0) << text.output;
+  EXPECT_NE(text.output.find("dumbbell into 2 ranks (METIS):"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("rank 0: 10 hosts, 1 router"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("cut: 1 link; lookahead 20ms, from left - right: its delay"), std::string::npos)
+      << text.output;
+  const Result json = shell(std::string(SHAKEDOWN_BIN) + " compile " + kCatalog + "/dumbbell.yaml --ranks 2 --format json");
+  ASSERT_EQ(json.code, 0) << json.output;
+  const auto j = nlohmann::json::parse(json.output);
+  EXPECT_EQ(j["ranks"], 2);
+  EXPECT_EQ(j["rank_of"].size(), 22u);
+  EXPECT_EQ(j["lookahead_ns"], 20'000'000);
+  const Result many = run("compile " + kCatalog + "/two-hosts.yaml --ranks 3");
+  EXPECT_EQ(many.code, 2);
+  EXPECT_NE(many.output.find("two-hosts.yaml: 3 ranks for 2 nodes: a rank needs at least one node"), std::string::npos)
+      << many.output;
+  EXPECT_EQ(run("compile " + kCatalog + "/two-hosts.yaml --ranks 0").code, 2);
+}
+
 TEST(Cli, BadInputIsExitCodeTwoWithThePlace) {
   const auto dir = std::filesystem::temp_directory_path() / "shakedown_cli_test";
   std::filesystem::create_directories(dir);
