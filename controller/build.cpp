@@ -183,41 +183,41 @@ Built::Built(Engine& engine, PacketPool& pool, const topology::Topology& topo, O
     piece(fmt::format("workloads[{}] ({})", i, topo.workloads(i).name()),
           [&] { workloads.add(workload(topo.workloads(i))); });
   for (int i = 0; i < topo.faults_size(); ++i)
-    piece(fmt::format("faults[{}]", i), [&] { schedule(engine, topo.faults(i)); });
+    piece(fmt::format("faults[{}]", i), [&] { schedule(engine, topo.faults(i), owners::fault(static_cast<std::uint32_t>(i))); });
 }
 
-void Built::schedule(Engine& engine, const topology::Fault& f) {
+void Built::schedule(Engine& engine, const topology::Fault& f, Owner owner) {
   const TimePoint at = TimePoint::zero() + ns(f.at_ns());
   Network& net = network;
   switch (f.kind_case()) {
     case topology::Fault::kLinkDown: {
       const std::uint32_t link = f.link_down().link();
-      engine.at(at, [&net, link] { net.link(link).hold_down(true); });
+      engine.at(at, owner, [&net, link] { net.link(link).hold_down(true); });
       if (f.link_down().duration_ns() > 0)
-        engine.at(at + ns(f.link_down().duration_ns()), [&net, link] { net.link(link).hold_down(false); });
+        engine.at(at + ns(f.link_down().duration_ns()), owner, [&net, link] { net.link(link).hold_down(false); });
       break;
     }
     case topology::Fault::kLinkSet: {
       const auto& s = f.link_set();
       const std::uint32_t link = s.link();
       if (s.has_forward())
-        engine.at(at, [&net, link, p = link_params(s.forward())] { net.link(link).direction(0).set_params(p); });
+        engine.at(at, owner, [&net, link, p = link_params(s.forward())] { net.link(link).direction(0).set_params(p); });
       if (s.has_backward())
-        engine.at(at, [&net, link, p = link_params(s.backward())] { net.link(link).direction(1).set_params(p); });
+        engine.at(at, owner, [&net, link, p = link_params(s.backward())] { net.link(link).direction(1).set_params(p); });
       break;
     }
     case topology::Fault::kPartition: {
       std::vector<std::uint32_t> group(f.partition().nodes().begin(), f.partition().nodes().end());
-      engine.at(at, [&net, group] { net.set_partitioned(group, true); });
+      engine.at(at, owner, [&net, group] { net.set_partitioned(group, true); });
       if (f.partition().duration_ns() > 0)
-        engine.at(at + ns(f.partition().duration_ns()), [&net, group] { net.set_partitioned(group, false); });
+        engine.at(at + ns(f.partition().duration_ns()), owner, [&net, group] { net.set_partitioned(group, false); });
       break;
     }
     case topology::Fault::kCrash: {
       const std::uint32_t host = f.crash().host();
-      engine.at(at, [&net, host] { net.host(host).crash(); });
+      engine.at(at, owner, [&net, host] { net.host(host).crash(); });
       if (f.crash().restart_after_ns() > 0)
-        engine.at(at + ns(f.crash().restart_after_ns()), [&net, host] { net.host(host).restart(); });
+        engine.at(at + ns(f.crash().restart_after_ns()), owner, [&net, host] { net.host(host).restart(); });
       break;
     }
     case topology::Fault::kPacket: {

@@ -45,7 +45,7 @@ struct Built {
   apps::Workloads workloads;
 
  private:
-  void schedule(Engine& engine, const topology::Fault& f);
+  void schedule(Engine& engine, const topology::Fault& f, Owner owner);
 };
 
 }  // namespace shakedown::controller

@@ -23,9 +23,15 @@ class Engine {
   TimePoint now() const { return now_; }
 
   // Schedules at an absolute time; a time in the past is clamped to now (it runs next
-  // among the events at now, after those already scheduled there).
-  EventId at(TimePoint t, Scheduler::Callback fn) { return scheduler_.schedule(t < now_ ? now_ : t, std::move(fn)); }
-  EventId after(Duration d, Scheduler::Callback fn) { return at(now_ + d, std::move(fn)); }
+  // among its owner's events at now, after those already scheduled there). Events at
+  // equal times run by owner, then in the order they were scheduled (scheduler.h).
+  EventId at(TimePoint t, Owner owner, Scheduler::Callback fn) {
+    return scheduler_.schedule(t < now_ ? now_ : t, owner, std::move(fn));
+  }
+  EventId after(Duration d, Owner owner, Scheduler::Callback fn) { return at(now_ + d, owner, std::move(fn)); }
+  // Owned by no component: after every component's events at the same time.
+  EventId at(TimePoint t, Scheduler::Callback fn) { return at(t, owners::kNone, std::move(fn)); }
+  EventId after(Duration d, Scheduler::Callback fn) { return at(now_ + d, owners::kNone, std::move(fn)); }
   // The fast form (see EventHandler): no allocation, nothing stored beside the queue.
   EventId at(TimePoint t, EventHandler& handler, std::uint64_t tag) {
     return scheduler_.schedule(t < now_ ? now_ : t, handler, tag);

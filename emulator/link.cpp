@@ -17,6 +17,7 @@ LinkDirection::LinkDirection(Engine& engine, PacketPool& pool, std::uint64_t run
       component_(std::move(component)),
       site_(site),
       params_(params) {
+  set_event_owner(site.kind == Site::Kind::link ? owners::link(site.id, site.direction) : owners::node(site.id));
   build_stages();
 }
 

@@ -46,7 +46,8 @@ std::uint32_t Scheduler::new_slot() {
   return static_cast<std::uint32_t>(slots_.size() - 1);
 }
 
-EventId Scheduler::add(std::uint32_t slot, std::int64_t time, EventHandler* handler, std::uint64_t tag) {
+EventId Scheduler::add(std::uint32_t slot, std::int64_t time, Owner owner, EventHandler* handler, std::uint64_t tag) {
+  slots_[slot].owner = owner;
   insert(Entry{time, next_order(slot), handler, tag});
   ++size_;
   return EventId(slot, slots_[slot].generation);
@@ -61,13 +62,13 @@ void Scheduler::release(std::uint32_t slot) {
 }
 
 EventId Scheduler::schedule(TimePoint at_time, EventHandler& handler, std::uint64_t tag) {
-  return add(new_slot(), at_time.ns(), &handler, tag);
+  return add(new_slot(), at_time.ns(), handler.event_owner(), &handler, tag);
 }
 
-EventId Scheduler::schedule(TimePoint at_time, Callback fn) {
+EventId Scheduler::schedule(TimePoint at_time, Owner owner, Callback fn) {
   const std::uint32_t slot = new_slot();
   callbacks_[slot] = std::move(fn);
-  return add(slot, at_time.ns(), nullptr, 0);
+  return add(slot, at_time.ns(), owner, nullptr, 0);
 }
 
 void Scheduler::insert(const Entry& e) {

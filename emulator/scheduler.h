@@ -1,10 +1,14 @@
-// The event scheduler: a priority queue of callbacks keyed by (time, insertion order).
+// The event scheduler: a priority queue of callbacks keyed by (time, owner, order of
+// scheduling).
 //
-// Events at equal times run in the order they were scheduled (ARCHITECTURE rule 2).
-// An event can be cancelled or moved to another time through its EventId; a moved
-// event counts as freshly inserted for the tie-break, exactly as cancel + schedule
-// would, but without leaving a dead entry behind. That matters at scale: a TCP
-// connection moves its one engine timer on nearly every ACK.
+// Events at equal times run in the order of their owners, then in the order each was
+// scheduled (ARCHITECTURE rule 2): every event belongs to a component (a host, a link
+// direction, a workload, a fault), numbered the same in every process of a distributed
+// run, so that the order of equal-time events does not depend on which process runs
+// which component. An event can be cancelled or moved to another time through its
+// EventId; a moved event counts as freshly scheduled for the tie-break, exactly as
+// cancel + schedule would, but without leaving a dead entry behind. That matters at
+// scale: a TCP connection moves its one engine timer on nearly every ACK.
 //
 // Implementation: a two-tier calendar queue in the spirit of the ladder queue (Tang,
 // Goh & Thng, 2005). Every event has a key (time, sequence number); sequence numbers
@@ -44,15 +48,34 @@ class EventId {
   std::uint32_t generation_ = 0;
 };
 
+// Who an event belongs to, for the order of events at equal times. The numbering is
+// the components' own (the same in every process of a distributed run): a node by its
+// id (a host's TCP and the applications on it), a link direction by its link and
+// direction, a workload by its index, a fault by its index. Smaller runs first.
+using Owner = std::uint32_t;
+namespace owners {
+constexpr Owner node(std::uint32_t id) { return id; }  // below 2^30
+constexpr Owner link(std::uint32_t link, int direction) { return 1u << 30 | link << 1 | static_cast<Owner>(direction); }
+constexpr Owner workload(std::uint32_t index) { return 2u << 30 | index; }
+constexpr Owner fault(std::uint32_t index) { return 3u << 30 | index; }
+// Events scheduled with no owner (tests, tools): after every component's.
+inline constexpr Owner kNone = 0xffffffffu;
+}  // namespace owners
+
 // The fast form of an event: an object and a 64-bit tag, stored inline in the queue.
 // Components on the hot path (link directions, TCP hosts) implement this; a tag tells
-// which of their events fired.
+// which of their events fired. A handler's events belong to its owner.
 class EventHandler {
  public:
   virtual void on_event(std::uint64_t tag) = 0;
+  Owner event_owner() const { return owner_; }
 
  protected:
   ~EventHandler() = default;
+  void set_event_owner(Owner owner) { owner_ = owner; }
+
+ private:
+  Owner owner_ = owners::kNone;
 };
 
 class Scheduler {
@@ -81,7 +104,8 @@ class Scheduler {
   EventId schedule(TimePoint at, EventHandler& handler, std::uint64_t tag);
   // Convenience form; the callable is kept beside the queue (one more cache miss when
   // it fires than the handler form).
-  EventId schedule(TimePoint at, Callback fn);
+  EventId schedule(TimePoint at, Owner owner, Callback fn);
+  EventId schedule(TimePoint at, Callback fn) { return schedule(at, owners::kNone, std::move(fn)); }
   // False if the event already ran or was cancelled.
   bool cancel(EventId id);
   // Moves a pending event to a new time (earlier or later). False if it is not pending.
@@ -118,8 +142,12 @@ class Scheduler {
     std::uint64_t tag;
     std::uint32_t slot() const { return static_cast<std::uint32_t>(order & kSlotMask); }
   };
-  static bool before(const Entry& a, const Entry& b) {
-    return a.time < b.time || (a.time == b.time && a.order < b.order);
+  // The owner is kept beside the entry (in its slot): it is read only when two times
+  // are equal, and the entries stay 32 bytes, two to a cache line.
+  bool before(const Entry& a, const Entry& b) const {
+    if (a.time != b.time) return a.time < b.time;
+    const Owner oa = slots_[a.slot()].owner, ob = slots_[b.slot()].owner;
+    return oa != ob ? oa < ob : a.order < b.order;
   }
 
   // Where a slot's entry is: the heap, the overflow, or bucket number `tier`.
@@ -135,13 +163,14 @@ class Scheduler {
     std::uint32_t tier = kFree;
     std::uint32_t pos = 0;
     std::uint32_t generation = 0;
+    Owner owner = owners::kNone;
   };
 
   bool live(EventId id) const {
     return id.slot_ < slots_.size() && slots_[id.slot_].generation == id.generation_ && slots_[id.slot_].tier != kFree;
   }
   std::uint32_t new_slot();
-  EventId add(std::uint32_t slot, std::int64_t time, EventHandler* handler, std::uint64_t tag);
+  EventId add(std::uint32_t slot, std::int64_t time, Owner owner, EventHandler* handler, std::uint64_t tag);
   void release(std::uint32_t slot);
   const Entry& entry(std::uint32_t slot) const;
   void put_near(std::size_t i, const Entry& e) {

@@ -17,7 +17,9 @@ Host::Host(Engine& engine, PacketPool& pool, std::uint32_t node_id, wire::Ipv4Ad
       run_seed_(run_seed),
       address_(address),
       observer_(observer),
-      endpoint_(config, address, RandomStream(run_seed, fmt::format("host/{}/isn", node_id))) {}
+      endpoint_(config, address, RandomStream(run_seed, fmt::format("host/{}/isn", node_id))) {
+  set_event_owner(owners::node(node_id));
+}
 
 void Host::drop(const Packet& packet, DropReason reason) {
   ++stats_.dropped[static_cast<int>(reason)];

@@ -145,7 +145,10 @@ bool server_closes(CloseMode m) {
 class ClientApp final : public Handler, private EventHandler {
  public:
   ClientApp(Engine& engine, Stack& stack, const Workload& w, WorkloadStats& stats, wire::Ipv4Address server)
-      : engine_(engine), stack_(stack), w_(w), x_(Exchange::of(w)), stats_(stats), server_(server) {}
+      : engine_(engine), stack_(stack), w_(w), x_(Exchange::of(w)), stats_(stats), server_(server) {
+    // Its timers (think time, a stream's ticks) are the client host's.
+    set_event_owner(owners::node(stack.host().node_id()));
+  }
 
   void start() {
     const auto s = w_.client_port != 0 ? stack_.connect_from(w_.client_port, server_, w_.port, *this)
@@ -436,7 +439,7 @@ class ServerApp final : public Handler {
 };
 
 struct Workloads::Run final : private EventHandler {
-  explicit Run(Engine& e) : engine(e) {}
+  Run(Engine& e, std::size_t index) : engine(e) { set_event_owner(owners::workload(static_cast<std::uint32_t>(index))); }
 
   void schedule() {
     if (next < times.size()) engine.at(times[next], *this, 0);
@@ -522,7 +525,7 @@ std::size_t Workloads::add(const Workload& spec) {
   }
   if (spec.think < Duration::zero()) fail("think time cannot be negative");
 
-  auto run = std::make_unique<Run>(engine_);
+  auto run = std::make_unique<Run>(engine_, specs_.size());
   const std::uint64_t total = static_cast<std::uint64_t>(spec.clients.size()) * spec.connections;
   RandomStream rng(run_seed_, fmt::format("workload/{}/start", specs_.size()));
   try {

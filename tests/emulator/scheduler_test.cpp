@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "emulator/random.h"
 
 namespace shakedown {
@@ -27,6 +29,53 @@ TEST(Scheduler, RunsInTimeOrderAndEqualTimesInInsertionOrder) {
   s.schedule(at_ms(1), [&] { order.push_back(12); });
   drain(s);
   EXPECT_EQ(order, (std::vector<int>{10, 11, 12, 2, 3}));
+}
+
+// ARCHITECTURE rule 2: equal times run by owner, then in each owner's order of
+// scheduling — whatever order the owners scheduled in, so that processes that run
+// different components agree. Tried over every interleaving of three owners' events,
+// in each of the scheduler's tiers (the heap, a bucket, the overflow).
+TEST(Scheduler, EqualTimesRunByOwnerThenByEachOwnersOrder) {
+  // Events (owner, its own number): owner 7 schedules a then b; owner 3 c then d;
+  // owner 5 e.
+  const std::vector<std::pair<Owner, int>> events = {{7, 0}, {7, 1}, {3, 0}, {3, 1}, {5, 0}};
+  const std::vector<std::pair<Owner, int>> expected = {{3, 0}, {3, 1}, {5, 0}, {7, 0}, {7, 1}};
+  std::vector<int> idx = {0, 1, 2, 3, 4};
+  int interleavings = 0;
+  do {
+    // Only interleavings that keep each owner's own order.
+    bool keeps = true;
+    for (std::size_t i = 0; i < idx.size(); ++i)
+      for (std::size_t j = i + 1; j < idx.size(); ++j)
+        if (events[idx[i]].first == events[idx[j]].first && events[idx[i]].second > events[idx[j]].second) keeps = false;
+    if (!keeps) continue;
+    ++interleavings;
+    for (const std::int64_t ms : {1, 50, 100'000}) {
+      Scheduler s;
+      std::vector<std::pair<Owner, int>> order;
+      s.schedule(at_ms(0), [] {});  // something earlier, so that later times land in buckets
+      for (const int i : idx) {
+        const auto e = events[static_cast<std::size_t>(i)];
+        s.schedule(at_ms(ms), e.first, [&order, e] { order.push_back(e); });
+      }
+      drain(s);
+      EXPECT_EQ(order, expected) << "at " << ms << " ms, interleaving " << interleavings;
+    }
+  } while (std::next_permutation(idx.begin(), idx.end()));
+  EXPECT_EQ(interleavings, 30);  // 5! / (2! 2! 1!)
+}
+
+// A moved event counts as scheduled anew within its owner, and keeps its owner.
+TEST(Scheduler, ARescheduledEventKeepsItsOwner) {
+  Scheduler s;
+  std::vector<int> order;
+  const EventId moved = s.schedule(at_ms(5), 2, [&] { order.push_back(1); });
+  s.schedule(at_ms(3), 2, [&] { order.push_back(2); });
+  s.schedule(at_ms(3), 9, [&] { order.push_back(3); });
+  s.schedule(at_ms(3), 1, [&] { order.push_back(4); });
+  ASSERT_TRUE(s.reschedule(moved, at_ms(3)));
+  drain(s);
+  EXPECT_EQ(order, (std::vector<int>{4, 2, 1, 3}));
 }
 
 TEST(Scheduler, CancelRemovesOnlyThatEvent) {

@@ -240,7 +240,7 @@ const Bad kBad[] = {
     {"tab_indent", "hosts:\n\t- a\n", "t.yaml:2:2: not valid YAML: illegal block entry"},
     {"typo_top", "hosst: [a]\n", "t.yaml:1:1: hosst: unknown key; did you mean 'hosts'?"},
     {"unknown_top", "colour: red\n" NET,
-     "t.yaml:1:1: colour: unknown key; expected one of: name, seed, ecmp, addresses, defaults, hosts, routers, generate, links, workload, faults, expect, run, limits"},
+     "t.yaml:1:1: colour: unknown key; expected one of: name, seed, ecmp, addresses, defaults, hosts, routers, generate, links, workload, faults, expect, run, limits, partition"},
     {"no_hosts", "name: x\n", "t.yaml:1:1: hosts: missing: a topology needs hosts (or a generator that makes them)"},
     {"hosts_scalar", "hosts: a\n", "t.yaml:1:8: hosts: expected a list of names or a map of name to settings, got 'a'"},
     {"bad_name", "hosts: [1a]\n", "t.yaml:1:9: hosts: '1a' is not a valid name: start with a letter, then letters, digits, '_', '-' or '.', at most 128 characters"},
