@@ -8,7 +8,9 @@ std::uint64_t Engine::run_until(TimePoint limit) {
   while (!stop_requested_ && !scheduler_.empty() && scheduler_.next_time() <= limit) {
     Scheduler::Fired event = scheduler_.pop();
     now_ = event.time;
+    scheduler_.set_running(event.owner);
     event.run();
+    scheduler_.set_running(owners::kNone);
     ++ran;
   }
   events_executed_ += ran;
@@ -22,7 +24,9 @@ std::uint64_t Engine::run_slice(TimePoint limit, std::uint64_t max_events) {
   while (ran < max_events && !stop_requested_ && !scheduler_.empty() && scheduler_.next_time() <= limit) {
     Scheduler::Fired event = scheduler_.pop();
     now_ = event.time;
+    scheduler_.set_running(event.owner);
     event.run();
+    scheduler_.set_running(owners::kNone);
     ++ran;
   }
   events_executed_ += ran;

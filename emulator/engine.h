@@ -37,6 +37,12 @@ class Engine {
     return scheduler_.schedule(t < now_ ? now_ : t, handler, tag);
   }
   EventId after(Duration d, EventHandler& handler, std::uint64_t tag) { return at(now_ + d, handler, tag); }
+  // For crossings between the processes of a distributed run (window.h): the key an
+  // event of `owner` scheduled now would get, and scheduling with a key from elsewhere.
+  Scheduler::Key next_key(Owner owner) { return scheduler_.next_key(owner); }
+  EventId at_keyed(TimePoint t, const Scheduler::Key& key, Scheduler::Callback fn) {
+    return scheduler_.schedule_keyed(t < now_ ? now_ : t, key, std::move(fn));
+  }
   bool cancel(EventId id) { return scheduler_.cancel(id); }
   bool reschedule(EventId id, TimePoint t) { return scheduler_.reschedule(id, t < now_ ? now_ : t); }
   bool pending(EventId id) const { return scheduler_.pending(id); }

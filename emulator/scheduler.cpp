@@ -46,8 +46,21 @@ std::uint32_t Scheduler::new_slot() {
   return static_cast<std::uint32_t>(slots_.size() - 1);
 }
 
-EventId Scheduler::add(std::uint32_t slot, std::int64_t time, Owner owner, EventHandler* handler, std::uint64_t tag) {
-  slots_[slot].owner = owner;
+std::uint64_t& Scheduler::counter(Owner source) {
+  if (source == owners::kNone) return unowned_;
+  auto& v = counters_[source >> 30];
+  const std::uint32_t i = source & ((1u << 30) - 1);
+  if (i >= v.size()) v.resize(std::max<std::size_t>(i + 1, v.size() * 2), 0);
+  return v[i];
+}
+
+Scheduler::Key Scheduler::next_key(Owner owner) {
+  const Owner source = running_ == owners::kNone ? owner : running_;
+  return Key{owner, source, counter(source)++};
+}
+
+EventId Scheduler::add(std::uint32_t slot, std::int64_t time, const Key& key, EventHandler* handler, std::uint64_t tag) {
+  slots_[slot].key = key;
   insert(Entry{time, next_order(slot), handler, tag});
   ++size_;
   return EventId(slot, slots_[slot].generation);
@@ -62,13 +75,17 @@ void Scheduler::release(std::uint32_t slot) {
 }
 
 EventId Scheduler::schedule(TimePoint at_time, EventHandler& handler, std::uint64_t tag) {
-  return add(new_slot(), at_time.ns(), handler.event_owner(), &handler, tag);
+  return add(new_slot(), at_time.ns(), next_key(handler.event_owner()), &handler, tag);
 }
 
 EventId Scheduler::schedule(TimePoint at_time, Owner owner, Callback fn) {
+  return schedule_keyed(at_time, next_key(owner), std::move(fn));
+}
+
+EventId Scheduler::schedule_keyed(TimePoint at_time, const Key& key, Callback fn) {
   const std::uint32_t slot = new_slot();
   callbacks_[slot] = std::move(fn);
-  return add(slot, at_time.ns(), owner, nullptr, 0);
+  return add(slot, at_time.ns(), key, nullptr, 0);
 }
 
 void Scheduler::insert(const Entry& e) {
@@ -115,6 +132,7 @@ bool Scheduler::reschedule(EventId id, TimePoint at_time) {
   if (!live(id)) return false;
   const Entry& current = entry(id.slot_);
   const Entry moved{at_time.ns(), next_order(id.slot_), current.handler, current.tag};
+  slots_[id.slot_].key = next_key(slots_[id.slot_].key.owner);
   if (slots_[id.slot_].tier == kNear && moved.time < boundary_) {
     // Stays in the heap: move it in place.
     const std::size_t i = slots_[id.slot_].pos;
@@ -144,7 +162,7 @@ Scheduler::Fired Scheduler::pop() {
   if (near_.empty()) refill();
   const Entry top = near_[0];
   const std::uint32_t slot = top.slot();
-  Fired fired{TimePoint::from_ns(top.time), top.handler, top.tag, {}};
+  Fired fired{TimePoint::from_ns(top.time), top.handler, top.tag, {}, slots_[slot].key.owner};
   if (top.handler == nullptr) fired.fn = std::move(callbacks_[slot]);
   heap_remove_at(0);
   release(slot);

@@ -1,14 +1,18 @@
-// The event scheduler: a priority queue of callbacks keyed by (time, owner, order of
-// scheduling).
+// The event scheduler: a priority queue of callbacks keyed by (time, owner, source,
+// source's count).
 //
-// Events at equal times run in the order of their owners, then in the order each was
-// scheduled (ARCHITECTURE rule 2): every event belongs to a component (a host, a link
-// direction, a workload, a fault), numbered the same in every process of a distributed
-// run, so that the order of equal-time events does not depend on which process runs
-// which component. An event can be cancelled or moved to another time through its
-// EventId; a moved event counts as freshly scheduled for the tie-break, exactly as
-// cancel + schedule would, but without leaving a dead entry behind. That matters at
-// scale: a TCP connection moves its one engine timer on nearly every ACK.
+// Events at equal times run in an order every process of a distributed run agrees on,
+// whichever components it runs (ARCHITECTURE rule 2): every event belongs to a component
+// — its owner: a host, a link direction, a workload, a fault, numbered the same
+// everywhere — and was scheduled by one, its source (the owner of the event running
+// then; outside any event, the owner itself), which counts what it schedules. Ties go
+// by owner, then source, then that count. A component's events run in the same order
+// in every process, so each source counts the same, by induction; insertion order,
+// which depends on what else a process runs, never decides. An event can be cancelled
+// or moved to another time through its EventId; a moved event counts as freshly
+// scheduled by whoever moved it, exactly as cancel + schedule would, but without leaving
+// a dead entry behind. That matters at scale: a TCP connection moves its one engine
+// timer on nearly every ACK.
 //
 // Implementation: a two-tier calendar queue in the spirit of the ladder queue (Tang,
 // Goh & Thng, 2005). Every event has a key (time, sequence number); sequence numbers
@@ -88,6 +92,7 @@ class Scheduler {
     EventHandler* handler = nullptr;
     std::uint64_t tag = 0;
     Callback fn;
+    Owner owner = owners::kNone;
     void run() {
       if (handler != nullptr) {
         handler->on_event(tag);
@@ -106,6 +111,18 @@ class Scheduler {
   // it fires than the handler form).
   EventId schedule(TimePoint at, Owner owner, Callback fn);
   EventId schedule(TimePoint at, Callback fn) { return schedule(at, owners::kNone, std::move(fn)); }
+  // An event whose source and count were taken elsewhere: a crossing from another
+  // process of a distributed run (window.h), scheduled where that process would have.
+  struct Key {
+    Owner owner = owners::kNone;
+    Owner source = owners::kNone;
+    std::uint64_t count = 0;
+  };
+  EventId schedule_keyed(TimePoint at, const Key& key, Callback fn);
+  // The key the next event this owner's code schedules would get (and counts it).
+  Key next_key(Owner owner);
+  // The owner of the event running now (set by the engine), kNone between events.
+  void set_running(Owner owner) { running_ = owner; }
   // False if the event already ran or was cancelled.
   bool cancel(EventId id);
   // Moves a pending event to a new time (earlier or later). False if it is not pending.
@@ -142,12 +159,14 @@ class Scheduler {
     std::uint64_t tag;
     std::uint32_t slot() const { return static_cast<std::uint32_t>(order & kSlotMask); }
   };
-  // The owner is kept beside the entry (in its slot): it is read only when two times
-  // are equal, and the entries stay 32 bytes, two to a cache line.
+  // The key is kept beside the entry (in its slot): it is read only when two times are
+  // equal, and the entries stay 32 bytes, two to a cache line.
   bool before(const Entry& a, const Entry& b) const {
     if (a.time != b.time) return a.time < b.time;
-    const Owner oa = slots_[a.slot()].owner, ob = slots_[b.slot()].owner;
-    return oa != ob ? oa < ob : a.order < b.order;
+    const SlotInfo &x = slots_[a.slot()], &y = slots_[b.slot()];
+    if (x.key.owner != y.key.owner) return x.key.owner < y.key.owner;
+    if (x.key.source != y.key.source) return x.key.source < y.key.source;
+    return x.key.count < y.key.count;
   }
 
   // Where a slot's entry is: the heap, the overflow, or bucket number `tier`.
@@ -163,14 +182,17 @@ class Scheduler {
     std::uint32_t tier = kFree;
     std::uint32_t pos = 0;
     std::uint32_t generation = 0;
-    Owner owner = owners::kNone;
+    Key key;
   };
 
   bool live(EventId id) const {
     return id.slot_ < slots_.size() && slots_[id.slot_].generation == id.generation_ && slots_[id.slot_].tier != kFree;
   }
   std::uint32_t new_slot();
-  EventId add(std::uint32_t slot, std::int64_t time, Owner owner, EventHandler* handler, std::uint64_t tag);
+  EventId add(std::uint32_t slot, std::int64_t time, const Key& key, EventHandler* handler, std::uint64_t tag);
+  // How many events each source has scheduled, by kind of owner (the top two bits) and
+  // index; the last for events scheduled with no owner.
+  std::uint64_t& counter(Owner source);
   void release(std::uint32_t slot);
   const Entry& entry(std::uint32_t slot) const;
   void put_near(std::size_t i, const Entry& e) {
@@ -209,6 +231,9 @@ class Scheduler {
   std::vector<SlotInfo> slots_;
   std::vector<std::uint32_t> free_slots_;
   std::uint64_t next_seq_ = 0;
+  Owner running_ = owners::kNone;
+  std::vector<std::uint64_t> counters_[4];
+  std::uint64_t unowned_ = 0;
 };
 
 }  // namespace shakedown

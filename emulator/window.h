@@ -1,0 +1,82 @@
+// Conservative synchronisation of the parts of a distributed run, in windows (the
+// scheme of ns-3's distributed simulator and OMNeT++'s null-message-free mode): every
+// part runs its events earlier than the window's end — the earliest next event of all
+// parts plus the lookahead, the least time anything sent from one part to another takes
+// to arrive — then the parts exchange what crossed between them, and agree on the
+// earliest next event, which skips idle time. Nothing sent in a window can arrive
+// within it, so no part ever receives something in its past.
+//
+// What crosses is a Crossing: bytes for a receiver on another part, to be handed over
+// at a time, with the key (scheduler.h) the sending part gave the hand-over — so that
+// the receiving part runs it exactly where one process would have.
+// How crossings travel is an Exchange's business (MPI between processes; threads in the
+// tests); the engine knows neither.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "emulator/engine.h"
+#include "emulator/time.h"
+
+namespace shakedown {
+
+struct Crossing {
+  std::uint32_t part = 0;  // the part it goes to
+  TimePoint at;            // when it is handed over there
+  // The hand-over's place among equal-time events: its owner, and the source and count
+  // the sending part gave it (Engine::next_key), as one process would have.
+  Scheduler::Key key;
+  std::uint32_t receiver = 0;  // which receiver of that part (a link's far end, say)
+  std::vector<std::uint8_t> bytes;
+};
+
+// One round of the exchange: every part gives the crossings it made in the window and
+// the time of its earliest pending event, and gets the crossings addressed to it (in
+// the order their senders made them, by sending part) and the earliest pending time of
+// all parts, counting the crossings in flight. A collective call: every part makes it,
+// once per window.
+class Exchange {
+ public:
+  virtual ~Exchange() = default;
+  struct Round {
+    std::vector<Crossing> incoming;
+    TimePoint earliest = TimePoint::max();
+  };
+  virtual Round round(std::vector<Crossing> outgoing, TimePoint earliest_here) = 0;
+  virtual std::uint32_t part() const = 0;
+  virtual std::uint32_t parts() const = 0;
+};
+
+class WindowedRun {
+ public:
+  // `hand_over` receives each incoming crossing at its time, as an event of its owner.
+  WindowedRun(Engine& engine, Exchange& exchange, Duration lookahead,
+              std::function<void(const Crossing&)> hand_over);
+
+  // A component sends across: the crossing must not arrive before the window ends
+  // (at >= now + lookahead), which the lookahead guarantees for a cut link.
+  void send(Crossing c);
+
+  // Runs every part until no event is left anywhere, or until `limit`; returns the
+  // windows run. Collective: every part calls it with the same limit.
+  std::uint64_t run_until(TimePoint limit);
+
+  struct Stats {
+    std::uint64_t windows = 0, sent = 0, received = 0;
+  };
+  const Stats& stats() const { return stats_; }
+
+ private:
+  void schedule(Crossing c);
+
+  Engine& engine_;
+  Exchange& exchange_;
+  Duration lookahead_;
+  std::function<void(const Crossing&)> hand_over_;
+  std::vector<Crossing> outgoing_;
+  Stats stats_;
+};
+
+}  // namespace shakedown
