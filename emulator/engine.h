@@ -43,6 +43,12 @@ class Engine {
   EventId at_keyed(TimePoint t, const Scheduler::Key& key, Scheduler::Callback fn) {
     return scheduler_.schedule_keyed(t < now_ ? now_ : t, key, std::move(fn));
   }
+  EventId at_keyed(TimePoint t, const Scheduler::Key& key, EventHandler& handler, std::uint64_t tag) {
+    return scheduler_.schedule_keyed(t < now_ ? now_ : t, key, handler, tag);
+  }
+  bool reschedule_keyed(EventId id, TimePoint t, const Scheduler::Key& key) {
+    return scheduler_.reschedule_keyed(id, t < now_ ? now_ : t, key);
+  }
   bool cancel(EventId id) { return scheduler_.cancel(id); }
   bool reschedule(EventId id, TimePoint t) { return scheduler_.reschedule(id, t < now_ ? now_ : t); }
   bool pending(EventId id) const { return scheduler_.pending(id); }

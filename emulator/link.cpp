@@ -18,6 +18,7 @@ LinkDirection::LinkDirection(Engine& engine, PacketPool& pool, std::uint64_t run
       site_(site),
       params_(params) {
   set_event_owner(site.kind == Site::Kind::link ? owners::link(site.id, site.direction) : owners::node(site.id));
+  far_owner_ = site.kind == Site::Kind::link ? owners::link_end(site.id, site.direction) : owners::node(site.id);
   build_stages();
 }
 
@@ -295,7 +296,15 @@ void LinkDirection::enter_delay_line(TimePoint arrival, PacketPtr packet) {
   delay_line_.push_back(InFlight{arrival, next_seq_++, std::move(packet)});
   std::push_heap(delay_line_.begin(), delay_line_.end(), Later{});
   if (!new_head) return;
-  if (!engine_.reschedule(delivery_event_, arrival)) delivery_event_ = engine_.at(arrival, *this, kDeliveryDue);
+  const Scheduler::Key key = delivery_key(delay_line_.front());
+  if (!engine_.reschedule_keyed(delivery_event_, arrival, key))
+    delivery_event_ = engine_.at_keyed(arrival, key, *this, kDeliveryDue);
+}
+
+// A hand-over belongs to the far end, and goes in the order packets entered the delay
+// line: the key a far end in another process gives it too (window.h).
+Scheduler::Key LinkDirection::delivery_key(const InFlight& f) const {
+  return Scheduler::Key{far_owner_, far_owner_, f.seq};
 }
 
 void LinkDirection::deliver_due() {
@@ -306,7 +315,8 @@ void LinkDirection::deliver_due() {
   PacketPtr packet = std::move(delay_line_.back().packet);
   delay_line_.pop_back();
   if (!delay_line_.empty()) {
-    delivery_event_ = engine_.at(std::max(now, delay_line_.front().arrival), *this, kDeliveryDue);
+    delivery_event_ = engine_.at_keyed(std::max(now, delay_line_.front().arrival), delivery_key(delay_line_.front()),
+                                       *this, kDeliveryDue);
   }
   ++stats_.delivered_packets;
   stats_.delivered_bytes += packet->size();

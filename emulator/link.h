@@ -102,6 +102,7 @@ class LinkDirection final : private EventHandler {
     }
   };
 
+  Scheduler::Key delivery_key(const InFlight& f) const;
   void build_stages();
   // Applies targeted faults; true if the packet was consumed (dropped or held).
   bool apply_faults(PacketPtr& packet);
@@ -156,6 +157,7 @@ class LinkDirection final : private EventHandler {
   std::uint64_t next_seq_ = 0;
   TimePoint last_arrival_ = TimePoint::zero();
   EventId delivery_event_;
+  Owner far_owner_ = owners::kNone;  // whose events the hand-overs are
 
   // Targeted faults, and the packets they hold (a min-heap on release time).
   struct Fault {

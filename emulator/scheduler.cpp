@@ -82,6 +82,10 @@ EventId Scheduler::schedule(TimePoint at_time, Owner owner, Callback fn) {
   return schedule_keyed(at_time, next_key(owner), std::move(fn));
 }
 
+EventId Scheduler::schedule_keyed(TimePoint at_time, const Key& key, EventHandler& handler, std::uint64_t tag) {
+  return add(new_slot(), at_time.ns(), key, &handler, tag);
+}
+
 EventId Scheduler::schedule_keyed(TimePoint at_time, const Key& key, Callback fn) {
   const std::uint32_t slot = new_slot();
   callbacks_[slot] = std::move(fn);
@@ -130,9 +134,14 @@ bool Scheduler::cancel(EventId id) {
 
 bool Scheduler::reschedule(EventId id, TimePoint at_time) {
   if (!live(id)) return false;
+  return reschedule_keyed(id, at_time, next_key(slots_[id.slot_].key.owner));
+}
+
+bool Scheduler::reschedule_keyed(EventId id, TimePoint at_time, const Key& key) {
+  if (!live(id)) return false;
   const Entry& current = entry(id.slot_);
   const Entry moved{at_time.ns(), next_order(id.slot_), current.handler, current.tag};
-  slots_[id.slot_].key = next_key(slots_[id.slot_].key.owner);
+  slots_[id.slot_].key = key;
   if (slots_[id.slot_].tier == kNear && moved.time < boundary_) {
     // Stays in the heap: move it in place.
     const std::size_t i = slots_[id.slot_].pos;

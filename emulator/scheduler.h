@@ -59,7 +59,11 @@ class EventId {
 using Owner = std::uint32_t;
 namespace owners {
 constexpr Owner node(std::uint32_t id) { return id; }  // below 2^30
-constexpr Owner link(std::uint32_t link, int direction) { return 1u << 30 | link << 1 | static_cast<Owner>(direction); }
+// A link direction's near end (queue, serialization, impairments, held packets) and its
+// far end (handing packets to the receiver), which in a distributed run may be in
+// another process.
+constexpr Owner link(std::uint32_t id, int direction) { return 1u << 30 | id << 2 | static_cast<Owner>(direction) << 1; }
+constexpr Owner link_end(std::uint32_t id, int direction) { return link(id, direction) | 1u; }
 constexpr Owner workload(std::uint32_t index) { return 2u << 30 | index; }
 constexpr Owner fault(std::uint32_t index) { return 3u << 30 | index; }
 // Events scheduled with no owner (tests, tools): after every component's.
@@ -119,6 +123,9 @@ class Scheduler {
     std::uint64_t count = 0;
   };
   EventId schedule_keyed(TimePoint at, const Key& key, Callback fn);
+  EventId schedule_keyed(TimePoint at, const Key& key, EventHandler& handler, std::uint64_t tag);
+  // Moves a pending event and gives it this key. False if it is not pending.
+  bool reschedule_keyed(EventId id, TimePoint at, const Key& key);
   // The key the next event this owner's code schedules would get (and counts it).
   Key next_key(Owner owner);
   // The owner of the event running now (set by the engine), kNone between events.
