@@ -129,9 +129,10 @@ Lookahead link_lookahead(const topology::Topology& t, std::uint32_t link) {
   return best;
 }
 
-std::vector<std::uint64_t> node_work(const topology::Topology& t) {
+namespace {
+
+std::vector<std::uint64_t> work_on(const topology::Topology& t, const Graph& g) {
   std::vector<std::uint64_t> work(static_cast<std::size_t>(t.nodes_size()), 1);
-  const Graph g(t);
   std::vector<std::uint32_t> servers;
   for (const auto& w : t.workloads()) servers.push_back(w.server());
   std::sort(servers.begin(), servers.end());
@@ -154,6 +155,10 @@ std::vector<std::uint64_t> node_work(const topology::Topology& t) {
   return work;
 }
 
+}  // namespace
+
+std::vector<std::uint64_t> node_work(const topology::Topology& t) { return work_on(t, Graph(t)); }
+
 double Partition::imbalance() const {
   const std::uint64_t total = std::accumulate(weight.begin(), weight.end(), std::uint64_t{0});
   if (total == 0 || weight.empty()) return 1.0;
@@ -174,16 +179,17 @@ Partition partition(const topology::Topology& t, std::uint32_t ranks) {
   Partition out;
   out.ranks = ranks;
   out.rank_of.assign(n, 0);
-  const std::vector<std::uint64_t> work = node_work(t);
+  // The graph and every link's lookahead, once: METIS, the balancing and the cut use them.
+  const Graph g(t);
+  const std::vector<std::uint64_t> work = work_on(t, g);
+  std::vector<std::int64_t> link_least(static_cast<std::size_t>(t.links_size()));
+  for (int i = 0; i < t.links_size(); ++i) link_least[i] = link_lookahead(t, static_cast<std::uint32_t>(i)).least.ns();
 
   if (ranks > 1) {
     // METIS's weights are 32-bit: scale the work so that its total stays below 2^30.
     const std::uint64_t total = std::accumulate(work.begin(), work.end(), std::uint64_t{0});
     const double scale = total > (1u << 30) ? static_cast<double>(1u << 30) / static_cast<double>(total) : 1.0;
     std::vector<idx_t> xadj(n + 1, 0), adjncy, vwgt(n), adjwgt;
-    const Graph g(t);
-    std::vector<std::int64_t> link_least(static_cast<std::size_t>(t.links_size()));
-    for (int i = 0; i < t.links_size(); ++i) link_least[i] = link_lookahead(t, static_cast<std::uint32_t>(i)).least.ns();
     for (std::uint32_t u = 0; u < n; ++u) {
       vwgt[u] = static_cast<idx_t>(std::max(1.0, std::round(static_cast<double>(work[u]) * scale)));
       for (const auto& e : g.adj[u]) {
@@ -240,10 +246,9 @@ Partition partition(const topology::Topology& t, std::uint32_t ranks) {
   if (ranks > 1) {
     std::vector<bool> fixed(n, false);
     for (const auto& p : t.pins()) fixed[p.node()] = true;
-    const Graph g(t);
     for (std::uint32_t u = 0; u < n; ++u)
       for (const auto& e : g.adj[u])
-        if (link_lookahead(t, e.link).least <= Duration::zero()) fixed[u] = true;
+        if (link_least[e.link] <= 0) fixed[u] = true;
     std::vector<std::uint64_t> load(ranks, 0);
     for (std::uint32_t u = 0; u < n; ++u) load[out.rank_of[u]] += work[u];
     const std::uint64_t total = std::accumulate(load.begin(), load.end(), std::uint64_t{0});
