@@ -207,6 +207,18 @@ pid_t start_long_run(const std::filesystem::path& dir) {
   return pid;
 }
 
+// Waits (up to 20 s) until the run has written this much of events.jsonl: a loaded
+// machine may take longer than usual to build the network, and a signal sent before the
+// first event would prove nothing about the files.
+void wait_for_events(const std::filesystem::path& dir, std::uintmax_t bytes) {
+  const auto path = dir / "out" / "events.jsonl";
+  for (int waited = 0; waited < 2000; ++waited) {
+    std::error_code ec;
+    if (std::filesystem::file_size(path, ec) >= bytes && !ec) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 // Every line of events.jsonl is whole JSON (returns how many), and tshark reads both
 // captures to their end.
 int check_whole_records(const std::filesystem::path& out) {
@@ -235,7 +247,7 @@ TEST_P(CtrlC, LeavesValidFiles) {
                    ("shakedown_cli_int_" + std::to_string(getpid()) + "_" + std::to_string(presses));
   const pid_t pid = start_long_run(dir);
   ASSERT_GE(pid, 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  wait_for_events(dir, 512 * 1024);
   kill(pid, SIGINT);
   for (int i = 1; i < presses; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(15));
@@ -303,7 +315,7 @@ TEST(Cli, SigkillLeavesWholeRecords) {
   const auto dir = std::filesystem::temp_directory_path() / ("shakedown_cli_kill_" + std::to_string(getpid()));
   const pid_t pid = start_long_run(dir);
   ASSERT_GE(pid, 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past the first megabyte of events, even under the sanitizers
+  wait_for_events(dir, 1 << 20);  // past the first megabyte of events
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
