@@ -31,6 +31,16 @@ endif()
 add_library(shakedown_metis INTERFACE)
 target_include_directories(shakedown_metis SYSTEM INTERFACE ${METIS_INCLUDE_DIR})
 target_link_libraries(shakedown_metis INTERFACE ${METIS_LIBRARY})
+# MPI (distributed runs): Open MPI from Debian. The binary links it always and starts
+# it only under mpirun or srun.
+find_package(MPI COMPONENTS CXX QUIET)
+if(NOT MPI_CXX_FOUND)
+  message(FATAL_ERROR
+    "shakedown needs MPI, which was not found.\n"
+    "On Debian 12 install the packages 'libopenmpi-dev' and 'openmpi-bin' "
+    "(or run scripts/install-deps.sh, which installs everything the build needs).")
+endif()
+find_program(SHAKEDOWN_MPIRUN NAMES mpirun mpiexec)
 if(SHAKEDOWN_BUILD_TESTS)
   shakedown_require(GTest "googletest libgtest-dev libgmock-dev")
   include(GoogleTest)

@@ -149,7 +149,7 @@ apps::Workload workload(const topology::Workload& w) {
 }
 
 Built::Built(Engine& engine, PacketPool& pool, const topology::Topology& topo, Observer* observer,
-             bool report_timer_sets)
+             bool report_timer_sets, const std::vector<bool>* here)
     : network(engine, pool, topo.seed(), observer), workloads(engine, network, topo.seed()) {
   // Each piece says where it is when the network refuses it.
   const auto piece = [](std::string where, auto&& build) {
@@ -173,6 +173,9 @@ Built::Built(Engine& engine, PacketPool& pool, const topology::Topology& topo, O
       }
     });
   }
+  if (here != nullptr)
+    for (std::uint32_t n = 0; n < network.node_count(); ++n)
+      if (!here->at(n)) network.set_elsewhere(n);
   for (int i = 0; i < topo.links_size(); ++i) {
     const auto& l = topo.links(i);
     piece(fmt::format("links[{}] ({} - {})", i, l.a(), l.b()),

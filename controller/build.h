@@ -39,8 +39,10 @@ class BuildError : public std::invalid_argument {
 // Throws BuildError.
 struct Built {
   // report_timer_sets: every host's TCP reports each timer it arms (for traces).
+  // `here`, in a distributed run: by node id, whether the node runs in this process
+  // (Network::set_elsewhere); null: all of them.
   Built(Engine& engine, PacketPool& pool, const topology::Topology& topo, Observer* observer = nullptr,
-        bool report_timer_sets = false);
+        bool report_timer_sets = false, const std::vector<bool>* here = nullptr);
   Network network;
   apps::Workloads workloads;
 

@@ -6,14 +6,19 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
 #include <fstream>
 #include <iostream>
 #include <string>
 
 #include <fmt/format.h>
 
+#include "controller/mpi.h"
 #include "controller/partition.h"
 #include "controller/pictures.h"
 #include "controller/report.h"
@@ -246,7 +251,59 @@ std::string command_line(int argc, char** argv) {
   return s;
 }
 
+namespace {
+
+// `shakedown run FILE --ranks N`: the same command under mpirun, without --ranks.
+int run_under_mpirun(int argc, char** argv, std::uint32_t ranks) {
+  std::vector<std::string> args{"mpirun", "-np", std::to_string(ranks)};
+  // On a machine with fewer cores than ranks, and as root (containers, CI): what
+  // Open MPI refuses unless told.
+  args.emplace_back("--oversubscribe");
+  if (geteuid() == 0) args.emplace_back("--allow-run-as-root");
+  std::error_code ec;
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  args.push_back(ec ? std::string(argv[0]) : self);
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--ranks") {
+      ++i;
+      continue;
+    }
+    if (a.starts_with("--ranks=")) continue;
+    args.emplace_back(a);
+  }
+  std::vector<char*> c_args;
+  for (std::string& a : args) c_args.push_back(a.data());
+  c_args.push_back(nullptr);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  execvp("mpirun", c_args.data());
+  std::fprintf(stderr,
+               "shakedown run: --ranks %u needs mpirun, which could not be started (%s); on Debian install "
+               "'openmpi-bin'\n",
+               ranks, std::strerror(errno));
+  return kBadInput;
+}
+
+}  // namespace
+
 int cli_main(int argc, char** argv) {
+  // Started by mpirun or srun with several processes: a distributed run. Only `run`
+  // goes across processes.
+  std::unique_ptr<Mpi> mpi;
+  if (Mpi::launched_size() > 1) {
+    if (argc < 2 || std::string_view(argv[1]) != "run") {
+      if (std::getenv("OMPI_COMM_WORLD_RANK") == nullptr || std::string_view(std::getenv("OMPI_COMM_WORLD_RANK")) == "0")
+        std::fprintf(stderr, "shakedown: only `shakedown run` runs across several processes (docs/distributed.md)\n");
+      return kBadInput;
+    }
+    try {
+      mpi = std::make_unique<Mpi>(&argc, &argv);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "shakedown run: %s\n", e.what());
+      return kRunFailed;
+    }
+  }
   CLI::App app{"shakedown: a network emulator for studying how TCP connections behave.\n"
                "Describe a network, a workload and faults in a topology file; every host runs\n"
                "shakedown's own TCP; the run leaves timing traces, captures and pictures.",
@@ -294,6 +351,12 @@ int cli_main(int argc, char** argv) {
                       "captures: auto (one per host up to 64 hosts), hosts, links, none, or host names\n"
                       "separated by commas")
       ->capture_default_str();
+  std::uint32_t run_ranks = 0;
+  run_cmd->add_option("--ranks", run_ranks,
+                      "run across N processes on this machine: starts mpirun -np N with this command\n"
+                      "(docs/distributed.md; on a cluster start it with mpirun or srun yourself)")
+      ->check(CLI::Range(1u, topology::kMaxRanks))
+      ->type_name("N");
   run_cmd->add_flag("-q,--quiet", ro.quiet, "no progress line and no summary; errors only");
   run_cmd->add_flag("--json", ro.json, "print the summary as JSON (what summary.json holds, and the folder)");
   bool skip_memory_check = false;
@@ -477,6 +540,14 @@ int cli_main(int argc, char** argv) {
       }
       ro.progress = isatty(STDERR_FILENO) != 0;
       ro.command = command_line(argc, argv);
+      if (run_ranks > 0 && mpi == nullptr) return run_under_mpirun(argc, argv, run_ranks);
+      if (run_ranks > 0 && static_cast<int>(run_ranks) != mpi->size()) {
+        if (mpi->rank() == 0)
+          std::fprintf(stderr, "shakedown run: --ranks %u, but the launcher started %d processes\n", run_ranks,
+                       mpi->size());
+        return kBadInput;
+      }
+      ro.mpi = mpi.get();
       return run_experiment(ro);
     }
   } catch (const topology::LoadError& e) {

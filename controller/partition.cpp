@@ -126,6 +126,27 @@ Lookahead link_lookahead(const topology::Topology& t, std::uint32_t link) {
     if (f.link_set().has_forward()) consider(f.link_set().forward(), when);
     if (f.link_set().has_backward()) consider(f.link_set().backward(), when);
   }
+  // A link a fault takes down loses what is in flight on it at that instant; split
+  // between two processes, its far end holds those packets and learns of the fault
+  // too late. Until that is carried across, such a link stays whole.
+  for (int i = 0; i < t.faults_size() && best.least > Duration::zero(); ++i) {
+    const auto& f = t.faults(i);
+    bool down = false;
+    if (f.has_link_down()) down = f.link_down().link() == link;
+    if (f.has_link_set() && f.link_set().link() == link)
+      down = (f.link_set().has_forward() && f.link_set().forward().down()) ||
+             (f.link_set().has_backward() && f.link_set().backward().down());
+    if (f.has_partition()) {
+      const auto& g = f.partition().nodes();
+      const bool a_in = std::find(g.begin(), g.end(), l.a()) != g.end();
+      const bool b_in = std::find(g.begin(), g.end(), l.b()) != g.end();
+      down = a_in != b_in;
+    }
+    if (down)
+      best = Lookahead{Duration::zero(), fmt::format("faults[{}] takes it down at {}, losing what is in flight on it, "
+                                                     "which cannot yet be done across processes",
+                                                     i, pretty(ns(f.at_ns())))};
+  }
   return best;
 }
 

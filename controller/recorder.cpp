@@ -48,8 +48,29 @@ Recorder::Recorder(const topology::Topology& topology, const Network& network, c
       table_(static_cast<std::uint32_t>(network.node_count())),
       kinds_(events_path.empty() && !keep_events ? 0 : event_kinds),
       log_(kinds_ != 0 ? events_path : std::string(), keep_events, names_) {
+  addresses_.resize(network.node_count());
   for (std::uint32_t n = 0; n < network.node_count(); ++n)
-    if (network.is_host(n)) table_.add_host(n, network.address(n));
+    if (network.is_host(n)) {
+      addresses_[n] = network.address(n);
+      table_.add_host(n, network.address(n));
+    }
+}
+
+ConnFacts facts_of(const Host& host, tcp::ConnId conn) {
+  ConnFacts f;
+  f.conn = conn;
+  if (!conn.valid() || !host.tcp().alive(conn)) return f;
+  const tcp::Connection& c = host.tcp().connection(conn);
+  f.alive = true;
+  f.remote = host.tcp().remote_address(conn);
+  f.local_port = c.local_port();
+  f.remote_port = c.remote_port();
+  f.state = c.state();
+  f.iss = c.iss().raw();
+  f.irs = c.irs().raw();
+  f.cwnd = c.congestion().cwnd();
+  f.ssthresh = c.congestion().ssthresh();
+  return f;
 }
 
 Recorder::~Recorder() = default;
@@ -63,10 +84,10 @@ TraceRecord Recorder::record(std::int64_t t, std::uint32_t host, std::uint32_t r
   return r;
 }
 
-void Recorder::segment_record(TraceRecord::Kind kind, std::int64_t t, const Host& host, std::uint32_t row,
+void Recorder::segment_record(TraceRecord::Kind kind, std::int64_t t, std::uint32_t host, std::uint32_t row,
                               const wire::Ipv4Header& ip, const wire::TcpHeader& tcp, std::uint32_t payload,
                               std::int64_t taken) {
-  TraceRecord r = record(t, host.node_id(), row, kind);
+  TraceRecord r = record(t, host, row, kind);
   set_segment(r, ip, tcp, payload);
   r.taken = taken;
   log_.add(r);
@@ -81,19 +102,17 @@ void Recorder::end_record(std::int64_t t, std::uint32_t host, std::uint32_t row,
 
 // --- pairing the two ends ---------------------------------------------------------------
 
-Recorder::Where Recorder::locate(const Host& host, tcp::ConnId conn, const wire::Ipv4Header& ip,
+Recorder::Where Recorder::locate(std::uint32_t host, const ConnFacts& c, const wire::Ipv4Header& ip,
                                  const wire::TcpHeader& tcp, bool sent) {
-  if (conn.valid()) {
-    if (const Where w = table_.find(host.node_id(), conn.index, conn.generation); w.row != 0) return w;
-    const tcp::Connection& c = host.tcp().connection(conn);
-    return table_.open(conn.index, conn.generation,
-                       ConnectionTable::Opened{host.node_id(), host.address(), host.tcp().remote_address(conn),
-                                               c.local_port(), c.remote_port(), c.state(), c.iss().raw(),
-                                               c.irs().raw()});
+  if (c.conn.valid()) {
+    if (const Where w = table_.find(host, c.conn.index, c.conn.generation); w.row != 0) return w;
+    return table_.open(c.conn.index, c.conn.generation,
+                       ConnectionTable::Opened{host, addresses_[host], c.remote, c.local_port, c.remote_port, c.state,
+                                               c.iss, c.irs});
   }
   const ConnectionTable::Tuple sender = sent ? ConnectionTable::Tuple{ip.dst.value, ip.src.value, tcp.dst_port, tcp.src_port}
                                              : ConnectionTable::Tuple{ip.src.value, ip.dst.value, tcp.src_port, tcp.dst_port};
-  return table_.stray(host.node_id(), host.address(), sender, sent ? tcp.src_port : tcp.dst_port);
+  return table_.stray(host, addresses_[host], sender, sent ? tcp.src_port : tcp.dst_port);
 }
 
 // --- what the hosts report --------------------------------------------------------------
@@ -119,10 +138,14 @@ void Recorder::note_seen(std::uint32_t host, const wire::TcpHeader& tcp, std::ui
 
 void Recorder::on_segment_sent(const Host& host, tcp::ConnId conn, const wire::Ipv4Header& ip,
                                const wire::TcpHeader& tcp, std::uint32_t payload) {
-  const std::int64_t t = host.now().ns();
-  const Where w = locate(host, conn, ip, tcp, true);
-  if (!seen_.empty()) note_seen(host.node_id(), tcp, payload, true, t, w.row);
-  if (w.row != 0 && conn.valid()) {
+  segment_sent(host.now().ns(), host.node_id(), facts_of(host, conn), ip, tcp, payload);
+}
+
+void Recorder::segment_sent(std::int64_t t, std::uint32_t host, const ConnFacts& c, const wire::Ipv4Header& ip,
+                            const wire::TcpHeader& tcp, std::uint32_t payload) {
+  const Where w = locate(host, c, ip, tcp, true);
+  if (!seen_.empty()) note_seen(host, tcp, payload, true, t, w.row);
+  if (w.row != 0 && c.conn.valid()) {
     Side& s = side(w);
     if (tcp.has(wire::tcp_flags::kSyn)) first(tcp.has(wire::tcp_flags::kAck) ? s.synack_sent : s.syn_sent, t);
     if (payload > 0) {
@@ -138,45 +161,49 @@ void Recorder::on_segment_sent(const Host& host, tcp::ConnId conn, const wire::I
 
 void Recorder::on_segment_received(const Host& host, const tcp::Input& input, const wire::Ipv4Header& ip,
                                    const wire::TcpHeader& tcp, std::uint32_t payload) {
-  const tcp::ConnId conn = input.conn;
-  const std::int64_t t = host.now().ns();
-  const Where w = locate(host, conn, ip, tcp, false);
-  if (!seen_.empty()) note_seen(host.node_id(), tcp, payload, false, t, w.row);
-  if (w.row != 0 && conn.valid()) {
+  // How much of the payload TCP took, when not all of it: a duplicate, or a segment
+  // refused (PAWS, outside the window) — the ladder marks those.
+  std::int64_t taken = -1;
+  if (payload > 0 && input.given() && input.taken.length < payload) taken = input.taken.length;
+  segment_received(host.now().ns(), host.node_id(), facts_of(host, input.conn), taken, ip, tcp, payload);
+}
+
+void Recorder::segment_received(std::int64_t t, std::uint32_t host, const ConnFacts& c, std::int64_t taken,
+                                const wire::Ipv4Header& ip, const wire::TcpHeader& tcp, std::uint32_t payload) {
+  const Where w = locate(host, c, ip, tcp, false);
+  if (!seen_.empty()) note_seen(host, tcp, payload, false, t, w.row);
+  if (w.row != 0 && c.conn.valid()) {
     Side& s = side(w);
     if (tcp.has(wire::tcp_flags::kSyn)) first(tcp.has(wire::tcp_flags::kAck) ? s.synack_received : s.syn_received, t);
     if (payload > 0) s.last_data_received = t;
     if (tcp.has(wire::tcp_flags::kFin)) first(s.fin_received, t);
   }
-  if (wants(kEventSegment)) {
-    // How much of the payload TCP took, when not all of it: a duplicate, or a segment
-    // refused (PAWS, outside the window) — the ladder marks those.
-    std::int64_t taken = -1;
-    if (payload > 0 && input.given() && input.taken.length < payload) taken = input.taken.length;
-    segment_record(TraceRecord::Kind::recv, t, host, w.row, ip, tcp, payload, taken);
-  }
-  if (wants(kEventCwnd) && w.row != 0 && conn.valid()) check_cwnd(host, conn, w, t);
+  if (wants(kEventSegment)) segment_record(TraceRecord::Kind::recv, t, host, w.row, ip, tcp, payload, taken);
+  if (wants(kEventCwnd) && w.row != 0 && c.conn.valid()) check_cwnd(host, c, w, t);
 }
 
-void Recorder::check_cwnd(const Host& host, tcp::ConnId conn, Where w, std::int64_t t) {
-  if (!host.tcp().alive(conn)) return;
-  const auto& cc = host.tcp().connection(conn).congestion();
+void Recorder::check_cwnd(std::uint32_t host, const ConnFacts& c, Where w, std::int64_t t) {
+  if (!c.alive) return;
   Side& s = side(w);
-  if (cc.cwnd() == s.cwnd) return;
-  s.cwnd = cc.cwnd();
-  TraceRecord r = record(t, host.node_id(), w.row, TraceRecord::Kind::cwnd);
-  r.cwnd = cc.cwnd();
-  r.ssthresh = cc.ssthresh();
+  if (c.cwnd == s.cwnd) return;
+  s.cwnd = c.cwnd;
+  TraceRecord r = record(t, host, w.row, TraceRecord::Kind::cwnd);
+  r.cwnd = c.cwnd;
+  r.ssthresh = c.ssthresh;
   log_.add(r);
 }
 
 void Recorder::on_tcp_event(const Host& host, tcp::ConnId conn, const tcp::Event& e) {
   if (!conn.valid()) return;
+  tcp_event(host.node_id(), facts_of(host, conn), e);
+}
+
+void Recorder::tcp_event(std::uint32_t h, const ConnFacts& c, const tcp::Event& e) {
+  if (!c.conn.valid()) return;
   const std::int64_t t = e.time.ns();
-  const Where w = locate(host, conn, wire::Ipv4Header{}, wire::TcpHeader{}, false);
+  const Where w = locate(h, c, wire::Ipv4Header{}, wire::TcpHeader{}, false);
   if (w.row == 0) return;
   Side& s = side(w);
-  const std::uint32_t h = host.node_id();
   using K = TraceRecord::Kind;
   switch (e.kind) {
     case tcp::EventKind::state_changed:
@@ -215,7 +242,7 @@ void Recorder::on_tcp_event(const Host& host, tcp::ConnId conn, const tcp::Event
         r.timer = e.timer;
         log_.add(r);
       }
-      if (wants(kEventCwnd) && e.timer == tcp::Timer::retransmission) check_cwnd(host, conn, w, t);
+      if (wants(kEventCwnd) && e.timer == tcp::Timer::retransmission) check_cwnd(h, c, w, t);
       break;
     case tcp::EventKind::timer_set:
       if (wants(kEventTimer)) {
@@ -253,9 +280,10 @@ void Recorder::on_tcp_event(const Host& host, tcp::ConnId conn, const tcp::Event
   }
 }
 
-void Recorder::on_crash(const Host& host) {
-  const std::int64_t t = host.now().ns();
-  for (const Where w : table_.crash(host.node_id(), t, timelines_)) end_record(t, host.node_id(), w.row, Outcome::crashed);
+void Recorder::on_crash(const Host& host) { crashed(host.now().ns(), host.node_id()); }
+
+void Recorder::crashed(std::int64_t t, std::uint32_t host) {
+  for (const Where w : table_.crash(host, t, timelines_)) end_record(t, host, w.row, Outcome::crashed);
 }
 
 void Recorder::on_packet(const PacketEvent& e) {

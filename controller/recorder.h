@@ -37,6 +37,20 @@ struct Seen {
   std::uint32_t first_row = 0, last_row = 0;
 };
 
+// What the recorder reads of a host's connection as the host reports it, taken there
+// and then: the recorder works from these facts alone, so that in a distributed run
+// the process where the host lives can take them and another record them.
+struct ConnFacts {
+  tcp::ConnId conn;  // invalid: the report concerns no connection
+  bool alive = false;  // the fields below are set only when it is
+  wire::Ipv4Address remote;
+  std::uint16_t local_port = 0, remote_port = 0;
+  tcp::State state = tcp::State::closed;
+  std::uint32_t iss = 0, irs = 0;
+  std::uint32_t cwnd = 0, ssthresh = 0;
+};
+ConnFacts facts_of(const Host& host, tcp::ConnId conn);
+
 class Recorder final : public Observer, public TcpObserver {
  public:
   // events_path empty: no events.jsonl; keep_events: the events in memory too (the
@@ -57,6 +71,16 @@ class Recorder final : public Observer, public TcpObserver {
                            const wire::TcpHeader& tcp, std::uint32_t payload) override;
   void on_tcp_event(const Host& host, tcp::ConnId conn, const tcp::Event& event) override;
   void on_crash(const Host& host) override;
+
+  // The same reports as facts (what the TcpObserver calls above turn into): `host` is
+  // a node id, `t` nanoseconds. `taken` is what TCP took of a received segment's
+  // payload when it was given one and took less than all of it, -1 otherwise.
+  void segment_sent(std::int64_t t, std::uint32_t host, const ConnFacts& c, const wire::Ipv4Header& ip,
+                    const wire::TcpHeader& tcp, std::uint32_t payload);
+  void segment_received(std::int64_t t, std::uint32_t host, const ConnFacts& c, std::int64_t taken,
+                        const wire::Ipv4Header& ip, const wire::TcpHeader& tcp, std::uint32_t payload);
+  void tcp_event(std::uint32_t host, const ConnFacts& c, const tcp::Event& event);
+  void crashed(std::int64_t t, std::uint32_t host);
 
   // What expectations need beyond the table, off unless asked for before the run.
   void keep_timelines() { timelines_ = true; }
@@ -79,20 +103,21 @@ class Recorder final : public Observer, public TcpObserver {
  private:
   using Where = ConnectionTable::Where;
 
-  Where locate(const Host& host, tcp::ConnId conn, const wire::Ipv4Header& ip, const wire::TcpHeader& tcp,
+  Where locate(std::uint32_t host, const ConnFacts& c, const wire::Ipv4Header& ip, const wire::TcpHeader& tcp,
                bool sent);
   Side& side(Where w) { return table_.side(w); }
   bool wants(std::uint32_t kind) const { return (kinds_ & kind) != 0; }
   TraceRecord record(std::int64_t t, std::uint32_t host, std::uint32_t row, TraceRecord::Kind kind) const;
-  void check_cwnd(const Host& host, tcp::ConnId conn, Where w, std::int64_t t);
+  void check_cwnd(std::uint32_t host, const ConnFacts& c, Where w, std::int64_t t);
   void note_seen(std::uint32_t host, const wire::TcpHeader& tcp, std::uint32_t payload, bool sent, std::int64_t t,
                  std::uint32_t row);
-  void segment_record(TraceRecord::Kind kind, std::int64_t t, const Host& host, std::uint32_t row,
+  void segment_record(TraceRecord::Kind kind, std::int64_t t, std::uint32_t host, std::uint32_t row,
                       const wire::Ipv4Header& ip, const wire::TcpHeader& tcp, std::uint32_t payload,
                       std::int64_t taken = -1);
   void end_record(std::int64_t t, std::uint32_t host, std::uint32_t row, Outcome o);
 
   TraceNames names_;
+  std::vector<wire::Ipv4Address> addresses_;  // by node
   ConnectionTable table_;
   std::uint32_t kinds_;
   EventLog log_;

@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstring>
+#include <limits>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -16,8 +18,12 @@
 #include "controller/captures.h"
 #include "controller/connections_csv.h"
 #include "controller/cli.h"
+#include "controller/distributed.h"
 #include "controller/expectations.h"
+#include "controller/mpi.h"
+#include "controller/partition.h"
 #include "controller/recorder.h"
+#include "controller/trace_stream.h"
 #include "controller/resources.h"
 #include "controller/report.h"
 #include "controller/text.h"
@@ -193,7 +199,171 @@ topology::Topology load_topology(const std::string& path) {
   return t;
 }
 
+namespace {
+
+// Where what only rank 0 says goes on the other ranks.
+class NullFile {
+ public:
+  NullFile() = default;
+  ~NullFile() {
+    if (f_ != nullptr) std::fclose(f_);
+  }
+  NullFile(const NullFile&) = delete;
+  NullFile& operator=(const NullFile&) = delete;
+  std::FILE* get() {
+    if (f_ == nullptr) f_ = std::fopen("/dev/null", "w");
+    return f_;
+  }
+
+ private:
+  std::FILE* f_ = nullptr;
+};
+
+std::string rank_name(const Mpi& mpi) { return fmt::format("rank {} ({}): ", mpi.rank(), mpi.host()); }
+
+// The worst of every rank's codes, on every rank.
+int agree(const Mpi& mpi, int code) {
+  std::vector<std::int64_t> v{code};
+  mpi.max(v);
+  return static_cast<int>(v[0]);
+}
+
+// What rank 0 of a distributed run sends every rank before anything is built: whether
+// to go on (an exit code), and the topology, the run folder and the partition.
+struct Plan {
+  int code = kSuccess;
+  topology::Topology topology;
+  std::string dir;
+  Partition partition;
+};
+
+std::string encode(const Plan& p) {
+  std::string out;
+  const auto put = [&out](const auto& v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  put(static_cast<std::int32_t>(p.code));
+  if (p.code != kSuccess) return out;
+  const std::string topo = p.topology.SerializeAsString();
+  put(static_cast<std::uint64_t>(topo.size()));
+  out += topo;
+  put(static_cast<std::uint64_t>(p.dir.size()));
+  out += p.dir;
+  put(p.partition.ranks);
+  put(p.partition.lookahead.ns());
+  for (const std::uint32_t r : p.partition.rank_of) put(r);
+  return out;
+}
+
+Plan decode(const std::string& in) {
+  Plan p;
+  const char* at = in.data();
+  const auto take = [&at](auto& v) {
+    std::memcpy(&v, at, sizeof v);
+    at += sizeof v;
+  };
+  std::int32_t code = 0;
+  take(code);
+  p.code = code;
+  if (p.code != kSuccess) return p;
+  std::uint64_t n = 0;
+  take(n);
+  if (!p.topology.ParseFromArray(at, static_cast<int>(n))) throw std::runtime_error("the topology rank 0 sent does not parse");
+  at += n;
+  take(n);
+  p.dir.assign(at, n);
+  at += n;
+  take(p.partition.ranks);
+  std::int64_t lookahead = 0;
+  take(lookahead);
+  p.partition.lookahead = Duration::nanoseconds(lookahead);
+  p.partition.rank_of.resize(static_cast<std::size_t>(p.topology.nodes_size()));
+  for (std::uint32_t& r : p.partition.rank_of) take(r);
+  return p;
+}
+
+int run_part(const RunOptions& o, std::FILE* out, std::FILE* err);
+
+// Rank 0's (or the only process's) part before anything is built: the file loaded and
+// held to the machine's memory, the partition, the run folder made.
+int load_and_plan(const RunOptions& o, Plan& plan, std::FILE* err) {
+  topology::Topology& topo = plan.topology;
+  try {
+    topo = o.topology != nullptr ? *o.topology : load_topology(o.file);
+  } catch (const topology::LoadError& e) {
+    std::fprintf(err, "%s\n", e.what());
+    return kBadInput;
+  }
+  if (o.seed) topo.set_seed(*o.seed);
+  const int ranks = o.mpi != nullptr ? o.mpi->size() : 1;
+  if (o.check_memory) {
+    MemoryEstimate m = estimate_memory(topo);
+    // The ranks on this machine share its memory: their part of the run.
+    if (ranks > 1) {
+      const auto& hosts = o.mpi->hosts();
+      const auto here = static_cast<std::uint64_t>(std::count(hosts.begin(), hosts.end(), o.mpi->host()));
+      m.bytes = m.bytes / static_cast<std::uint64_t>(ranks) * std::max<std::uint64_t>(here, 1);
+    }
+    const std::uint64_t available = available_memory();
+    if (available != 0 && m.bytes > available) {
+      std::fprintf(err,
+                   "shakedown run: %s needs about %s of memory (%llu hosts, %llu routers, %llu links, %llu "
+                   "connections), more than the %s this machine has available; run it on a larger machine, "
+                   "across several (distributed runs), or go ahead anyway with --skip-memory-check\n",
+                   o.file.c_str(), pretty_bytes(m.bytes).c_str(), static_cast<unsigned long long>(m.hosts),
+                   static_cast<unsigned long long>(m.routers), static_cast<unsigned long long>(m.links),
+                   static_cast<unsigned long long>(m.connections), pretty_bytes(available).c_str());
+      return kBadInput;
+    }
+  }
+  if (ranks > 1) {
+    try {
+      plan.partition = partition(topo, static_cast<std::uint32_t>(ranks));
+    } catch (const PartitionError& e) {
+      std::fprintf(err, "shakedown run: %s cannot be split over %d processes: %s\n", o.file.c_str(), ranks, e.what());
+      return kBadInput;
+    }
+  }
+  const fs::path dir = o.out.empty() ? fs::path(fresh_folder(topo.name())) : fs::path(o.out);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    std::fprintf(err, "shakedown run: cannot create %s: %s\n", dir.string().c_str(), ec.message().c_str());
+    return kBadInput;
+  }
+  plan.dir = dir.string();
+  return kSuccess;
+}
+
+}  // namespace
+
 int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
+  if (o.mpi == nullptr || o.mpi->size() <= 1) return run_part(o, out, err);
+  // Every rank ends with rank 0's exit code. A rank that fails on its own (an error
+  // the others cannot see coming) ends them all rather than leave them waiting.
+  int code = kRunFailed;
+  try {
+    code = run_part(o, out, err);
+  } catch (const std::exception& e) {
+    std::fprintf(err, "shakedown run: rank %d (%s): %s\n", o.mpi->rank(), o.mpi->host().c_str(), e.what());
+    std::fflush(err);
+    o.mpi->abort(kRunFailed);
+  }
+  std::vector<std::int64_t> agreed{o.mpi->rank() == 0 ? code : std::numeric_limits<std::int64_t>::min()};
+  o.mpi->max(agreed);
+  return static_cast<int>(agreed[0]);
+}
+
+namespace {
+
+int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
+  const bool distributed = o.mpi != nullptr && o.mpi->size() > 1;
+  const bool lead = !distributed || o.mpi->rank() == 0;
+  // What every rank would say alike (a bad option, a bad file) only rank 0 says.
+  NullFile null_file;
+  std::FILE* own_err = err;
+  if (!lead) {
+    out = null_file.get();
+    err = null_file.get();
+  }
   // From the start until every file is written: a Ctrl-C while the network is built
   // stops the run before its first event, and one while the files are written (a
   // second, impatient one) must not kill the process halfway through them.
@@ -216,59 +386,77 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
     return kBadInput;
   }
 
-  topology::Topology topo;
-  try {
-    topo = o.topology != nullptr ? *o.topology : load_topology(o.file);
-  } catch (const topology::LoadError& e) {
-    std::fprintf(err, "%s\n", e.what());
-    return kBadInput;
+  Plan plan;
+  topology::Topology& topo = plan.topology;
+  if (lead) plan.code = load_and_plan(o, plan, err);
+  if (distributed) {
+    std::string bytes = lead ? encode(plan) : std::string();
+    o.mpi->broadcast(bytes);
+    if (!lead) plan = decode(bytes);
   }
-  if (o.seed) topo.set_seed(*o.seed);
-  if (o.check_memory) {
-    const MemoryEstimate m = estimate_memory(topo);
-    const std::uint64_t available = available_memory();
-    if (available != 0 && m.bytes > available) {
-      std::fprintf(err,
-                   "shakedown run: %s needs about %s of memory (%llu hosts, %llu routers, %llu links, %llu "
-                   "connections), more than the %s this machine has available; run it on a larger machine, "
-                   "across several (distributed runs), or go ahead anyway with --skip-memory-check\n",
-                   o.file.c_str(), pretty_bytes(m.bytes).c_str(), static_cast<unsigned long long>(m.hosts),
-                   static_cast<unsigned long long>(m.routers), static_cast<unsigned long long>(m.links),
-                   static_cast<unsigned long long>(m.connections), pretty_bytes(available).c_str());
-      return kBadInput;
-    }
-  }
+  if (plan.code != kSuccess) return plan.code;
   // --until, else the file's run.until, else until nothing is left to do.
   const std::optional<std::int64_t> until_ns =
       o.until_ns ? o.until_ns : topo.until_ns() > 0 ? std::optional<std::int64_t>(topo.until_ns()) : std::nullopt;
 
-  const fs::path dir = o.out.empty() ? fs::path(fresh_folder(topo.name())) : fs::path(o.out);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) {
-    std::fprintf(err, "shakedown run: cannot create %s: %s\n", dir.string().c_str(), ec.message().c_str());
-    return kBadInput;
-  }
+  const fs::path dir = plan.dir;
 
   Engine engine;
   PacketPool pool;
+  // The packet observers: the recorder's drops and the captures; in a distributed run
+  // those are rank 0's, fed by the merger, and every rank's components report to the
+  // shipper (trace_stream.h).
   ObserverList observers;
+  ObserverList merged_packets;
   std::optional<Built> built;
   std::optional<Recorder> recorder;
   std::optional<Captures> captures;
+  std::optional<Distributed> dist;
+  std::optional<TraceShipper> shipper;
+  std::optional<TraceMerger> merger;
   CaptureChoice capture;
+  int built_code = kSuccess;
   try {
     capture = choose_captures(o.pcap, topo);
     // Packet events cost a call per packet per hop: ask for them only when a sink
     // wants them (drop events, captures). The summary's drop counts come from the
     // counters every link, router and host keeps.
     const bool packet_events = (kinds & kEventDrop) != 0 || capture.on;
-    built.emplace(engine, pool, topo, packet_events ? &observers : nullptr, (kinds & kEventTimer) != 0);
-    recorder.emplace(topo, built->network, kinds != 0 ? (dir / "events.jsonl").string() : std::string(), kinds,
-                     o.keep_events && o.report != nullptr);
-    prepare(*recorder, topo);
-    if ((kinds & kEventDrop) != 0) observers.add(*recorder);
-    built->network.set_tcp_observer(&*recorder);
+    if (distributed) dist.emplace(*o.mpi, engine, pool, plan.partition);
+    built.emplace(engine, pool, topo, packet_events ? &observers : nullptr, (kinds & kEventTimer) != 0,
+                  dist ? &dist->here() : nullptr);
+    if (dist) {
+      dist->wire(*built, topo);
+      shipper.emplace(engine);
+      built->network.set_tcp_observer(&*shipper);
+      if (packet_events) observers.add(*shipper);
+    }
+    if (lead) {
+      recorder.emplace(topo, built->network, kinds != 0 ? (dir / "events.jsonl").string() : std::string(), kinds,
+                       o.keep_events && o.report != nullptr);
+      prepare(*recorder, topo);
+      ObserverList& packets = dist ? merged_packets : observers;
+      if ((kinds & kEventDrop) != 0) packets.add(*recorder);
+      if (dist) {
+        merger.emplace(*recorder, merged_packets);
+      } else {
+        built->network.set_tcp_observer(&*recorder);
+      }
+    }
+  } catch (const BuildError& e) {
+    // The canonical form names its pieces; say which file they are in.
+    std::fprintf(err, "%s: %s\n", o.file.c_str(), e.what());
+    built_code = kBadInput;
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(err, "shakedown run: %s\n", e.what());
+    built_code = kBadInput;
+  } catch (const std::exception& e) {
+    std::fprintf(own_err, "shakedown run: %s%s\n", distributed ? rank_name(*o.mpi).c_str() : "", e.what());
+    built_code = kRunFailed;
+  }
+  if (distributed) built_code = agree(*o.mpi, built_code);
+  if (built_code != kSuccess) return built_code;
+  if (lead) try {
     // A folder reused for another run must not keep files this run does not write.
     if (kinds == 0) fs::remove(dir / "events.jsonl");
     if (!capture.on) fs::remove_all(dir / "pcap");
@@ -276,23 +464,18 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
       fs::remove_all(dir / "pcap");
       fs::create_directories(dir / "pcap");
       captures.emplace(topo, built->network, (dir / "pcap").string(), capture.mode, capture.hosts);
-      observers.add(*captures);
+      (dist ? merged_packets : observers).add(*captures);
     }
     std::string canonical;
     google::protobuf::TextFormat::PrintToString(topo, &canonical);
     write_file(dir / "topology.txtpb", canonical);
     write_file(dir / "command.txt", o.command.empty() ? std::string("shakedown run ") + o.file + "\n" : o.command + "\n");
-  } catch (const BuildError& e) {
-    // The canonical form names its pieces; say which file they are in.
-    std::fprintf(err, "%s: %s\n", o.file.c_str(), e.what());
-    return kBadInput;
-  } catch (const std::invalid_argument& e) {
-    std::fprintf(err, "shakedown run: %s\n", e.what());
-    return kBadInput;
   } catch (const std::exception& e) {
     std::fprintf(err, "shakedown run: %s\n", e.what());
-    return kRunFailed;
+    built_code = kRunFailed;
   }
+  if (distributed) built_code = agree(*o.mpi, built_code);
+  if (built_code != kSuccess) return built_code;
   if (!o.quiet && !o.json)
     std::fprintf(out, "shakedown run: %s (seed %llu) -> %s\n", topo.name().empty() ? o.file.c_str() : topo.name().c_str(),
                  static_cast<unsigned long long>(topo.seed()), dir.string().c_str());
@@ -306,7 +489,14 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
   Progress progress(o.progress && !o.quiet, err, until_ns);
   bool interrupted = false;
   int code = kSuccess;
-  {
+  if (dist) {
+    // Windows until nothing is left anywhere; Ctrl-C anywhere stops every rank at the
+    // same window. A failure here is this rank's alone: it ends the run (run_experiment).
+    while (dist->step(limit, g_interrupted != 0, *shipper, merger ? &*merger : nullptr))
+      if (lead) progress.update(engine, *recorder, wall());
+    interrupted = dist->stopped();
+    progress.clear();
+  } else {
     try {
       while (engine.events_pending() > 0 && engine.next_event_time() <= limit) {
         if (g_interrupted != 0) {
@@ -325,14 +515,28 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
     progress.clear();
   }
   if (until_ns && !interrupted && code == kSuccess) engine.run_until(limit);
-  const bool at_horizon = !until_ns && !interrupted && code == kSuccess && engine.events_pending() > 0;
+  bool at_horizon = !until_ns && !interrupted && code == kSuccess && engine.events_pending() > 0;
+  TimePoint simulated = engine.now();
+  std::uint64_t events = engine.events_executed();
+  nlohmann::ordered_json ranks;
+  if (dist) {
+    // Events left anywhere; every rank's counters added up into rank 0's.
+    std::vector<std::int64_t> next{engine.next_event_time().ns()};
+    o.mpi->min(next);
+    at_horizon = !until_ns && !interrupted && next[0] != TimePoint::max().ns();
+    const Distributed::Totals totals = dist->add_up(*built);
+    events = totals.events;
+    simulated = (until_ns && !interrupted) || at_horizon ? limit : totals.last_event;
+    ranks = dist->rank_stats(wall());
+    if (!lead) return kSuccess;
+  }
 
   // Whatever happened, everything produced so far is written out whole.
   Summary summary = summarize(*recorder, built->network);
   summary.name = topo.name();
   summary.seed = topo.seed();
-  summary.simulated_ns = engine.now().ns();
-  summary.events = engine.events_executed();
+  summary.simulated_ns = simulated.ns();
+  summary.events = events;
   summary.wall_seconds = wall();
   summary.interrupted = interrupted;
   for (int w = 0; w < topo.workloads_size(); ++w) summary.not_started += built->workloads.stats(static_cast<std::size_t>(w)).not_started;
@@ -348,6 +552,10 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
     timing["wall_seconds"] = summary.wall_seconds;
     timing["events_per_second"] =
         summary.wall_seconds > 0 ? static_cast<double>(summary.events) / summary.wall_seconds : 0.0;
+    if (dist) {
+      timing["lookahead_ns"] = plan.partition.lookahead.ns();
+      timing["ranks"] = ranks;
+    }
     write_file(dir / "timing.json", timing.dump(2) + "\n");
   } catch (const std::exception& e) {
     std::fprintf(err, "shakedown run: %s\n", e.what());
@@ -366,6 +574,7 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
     if (captures) files += fmt::format(", pcap/ ({} files)", captures->files());
     files += ", topology.txtpb, command.txt";
     std::fprintf(out, "  %-16s%s\n", "wrote", files.c_str());
+    if (dist) std::fprintf(out, "  %-16s%s (timing.json)\n", "processes", dist->rank_line(ranks).c_str());
     if (!capture.note.empty()) std::fprintf(out, "  %-16s%s\n", "captures", capture.note.c_str());
     if ((kinds & kEventSegment) != 0 && !recorder->connections().empty())
       std::fprintf(out, "  %-16sshakedown diagram %s --conn 1   (the ladder of connection 1)\n", "pictures",
@@ -388,7 +597,7 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
                  to_string(Duration::nanoseconds(topology::kDefaultHorizonNs)).c_str());
   if (interrupted) {
     std::fprintf(err, "shakedown run: interrupted at %s simulated; the files hold everything up to then\n",
-                 to_string(engine.now()).c_str());
+                 to_string(simulated).c_str());
     return kRunFailed;
   }
   // Wrong bytes are a failed run, unless the file expects them (an expectation on
@@ -403,5 +612,7 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
     return kExpectationFailed;
   return code;
 }
+
+}  // namespace
 
 }  // namespace shakedown::controller

@@ -51,6 +51,10 @@ struct RunOptions {
   bool check_memory = true;
   // Run this topology instead of loading `file` (which then only names it).
   const topology::Topology* topology = nullptr;
+  // The processes of a distributed run (mpi.h), when mpirun or srun started more than
+  // one: every rank calls run_experiment with the same options; rank 0 loads the file,
+  // splits the network and writes the files; every rank returns the same exit code.
+  const class Mpi* mpi = nullptr;
 };
 
 // Runs and returns the exit code (cli.h). Errors go to `err` with what and where; the

@@ -68,14 +68,35 @@ class Engine {
   void stop() { stop_requested_ = true; }
   bool stopped() const { return stop_requested_; }
 
+  // The event running now, for whoever must put what it does in the order one process
+  // would (the traces of a distributed run): its time and key, and a step within it
+  // that a component running several others' work in one event may set (a workload
+  // servicing its client hosts in turn); 0 at the start of every event.
+  const Scheduler::Key& running_key() const { return running_key_; }
+  std::uint32_t running_step() const { return running_step_; }
+  void set_running_step(std::uint32_t step) { running_step_ = step; }
+  // When the last event ran (zero before the first): where a run that ran out of
+  // events ended, whatever run_until moved now() to.
+  TimePoint last_event_time() const { return last_event_; }
+
   std::uint64_t events_executed() const { return events_executed_; }
+  // Of those, the events of workloads and faults, which belong to no node or link: a
+  // distributed run runs them in every process.
+  std::uint64_t events_of_schedules() const { return events_of_schedules_; }
   std::size_t events_pending() const { return scheduler_.size(); }
   TimePoint next_event_time() { return scheduler_.next_time(); }
 
  private:
   Scheduler scheduler_;
+  template <typename More>
+  std::uint64_t run_while(TimePoint limit, More more);
+
   TimePoint now_ = TimePoint::zero();
+  TimePoint last_event_ = TimePoint::zero();
+  Scheduler::Key running_key_;
+  std::uint32_t running_step_ = 0;
   std::uint64_t events_executed_ = 0;
+  std::uint64_t events_of_schedules_ = 0;
   bool stop_requested_ = false;
 };
 

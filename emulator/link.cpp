@@ -292,8 +292,14 @@ void LinkDirection::propagate(PacketPtr packet) {
 }
 
 void LinkDirection::enter_delay_line(TimePoint arrival, PacketPtr packet) {
+  const std::uint64_t seq = next_seq_++;
+  if (carry_) return carry_(arrival, seq, std::move(packet));
+  arrive(arrival, seq, std::move(packet));
+}
+
+void LinkDirection::arrive(TimePoint arrival, std::uint64_t seq, PacketPtr packet) {
   const bool new_head = delay_line_.empty() || arrival < delay_line_.front().arrival;
-  delay_line_.push_back(InFlight{arrival, next_seq_++, std::move(packet)});
+  delay_line_.push_back(InFlight{arrival, seq, std::move(packet)});
   std::push_heap(delay_line_.begin(), delay_line_.end(), Later{});
   if (!new_head) return;
   const Scheduler::Key key = delivery_key(delay_line_.front());

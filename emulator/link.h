@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +44,14 @@ struct LinkStats {
   std::uint32_t max_queue_packets = 0;
 
   std::uint64_t drops(DropReason r) const { return dropped[static_cast<int>(r)]; }
+  // Every counter (adding up the processes of a distributed run: each counts only what
+  // it ran, so the sums are the counts of one process).
+  template <typename F>
+  void each(F&& f) {
+    f(enqueued_packets), f(enqueued_bytes), f(delivered_packets), f(delivered_bytes);
+    f(duplicated), f(corrupted), f(reordered), f(max_queue_packets);
+    for (auto& d : dropped) f(d);
+  }
 };
 
 class LinkDirection final : private EventHandler {
@@ -56,6 +65,15 @@ class LinkDirection final : private EventHandler {
   ~LinkDirection();
 
   void set_receiver(PacketReceiver* receiver) { receiver_ = receiver; }
+
+  // A distributed run's cut link: the far end lives in another process. The near end
+  // hands each packet to `carry` as it enters the delay line — when it will arrive, and
+  // its place in the line — instead of keeping it; the far end's copy of the direction
+  // takes it with arrive() and hands it over exactly as a whole link would (the same
+  // event, with the same key). Nothing else of the direction changes.
+  using Carry = std::function<void(TimePoint arrival, std::uint64_t seq, PacketPtr packet)>;
+  void set_far_end_away(Carry carry) { carry_ = std::move(carry); }
+  void arrive(TimePoint arrival, std::uint64_t seq, PacketPtr packet);
   void set_observer(Observer* observer) { observer_ = observer; }
 
   // Hands a packet to the link at engine.now().
@@ -83,6 +101,7 @@ class LinkDirection final : private EventHandler {
 
   const LinkParams& params() const { return params_; }
   const LinkStats& stats() const { return stats_; }
+  void set_stats(const LinkStats& s) { stats_ = s; }  // a distributed run's sums (LinkStats::each)
   std::size_t queued_packets() const { return queue_.size(); }
   std::size_t in_flight() const { return delay_line_.size(); }
   const Site& site() const { return site_; }
@@ -129,6 +148,7 @@ class LinkDirection final : private EventHandler {
   LinkParams params_;
   PacketReceiver* receiver_ = nullptr;
   Observer* observer_ = nullptr;
+  Carry carry_;
 
   // Stage: drop-tail queue and serialization.
   Fifo<PacketPtr> queue_;

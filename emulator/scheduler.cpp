@@ -171,7 +171,7 @@ Scheduler::Fired Scheduler::pop() {
   if (near_.empty()) refill();
   const Entry top = near_[0];
   const std::uint32_t slot = top.slot();
-  Fired fired{TimePoint::from_ns(top.time), top.handler, top.tag, {}, slots_[slot].key.owner};
+  Fired fired{TimePoint::from_ns(top.time), top.handler, top.tag, {}, slots_[slot].key};
   if (top.handler == nullptr) fired.fn = std::move(callbacks_[slot]);
   heap_remove_at(0);
   release(slot);

@@ -29,6 +29,7 @@
 // no dead entries behind.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -90,13 +91,21 @@ class Scheduler {
  public:
   using Callback = std::function<void()>;
 
+  // An event's place among events at the same time (see above).
+  struct Key {
+    Owner owner = owners::kNone;
+    Owner source = owners::kNone;
+    std::uint64_t count = 0;
+    auto operator<=>(const Key&) const = default;
+  };
+
   // What pop() hands back: run it after advancing the clock.
   struct Fired {
     TimePoint time;
     EventHandler* handler = nullptr;
     std::uint64_t tag = 0;
     Callback fn;
-    Owner owner = owners::kNone;
+    Key key;
     void run() {
       if (handler != nullptr) {
         handler->on_event(tag);
@@ -117,11 +126,6 @@ class Scheduler {
   EventId schedule(TimePoint at, Callback fn) { return schedule(at, owners::kNone, std::move(fn)); }
   // An event whose source and count were taken elsewhere: a crossing from another
   // process of a distributed run (window.h), scheduled where that process would have.
-  struct Key {
-    Owner owner = owners::kNone;
-    Owner source = owners::kNone;
-    std::uint64_t count = 0;
-  };
   EventId schedule_keyed(TimePoint at, const Key& key, Callback fn);
   EventId schedule_keyed(TimePoint at, const Key& key, EventHandler& handler, std::uint64_t tag);
   // Moves a pending event and gives it this key. False if it is not pending.

@@ -32,10 +32,11 @@ struct Crossing {
   std::vector<std::uint8_t> bytes;
 };
 
-// One round of the exchange: every part gives the crossings it made in the window and
-// the time of its earliest pending event, and gets the crossings addressed to it (in
-// the order their senders made them, by sending part) and the earliest pending time of
-// all parts, counting the crossings in flight. A collective call: every part makes it,
+// One round of the exchange: every part gives the crossings it made in the window, the
+// time of its earliest pending event and whether it wants the run to stop (Ctrl-C),
+// and gets the crossings addressed to it (in the order their senders made them, by
+// sending part), the earliest pending time of all parts, counting the crossings in
+// flight, and whether any part wants to stop. A collective call: every part makes it,
 // once per window.
 class Exchange {
  public:
@@ -43,25 +44,36 @@ class Exchange {
   struct Round {
     std::vector<Crossing> incoming;
     TimePoint earliest = TimePoint::max();
+    bool stop = false;
   };
-  virtual Round round(std::vector<Crossing> outgoing, TimePoint earliest_here) = 0;
+  virtual Round round(std::vector<Crossing> outgoing, TimePoint earliest_here, bool stop_here) = 0;
   virtual std::uint32_t part() const = 0;
   virtual std::uint32_t parts() const = 0;
 };
 
 class WindowedRun {
  public:
-  // `hand_over` receives each incoming crossing at its time, as an event of its owner.
+  // `hand_over` receives each incoming crossing as it arrives — at the end of the
+  // window it was sent in, before its time — and schedules what happens at its time
+  // (with its key).
   WindowedRun(Engine& engine, Exchange& exchange, Duration lookahead,
-              std::function<void(const Crossing&)> hand_over);
+              std::function<void(Crossing&)> hand_over);
 
   // A component sends across: the crossing must not arrive before the window ends
   // (at >= now + lookahead), which the lookahead guarantees for a cut link.
   void send(Crossing c);
 
+  // One window: exchanges what the last one sent, agrees on the earliest next event,
+  // and runs every event earlier than the window's end (and not after `limit`). False,
+  // having run nothing, when no event is left anywhere up to `limit`, or when a part
+  // asked to stop (`stop`, given by any part). Collective: every part calls it with the
+  // same limit, until it returns false.
+  bool step(TimePoint limit, bool stop = false);
   // Runs every part until no event is left anywhere, or until `limit`; returns the
-  // windows run. Collective: every part calls it with the same limit.
+  // windows run. Collective.
   std::uint64_t run_until(TimePoint limit);
+  // Whether the last step ended because a part asked to stop.
+  bool stopped() const { return stopped_; }
 
   struct Stats {
     std::uint64_t windows = 0, sent = 0, received = 0;
@@ -69,13 +81,12 @@ class WindowedRun {
   const Stats& stats() const { return stats_; }
 
  private:
-  void schedule(Crossing c);
-
   Engine& engine_;
   Exchange& exchange_;
   Duration lookahead_;
-  std::function<void(const Crossing&)> hand_over_;
+  std::function<void(Crossing&)> hand_over_;
   std::vector<Crossing> outgoing_;
+  bool stopped_ = false;
   Stats stats_;
 };
 

@@ -47,6 +47,11 @@ struct HostStats {
   std::uint64_t payload_bytes_stale = 0;
   std::uint64_t dropped[kDropReasonCount] = {};
   std::uint64_t drops(DropReason r) const { return dropped[static_cast<int>(r)]; }
+  template <typename F>
+  void each(F&& f) {  // every counter (LinkStats::each)
+    f(packets_sent), f(packets_received), f(payload_bytes_verified), f(payload_bytes_wrong), f(payload_bytes_stale);
+    for (auto& d : dropped) f(d);
+  }
 };
 
 class Host final : private EventHandler {
@@ -70,6 +75,7 @@ class Host final : private EventHandler {
   wire::Ipv4Address address() const { return address_; }
   std::uint32_t node_id() const { return node_id_; }
   const HostStats& stats() const { return stats_; }
+  void set_stats(const HostStats& s) { stats_ = s; }  // a distributed run's sums (HostStats::each)
 
   // Sends what the endpoint has queued, hands events to the application, and re-arms
   // connection wake-ups. Call after commanding a connection. A call made while the

@@ -69,10 +69,16 @@ std::uint32_t Network::add_link(std::uint32_t a, std::uint32_t b, const LinkPara
 void Network::set_partitioned(const std::vector<std::uint32_t>& group, bool partitioned) {
   std::vector<bool> inside(nodes_.size(), false);
   for (std::uint32_t n : group) inside.at(n) = true;
+  // Each link a step of its own (engine.h): in a distributed run they may be in
+  // different processes, and their traces must fall in this order.
+  std::uint32_t step = engine_.running_step();
   for (std::uint32_t n = 0; n < nodes_.size(); ++n) {
     if (!inside[n]) continue;
     for (const Attachment& at : nodes_[n].links)
-      if (!inside[at.peer]) links_[at.link]->hold_down(partitioned);
+      if (!inside[at.peer]) {
+        engine_.set_running_step(++step);
+        links_[at.link]->hold_down(partitioned);
+      }
   }
 }
 
@@ -151,10 +157,16 @@ void Network::add_equal_cost_paths() {
 
 namespace shakedown {
 
+void Network::set_elsewhere(std::uint32_t node) {
+  Node& n = nodes_.at(node);
+  n.elsewhere = true;
+  if (n.host) n.host->set_tcp_observer(nullptr);
+}
+
 void Network::set_tcp_observer(TcpObserver* observer) {
   tcp_observer_ = observer;
   for (Node& n : nodes_)
-    if (n.host) n.host->set_tcp_observer(observer);
+    if (n.host) n.host->set_tcp_observer(n.elsewhere ? nullptr : observer);
 }
 
 }  // namespace shakedown

@@ -55,15 +55,23 @@ class Network {
   const std::string& name(std::uint32_t node) const { return nodes_.at(node).name; }
   std::size_t node_count() const { return nodes_.size(); }
   bool is_host(std::uint32_t node) const { return nodes_.at(node).host != nullptr; }
-  // Takes every link with exactly one end in `group` down (or back up): the group is
-  // cut off from the rest of the network, as by a partition of a real one.
-  // Every host, present and future, reports its TCP to this observer (nullptr: none).
+  // Every host, present and future, reports its TCP to this observer (nullptr: none);
+  // hosts that run elsewhere report nothing.
   void set_tcp_observer(TcpObserver* observer);
   // The link direction leaving a host (each host has exactly one link).
   std::uint32_t host_link(std::uint32_t host) const { return nodes_.at(host).links.at(0).link; }
   int host_link_direction(std::uint32_t host) const { return nodes_.at(host).links.at(0).direction; }
   std::size_t link_count() const { return links_.size(); }
+  // Takes every link with exactly one end in `group` down (or back up): the group is
+  // cut off from the rest of the network, as by a partition of a real one.
   void set_partitioned(const std::vector<std::uint32_t>& group, bool partitioned);
+
+  // A distributed run: every process builds the whole network — the same numbering,
+  // routes, random streams and faults everywhere — and runs only its own nodes. A node
+  // that runs elsewhere is here only to keep that whole: its host starts no
+  // connection and reports nothing (no packet ever reaches it in this process).
+  void set_elsewhere(std::uint32_t node);
+  bool here(std::uint32_t node) const { return !nodes_.at(node).elsewhere; }
 
  private:
   struct Attachment {
@@ -78,6 +86,7 @@ class Network {
     wire::Ipv4Address address;  // hosts only
     std::vector<Attachment> links;
     std::vector<std::uint32_t> router_interfaces;  // parallel to links, routers only
+    bool elsewhere = false;
   };
 
   Engine& engine_;

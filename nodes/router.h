@@ -18,6 +18,11 @@ struct RouterStats {
   std::uint64_t forwarded = 0;
   std::uint64_t dropped[kDropReasonCount] = {};
   std::uint64_t drops(DropReason r) const { return dropped[static_cast<int>(r)]; }
+  template <typename F>
+  void each(F&& f) {  // every counter (LinkStats::each)
+    f(forwarded);
+    for (auto& d : dropped) f(d);
+  }
 };
 
 class Router {
@@ -33,6 +38,7 @@ class Router {
   PacketReceiver& input(std::uint32_t interface) { return *inputs_[interface]; }
   RoutingTable& routes() { return routes_; }
   const RouterStats& stats() const { return stats_; }
+  void set_stats(const RouterStats& s) { stats_ = s; }  // a distributed run's sums (RouterStats::each)
 
  private:
   class Input final : public PacketReceiver {

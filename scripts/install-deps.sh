@@ -19,6 +19,7 @@ packages=(
   tshark                             # tests read captures back as Wireshark would
   libxml2-utils                      # tests validate JUnit reports with xmllint
   libmetis-dev                       # partitions of distributed runs
+  libopenmpi-dev openmpi-bin         # distributed runs: MPI and mpirun
 )
 
 # --fuzz: also clang and its libFuzzer runtime, for the `fuzz` preset.

@@ -458,13 +458,21 @@ struct Workloads::Run final : private EventHandler {
     started.clear();
     for (std::size_t n = 0; n < kStartsPerEvent && next < times.size() && times[next] <= engine.now(); ++n) {
       const std::size_t i = next % clients.size();
-      clients[i]->start();
-      started.push_back(stack_of_client[i]);
+      // A client that runs in another process of a distributed run starts there.
+      if (here[stack_of_client[i]]) {
+        clients[i]->start();
+        started.push_back(stack_of_client[i]);
+      }
       ++next;
     }
     std::sort(started.begin(), started.end());
     started.erase(std::unique(started.begin(), started.end()), started.end());
-    for (const std::uint32_t s : started) client_stacks[s]->host().service();
+    // Each host's part of this event is a step of its own (engine.h), so that the
+    // traces of hosts in different processes fall in the order of one process.
+    for (const std::uint32_t s : started) {
+      engine.set_running_step(s + 1);
+      client_stacks[s]->host().service();
+    }
     schedule();
   }
 
@@ -475,6 +483,7 @@ struct Workloads::Run final : private EventHandler {
   std::vector<std::unique_ptr<ClientApp>> clients;
   std::vector<Stack*> client_stacks;            // each client host once, in first-seen order
   std::vector<std::uint32_t> stack_of_client;  // clients[i]'s host in client_stacks
+  std::vector<bool> here;                      // by client_stacks: the host runs in this process
   std::vector<std::uint32_t> started;          // scratch for on_event
   std::unique_ptr<ServerApp> server;
 };
@@ -547,7 +556,10 @@ std::size_t Workloads::add(const Workload& spec) {
     Stack& st = stack(c);
     run->clients.push_back(std::make_unique<ClientApp>(engine_, st, w, run->stats, server_address));
     const auto [it, fresh] = stack_index.try_emplace(&st, static_cast<std::uint32_t>(run->client_stacks.size()));
-    if (fresh) run->client_stacks.push_back(&st);
+    if (fresh) {
+      run->client_stacks.push_back(&st);
+      run->here.push_back(network_.here(c));
+    }
     run->stack_of_client.push_back(it->second);
   }
   run->schedule();
@@ -556,6 +568,8 @@ std::size_t Workloads::add(const Workload& spec) {
 }
 
 const std::vector<TimePoint>& Workloads::start_times(std::size_t i) const { return runs_.at(i)->times; }
+
+void Workloads::set_stats(std::size_t i, const WorkloadStats& s) { runs_.at(i)->stats = s; }
 
 WorkloadStats Workloads::stats(std::size_t i) const {
   WorkloadStats s = runs_.at(i)->stats;

@@ -127,6 +127,14 @@ struct WorkloadStats {
   std::uint64_t server_bytes_received = 0;
   std::uint64_t server_bytes_sent = 0;
   std::uint64_t server_reset = 0;  // server-side connections ended by RST
+  // Every count that each process of a distributed run keeps for what it ran (so the
+  // sums are one process's counts): all but the plan, which every process knows whole.
+  template <typename F>
+  void each_counted(F&& f) {
+    f(started), f(not_started), f(connected), f(completed), f(incomplete), f(reset), f(refused), f(timed_out);
+    f(crashed), f(open), f(client_bytes_sent), f(client_bytes_received), f(server_accepted);
+    f(server_bytes_received), f(server_bytes_sent), f(server_reset);
+  }
 };
 
 class ClientApp;
@@ -149,6 +157,7 @@ class Workloads {
   // The host's socket API, created on first use.
   Stack& stack(std::uint32_t host);
   WorkloadStats stats(std::size_t workload) const;
+  void set_stats(std::size_t workload, const WorkloadStats& s);  // a distributed run's sums
   // When each of the workload's connections starts (start k on client k mod N).
   const std::vector<TimePoint>& start_times(std::size_t workload) const;
   const Workload& workload(std::size_t i) const { return *specs_.at(i); }

@@ -27,7 +27,7 @@ class ThreadExchange {
   class Part final : public Exchange {
    public:
     Part(ThreadExchange& x, std::uint32_t part) : x_(x), part_(part) {}
-    Round round(std::vector<Crossing> outgoing, TimePoint earliest_here) override {
+    Round round(std::vector<Crossing> outgoing, TimePoint earliest_here, bool /*stop_here*/) override {
       // Phase 1: post what goes out; the earliest counts what is in flight.
       TimePoint earliest = earliest_here;
       for (const Crossing& c : outgoing) earliest = std::min(earliest, c.at);
@@ -162,10 +162,10 @@ TEST(WindowedRun, AnySplitRunsTheSameEventsInTheSameOrder) {
         ThreadExchange::Part me(exchange, p);
         const auto part_of = [parts](std::uint32_t node) { return (node * 7 + 3) % parts; };
         Model m(engine, part_of, p);
-        WindowedRun run(engine, me, kLookahead, [&m](const Crossing& c) {
+        WindowedRun run(engine, me, kLookahead, [&m, &engine](Crossing& c) {
           std::uint64_t message = 0;
           for (int i = 0; i < 8; ++i) message |= static_cast<std::uint64_t>(c.bytes[static_cast<std::size_t>(i)]) << (8 * i);
-          m.receive(c.receiver, message);
+          engine.at_keyed(c.at, c.key, [&m, to = c.receiver, message] { m.receive(to, message); });
         });
         m.window = &run;
         m.start();
@@ -196,7 +196,7 @@ TEST(WindowedRun, RefusesANonPositiveLookahead) {
   Engine engine;
   ThreadExchange x(1);
   ThreadExchange::Part part(x, 0);
-  EXPECT_THROW(WindowedRun(engine, part, Duration::zero(), [](const Crossing&) {}), std::invalid_argument);
+  EXPECT_THROW(WindowedRun(engine, part, Duration::zero(), [](Crossing&) {}), std::invalid_argument);
 }
 
 }  // namespace

@@ -1,0 +1,166 @@
+#include "controller/distributed.h"
+
+#include <chrono>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace shakedown::controller {
+
+Distributed::Distributed(const Mpi& mpi, Engine& engine, PacketPool& pool, const Partition& partition)
+    : mpi_(mpi),
+      engine_(engine),
+      pool_(pool),
+      rank_of_(partition.rank_of),
+      lookahead_(partition.lookahead),
+      exchange_(mpi) {
+  here_.resize(rank_of_.size());
+  for (std::size_t n = 0; n < rank_of_.size(); ++n) here_[n] = rank_of_[n] == static_cast<std::uint32_t>(mpi.rank());
+}
+
+void Distributed::wire(Built& built, const topology::Topology& topology) {
+  Network& net = built.network;
+  far_ends_.assign(static_cast<std::size_t>(topology.links_size()) * 2, nullptr);
+  window_ = std::make_unique<WindowedRun>(engine_, exchange_, lookahead_, [this](Crossing& c) {
+    LinkDirection* far = c.receiver < far_ends_.size() ? far_ends_[c.receiver] : nullptr;
+    if (far == nullptr || c.bytes.empty())
+      throw std::runtime_error(fmt::format("a packet for link direction {}, whose far end is not here", c.receiver));
+    // The packet's bytes, then its flags (corrupted, duplicate) in one byte.
+    const std::uint8_t flags = c.bytes.back();
+    PacketPtr packet = pool_.make(c.bytes.size() - 1);
+    std::memcpy(packet->bytes().data(), c.bytes.data(), c.bytes.size() - 1);
+    packet->corrupted = (flags & 1) != 0;
+    packet->duplicate = (flags & 2) != 0;
+    far->arrive(c.at, c.key.count, std::move(packet));
+  });
+  const auto me = static_cast<std::uint32_t>(mpi_.rank());
+  for (int l = 0; l < topology.links_size(); ++l) {
+    const std::uint32_t ends[2] = {topology.links(l).a(), topology.links(l).b()};
+    for (int d = 0; d < 2; ++d) {
+      const std::uint32_t near = rank_of_.at(ends[d]), far = rank_of_.at(ends[1 - d]);
+      if (near == far) continue;
+      LinkDirection& dir = net.link(static_cast<std::uint32_t>(l)).direction(d);
+      const auto id = static_cast<std::uint32_t>(l * 2 + d);
+      if (near == me) {
+        const Owner end = owners::link_end(static_cast<std::uint32_t>(l), d);
+        dir.set_far_end_away([this, far, id, end](TimePoint arrival, std::uint64_t seq, PacketPtr packet) {
+          Crossing c;
+          c.part = far;
+          c.at = arrival;
+          // The key the far end gives the hand-over (LinkDirection::delivery_key).
+          c.key = Scheduler::Key{end, end, seq};
+          c.receiver = id;
+          const auto bytes = packet->bytes();
+          c.bytes.reserve(bytes.size() + 1);
+          c.bytes.assign(bytes.begin(), bytes.end());
+          c.bytes.push_back(static_cast<std::uint8_t>((packet->corrupted ? 1 : 0) | (packet->duplicate ? 2 : 0)));
+          window_->send(std::move(c));
+        });
+      } else if (far == me) {
+        far_ends_[id] = &dir;
+      }
+    }
+  }
+}
+
+bool Distributed::step(TimePoint limit, bool stop, TraceShipper& shipper, TraceMerger* merger) {
+  const bool more = window_->step(limit, stop);
+  const auto began = std::chrono::steady_clock::now();
+  std::vector<std::uint64_t> sizes;
+  const std::string mine = shipper.take();
+  trace_bytes_ += mine.size();
+  const std::string all = mpi_.gather(mine, &sizes);
+  if (merger != nullptr) merger->merge(all, sizes);
+  trace_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  return more;
+}
+
+Distributed::Totals Distributed::add_up(Built& built) {
+  Network& net = built.network;
+  std::vector<std::uint64_t> v;
+  const auto out = [&v](auto& x) { v.push_back(x); };
+  for (std::uint32_t l = 0; l < net.link_count(); ++l)
+    for (int d = 0; d < 2; ++d) LinkStats(net.link(l).direction(d).stats()).each(out);
+  for (std::uint32_t n = 0; n < net.node_count(); ++n) {
+    if (net.is_host(n)) {
+      HostStats(net.host(n).stats()).each(out);
+    } else {
+      RouterStats(net.router(n).stats()).each(out);
+    }
+  }
+  for (std::size_t w = 0; w < built.workloads.size(); ++w) built.workloads.stats(w).each_counted(out);
+  // The events: this process's, less the schedules' everywhere but on rank 0.
+  v.push_back(engine_.events_executed() - (lead() ? 0 : engine_.events_of_schedules()));
+  mpi_.sum(v);
+  std::vector<std::int64_t> last{engine_.last_event_time().ns()};
+  mpi_.max(last);
+
+  std::size_t i = 0;
+  const auto in = [&v, &i](auto& x) { x = static_cast<std::remove_reference_t<decltype(x)>>(v[i++]); };
+  for (std::uint32_t l = 0; l < net.link_count(); ++l)
+    for (int d = 0; d < 2; ++d) {
+      LinkStats s;
+      s.each(in);
+      net.link(l).direction(d).set_stats(s);
+    }
+  for (std::uint32_t n = 0; n < net.node_count(); ++n) {
+    if (net.is_host(n)) {
+      HostStats s;
+      s.each(in);
+      net.host(n).set_stats(s);
+    } else {
+      RouterStats s;
+      s.each(in);
+      net.router(n).set_stats(s);
+    }
+  }
+  for (std::size_t w = 0; w < built.workloads.size(); ++w) {
+    apps::WorkloadStats s = built.workloads.stats(w);
+    s.each_counted(in);
+    built.workloads.set_stats(w, s);
+  }
+  return Totals{v[i], TimePoint::from_ns(last[0])};
+}
+
+nlohmann::ordered_json Distributed::rank_stats(double wall_seconds) {
+  const WindowedRun::Stats& w = window_->stats();
+  const std::vector<std::uint64_t> mine{engine_.events_executed(), w.windows, w.sent, w.received, trace_bytes_,
+                                        static_cast<std::uint64_t>(exchange_.seconds() * 1e6),
+                                        static_cast<std::uint64_t>(trace_seconds_ * 1e6),
+                                        static_cast<std::uint64_t>(wall_seconds * 1e6)};
+  std::string bytes(reinterpret_cast<const char*>(mine.data()), mine.size() * sizeof(std::uint64_t));
+  std::vector<std::uint64_t> sizes;
+  const std::string all = mpi_.gather(bytes, &sizes);
+  nlohmann::ordered_json ranks = nlohmann::ordered_json::array();
+  if (!lead()) return ranks;
+  for (std::size_t r = 0; r < sizes.size(); ++r) {
+    std::uint64_t x[8];
+    std::memcpy(x, all.data() + r * sizeof x, sizeof x);
+    nlohmann::ordered_json j;
+    j["rank"] = r;
+    j["host"] = r < mpi_.hosts().size() ? mpi_.hosts()[r] : std::string();
+    j["events"] = x[0];
+    j["windows"] = x[1];
+    j["packets_sent_across"] = x[2];
+    j["packets_received_across"] = x[3];
+    j["trace_bytes"] = x[4];
+    j["window_exchange_seconds"] = static_cast<double>(x[5]) / 1e6;
+    j["trace_gather_seconds"] = static_cast<double>(x[6]) / 1e6;
+    j["wall_seconds"] = static_cast<double>(x[7]) / 1e6;
+    ranks.push_back(j);
+  }
+  return ranks;
+}
+
+std::string Distributed::rank_line(const nlohmann::ordered_json& ranks) const {
+  std::string line = fmt::format("{} ranks, lookahead {}, {} windows;", ranks.size(), to_string(lookahead_),
+                                 ranks.empty() ? 0 : ranks[0]["windows"].get<std::uint64_t>());
+  for (const auto& r : ranks)
+    line += fmt::format(" rank {}: {} events, {}/{} packets out/in, {:.2f}s in exchanges", r["rank"].get<int>(),
+                        r["events"].get<std::uint64_t>(), r["packets_sent_across"].get<std::uint64_t>(),
+                        r["packets_received_across"].get<std::uint64_t>(),
+                        r["window_exchange_seconds"].get<double>());
+  return line;
+}
+
+}  // namespace shakedown::controller

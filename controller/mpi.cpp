@@ -1,0 +1,232 @@
+#include "controller/mpi.h"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace shakedown::controller {
+
+namespace {
+
+// A failed MPI call is a failed run: say which, and let the caller end it.
+void check(int rc, const char* what) {
+  if (rc == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(rc, text, &length);
+  throw std::runtime_error(fmt::format("MPI {} failed: {}", what, std::string(text, static_cast<std::size_t>(length))));
+}
+
+int env_int(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? 0 : std::atoi(v);
+}
+
+template <typename T>
+void put(std::string& out, const T& v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+template <typename T>
+T take(const char*& p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  p += sizeof v;
+  return v;
+}
+
+}  // namespace
+
+int Mpi::launched_size() {
+  // Open MPI's mpirun; PMIx and PMI launchers (srun, hydra).
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE"})
+    if (const int n = env_int(name); n > 0) return n;
+  return 1;
+}
+
+Mpi::Mpi(int* argc, char*** argv) {
+  int provided = 0;
+  check(MPI_Init_thread(argc, argv, MPI_THREAD_SINGLE, &provided), "init");
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  check(MPI_Comm_rank(MPI_COMM_WORLD, &rank_), "rank");
+  check(MPI_Comm_size(MPI_COMM_WORLD, &size_), "size");
+  char name[MPI_MAX_PROCESSOR_NAME];
+  int length = 0;
+  MPI_Get_processor_name(name, &length);
+  host_.assign(name, static_cast<std::size_t>(length));
+  std::vector<std::uint64_t> sizes;
+  const std::string all = gather(host_, &sizes);
+  if (rank_ == 0) {
+    std::size_t at = 0;
+    for (const std::uint64_t n : sizes) {
+      hosts_.push_back(all.substr(at, n));
+      at += n;
+    }
+  }
+}
+
+Mpi::~Mpi() { MPI_Finalize(); }
+
+void Mpi::barrier() const { check(MPI_Barrier(MPI_COMM_WORLD), "barrier"); }
+
+void Mpi::abort(int code) const {
+  MPI_Abort(MPI_COMM_WORLD, code);
+  std::_Exit(code);
+}
+
+void Mpi::broadcast(std::string& bytes) const {
+  std::uint64_t size = bytes.size();
+  check(MPI_Bcast(&size, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD), "broadcast");
+  bytes.resize(size);
+  for (std::uint64_t at = 0; at < size; at += kPieceBytes) {
+    const auto n = static_cast<int>(std::min<std::uint64_t>(kPieceBytes, size - at));
+    check(MPI_Bcast(bytes.data() + at, n, MPI_BYTE, 0, MPI_COMM_WORLD), "broadcast");
+  }
+}
+
+std::string Mpi::gather(const std::string& mine, std::vector<std::uint64_t>* sizes) const {
+  std::vector<std::uint64_t> all(static_cast<std::size_t>(size_));
+  std::uint64_t n = mine.size();
+  check(MPI_Gather(&n, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, 0, MPI_COMM_WORLD), "gather");
+  std::uint64_t largest = n;
+  check(MPI_Allreduce(MPI_IN_PLACE, &largest, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD), "gather");
+  std::string out;
+  std::vector<std::uint64_t> offsets(all.size());
+  if (rank_ == 0) {
+    std::uint64_t total = 0;
+    for (std::size_t r = 0; r < all.size(); ++r) {
+      offsets[r] = total;
+      total += all[r];
+    }
+    out.resize(total);
+  }
+  // In pieces: at most kPieceBytes from each rank at a time.
+  std::string piece_in;
+  std::vector<int> counts(all.size()), displs(all.size());
+  for (std::uint64_t at = 0; at < largest; at += kPieceBytes) {
+    const auto mine_n = static_cast<int>(at < n ? std::min<std::uint64_t>(kPieceBytes, n - at) : 0);
+    int total = 0;
+    if (rank_ == 0) {
+      for (std::size_t r = 0; r < all.size(); ++r) {
+        counts[r] = static_cast<int>(at < all[r] ? std::min<std::uint64_t>(kPieceBytes, all[r] - at) : 0);
+        displs[r] = total;
+        total += counts[r];
+      }
+      piece_in.resize(static_cast<std::size_t>(total));
+    }
+    check(MPI_Gatherv(mine.data() + std::min<std::uint64_t>(at, n), mine_n, MPI_BYTE, piece_in.data(), counts.data(),
+                      displs.data(), MPI_BYTE, 0, MPI_COMM_WORLD),
+          "gather");
+    if (rank_ == 0)
+      for (std::size_t r = 0; r < all.size(); ++r)
+        if (counts[r] > 0)
+          std::memcpy(out.data() + offsets[r] + at, piece_in.data() + displs[r], static_cast<std::size_t>(counts[r]));
+  }
+  if (sizes != nullptr) *sizes = std::move(all);
+  return out;
+}
+
+void Mpi::sum(std::vector<std::uint64_t>& values) const {
+  check(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_UINT64_T, MPI_SUM,
+                      MPI_COMM_WORLD),
+        "reduction");
+}
+
+void Mpi::min(std::vector<std::int64_t>& values) const {
+  check(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_INT64_T, MPI_MIN,
+                      MPI_COMM_WORLD),
+        "reduction");
+}
+
+void Mpi::max(std::vector<std::int64_t>& values) const {
+  check(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_INT64_T, MPI_MAX,
+                      MPI_COMM_WORLD),
+        "reduction");
+}
+
+std::string Mpi::all_to_all(const std::vector<std::string>& to) const {
+  const auto ranks = static_cast<std::size_t>(size_);
+  std::vector<std::uint64_t> out_sizes(ranks), in_sizes(ranks);
+  for (std::size_t r = 0; r < ranks; ++r) out_sizes[r] = to[r].size();
+  check(MPI_Alltoall(out_sizes.data(), 1, MPI_UINT64_T, in_sizes.data(), 1, MPI_UINT64_T, MPI_COMM_WORLD),
+        "all-to-all");
+  std::uint64_t largest = *std::max_element(out_sizes.begin(), out_sizes.end());
+  check(MPI_Allreduce(MPI_IN_PLACE, &largest, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD), "all-to-all");
+  std::vector<std::uint64_t> in_offsets(ranks);
+  std::uint64_t total = 0;
+  for (std::size_t r = 0; r < ranks; ++r) {
+    in_offsets[r] = total;
+    total += in_sizes[r];
+  }
+  std::string in(total, '\0');
+  std::vector<int> scounts(ranks), sdispls(ranks), rcounts(ranks), rdispls(ranks);
+  std::string send, recv;
+  // In pieces: at most kPieceBytes to each rank at a time.
+  for (std::uint64_t at = 0; at < largest; at += kPieceBytes) {
+    send.clear();
+    int s = 0, r_total = 0;
+    for (std::size_t r = 0; r < ranks; ++r) {
+      scounts[r] = static_cast<int>(at < out_sizes[r] ? std::min<std::uint64_t>(kPieceBytes, out_sizes[r] - at) : 0);
+      sdispls[r] = s;
+      if (scounts[r] > 0) send.append(to[r], at, static_cast<std::size_t>(scounts[r]));
+      s += scounts[r];
+      rcounts[r] = static_cast<int>(at < in_sizes[r] ? std::min<std::uint64_t>(kPieceBytes, in_sizes[r] - at) : 0);
+      rdispls[r] = r_total;
+      r_total += rcounts[r];
+    }
+    recv.resize(static_cast<std::size_t>(r_total));
+    check(MPI_Alltoallv(send.data(), scounts.data(), sdispls.data(), MPI_BYTE, recv.data(), rcounts.data(),
+                        rdispls.data(), MPI_BYTE, MPI_COMM_WORLD),
+          "all-to-all");
+    for (std::size_t r = 0; r < ranks; ++r)
+      if (rcounts[r] > 0)
+        std::memcpy(in.data() + in_offsets[r] + at, recv.data() + rdispls[r], static_cast<std::size_t>(rcounts[r]));
+  }
+  return in;
+}
+
+Exchange::Round MpiExchange::round(std::vector<Crossing> outgoing, TimePoint earliest_here, bool stop_here) {
+  const auto began = std::chrono::steady_clock::now();
+  std::vector<std::string> to(static_cast<std::size_t>(mpi_.size()));
+  TimePoint earliest = earliest_here;
+  for (const Crossing& c : outgoing) {
+    earliest = std::min(earliest, c.at);
+    std::string& out = to.at(c.part);
+    put(out, c.at.ns());
+    put(out, c.key.owner);
+    put(out, c.key.source);
+    put(out, c.key.count);
+    put(out, c.receiver);
+    put(out, static_cast<std::uint32_t>(c.bytes.size()));
+    out.append(reinterpret_cast<const char*>(c.bytes.data()), c.bytes.size());
+  }
+  Round r;
+  const std::string in = mpi_.all_to_all(to);
+  for (const char* p = in.data(); p < in.data() + in.size();) {
+    Crossing c;
+    c.part = part();
+    c.at = TimePoint::from_ns(take<std::int64_t>(p));
+    c.key.owner = take<Owner>(p);
+    c.key.source = take<Owner>(p);
+    c.key.count = take<std::uint64_t>(p);
+    c.receiver = take<std::uint32_t>(p);
+    const auto n = take<std::uint32_t>(p);
+    c.bytes.assign(reinterpret_cast<const std::uint8_t*>(p), reinterpret_cast<const std::uint8_t*>(p) + n);
+    p += n;
+    r.incoming.push_back(std::move(c));
+  }
+  std::vector<std::int64_t> agreed{earliest.ns(), stop_here ? 0 : 1};
+  mpi_.min(agreed);
+  r.earliest = TimePoint::from_ns(agreed[0]);
+  r.stop = agreed[1] == 0;
+  seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  return r;
+}
+
+}  // namespace shakedown::controller

@@ -1,0 +1,78 @@
+// The MPI side of a distributed run (docs/distributed.md): the processes mpirun or
+// srun started, and the few collective operations a run makes between them. MPI is
+// initialised only when the process was started by a launcher (Open MPI's mpirun, or a
+// PMI/PMIx launcher such as srun) with more than one process: the same binary started
+// alone never touches MPI.
+//
+// Every operation here is collective (every rank calls it, in the same order), and no
+// message is unbounded: what a window or a trace sends goes in pieces of at most
+// kPieceBytes per destination.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "emulator/window.h"
+
+namespace shakedown::controller {
+
+class Mpi {
+ public:
+  static constexpr std::size_t kPieceBytes = std::size_t{32} << 20;
+
+  // How many processes the launcher started, from its environment; 1 when none did.
+  static int launched_size();
+  // Initialises MPI (errors are returned, not fatal, so that a failed operation ends
+  // the run with a message rather than an abort without one).
+  Mpi(int* argc, char*** argv);
+  ~Mpi();
+  Mpi(const Mpi&) = delete;
+  Mpi& operator=(const Mpi&) = delete;
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  // The machine this rank runs on.
+  const std::string& host() const { return host_; }
+  // Every rank's machine, on rank 0 (gathered once, at the start).
+  const std::vector<std::string>& hosts() const { return hosts_; }
+
+  // Rank 0's bytes, on every rank.
+  void broadcast(std::string& bytes) const;
+  // Every rank's bytes, concatenated in rank order, on rank 0 (empty elsewhere);
+  // `sizes` receives each rank's share.
+  std::string gather(const std::string& mine, std::vector<std::uint64_t>* sizes) const;
+  // Element-wise sums, minima, maxima over every rank, on every rank.
+  void sum(std::vector<std::uint64_t>& values) const;
+  void min(std::vector<std::int64_t>& values) const;
+  void max(std::vector<std::int64_t>& values) const;
+  // To each rank its bytes; returns what every rank sent here, concatenated by rank.
+  std::string all_to_all(const std::vector<std::string>& to) const;
+  void barrier() const;
+  // Ends every process of the run now, with this exit code (after a message).
+  [[noreturn]] void abort(int code) const;
+
+ private:
+  int rank_ = 0, size_ = 1;
+  std::string host_;
+  std::vector<std::string> hosts_;
+};
+
+// The windows' exchange over MPI: crossings go to their parts with all_to_all, and the
+// earliest next event (counting crossings in flight) and the wish to stop are agreed
+// with one reduction.
+class MpiExchange final : public Exchange {
+ public:
+  explicit MpiExchange(const Mpi& mpi) : mpi_(mpi) {}
+  Round round(std::vector<Crossing> outgoing, TimePoint earliest_here, bool stop_here) override;
+  std::uint32_t part() const override { return static_cast<std::uint32_t>(mpi_.rank()); }
+  std::uint32_t parts() const override { return static_cast<std::uint32_t>(mpi_.size()); }
+  // Wall-clock seconds spent in rounds: waiting for the slowest rank, and moving bytes.
+  double seconds() const { return seconds_; }
+
+ private:
+  const Mpi& mpi_;
+  double seconds_ = 0;
+};
+
+}  // namespace shakedown::controller

@@ -1,0 +1,70 @@
+// The traces of a distributed run. Every process runs some of the hosts, routers and
+// link ends; what they report (segments, connection events, crashes, packet events)
+// is recorded by one recorder, on rank 0, in the order one process would have reported
+// it — so that events.jsonl, connections.csv, summary.json and the captures are the
+// same bytes as a single process writes.
+//
+// Each process writes what its components report, as it happens, into a stream of
+// records (a TraceShipper is its observer), each tagged with where one process would
+// have reported it: the time and key of the event running (scheduler.h), the step
+// within that event (engine.h), and its own count. Every process runs its events in
+// that order, so each stream is sorted. After every window rank 0 gathers the streams
+// and merges them (TraceMerger): everything earlier than the window's end has been
+// reported by then, so what the merge hands on is final, and memory holds one window.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "controller/recorder.h"
+#include "emulator/engine.h"
+#include "emulator/packet.h"
+#include "emulator/trace.h"
+#include "nodes/observer.h"
+
+namespace shakedown::controller {
+
+class TraceShipper final : public Observer, public TcpObserver {
+ public:
+  explicit TraceShipper(const Engine& engine) : engine_(engine) {}
+
+  void on_packet(const PacketEvent& e) override;
+  void on_segment_sent(const Host& host, tcp::ConnId conn, const wire::Ipv4Header& ip, const wire::TcpHeader& tcp,
+                       std::uint32_t payload) override;
+  void on_segment_received(const Host& host, const tcp::Input& input, const wire::Ipv4Header& ip,
+                           const wire::TcpHeader& tcp, std::uint32_t payload) override;
+  void on_tcp_event(const Host& host, tcp::ConnId conn, const tcp::Event& event) override;
+  void on_crash(const Host& host) override;
+
+  // What was reported since the last take.
+  std::string take() { return std::move(out_); }
+
+ private:
+  void header(std::uint8_t type, std::int64_t t);
+
+  const Engine& engine_;
+  std::string out_;
+  std::uint64_t count_ = 0;
+};
+
+class TraceMerger {
+ public:
+  // `packets` receives the packet events (the recorder's drops, the captures).
+  TraceMerger(Recorder& recorder, Observer& packets) : recorder_(recorder), packets_(packets) {}
+  // Every rank's records of one window, concatenated in rank order with their sizes
+  // (Mpi::gather): merged and handed on. Throws std::runtime_error if two ranks report
+  // at the same place in the order — which would make the order depend on the split.
+  void merge(const std::string& all, const std::vector<std::uint64_t>& sizes);
+  std::uint64_t records() const { return records_; }
+
+ private:
+  void replay(const char* p, std::uint8_t type, std::int64_t t);
+
+  Recorder& recorder_;
+  Observer& packets_;
+  PacketPool pool_;
+  std::uint64_t records_ = 0;
+};
+
+}  // namespace shakedown::controller
