@@ -1,0 +1,263 @@
+// Distributed runs as a user starts them, with mpirun: the same files, byte for byte,
+// as one process; a bad file said once; a dead rank ends the run.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int code;
+  std::string output;  // stdout and stderr together
+};
+
+Result shell(const std::string& cmd) {
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+const std::string kBin = SHAKEDOWN_BIN;
+const std::string kSource = SHAKEDOWN_SOURCE;
+
+// mpirun as CI runs it: as root, with more ranks than cores.
+std::string mpirun(int ranks) {
+  return std::string(SHAKEDOWN_MPIRUN) + " -np " + std::to_string(ranks) + " --oversubscribe --allow-run-as-root ";
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Everything the tests wrote, removed at the end.
+class Scratch : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(fs::temp_directory_path() / ("shakedown-dist-" + std::to_string(getpid())), ec);
+  }
+};
+const auto* const kScratch = ::testing::AddGlobalTestEnvironment(new Scratch);
+
+fs::path scratch(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("shakedown-dist-" + std::to_string(getpid())) / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir.parent_path());
+  return dir;
+}
+
+// Every file a run writes that must not depend on the number of processes.
+void expect_same_files(const fs::path& one, const fs::path& many, const std::string& what) {
+  for (const char* f : {"events.jsonl", "connections.csv", "summary.json", "topology.txtpb"}) {
+    ASSERT_TRUE(fs::exists(one / f)) << what << ": " << f;
+    EXPECT_TRUE(read(one / f) == read(many / f)) << what << ": " << f << " differs";
+  }
+  std::vector<std::string> a, b;
+  if (fs::exists(one / "pcap"))
+    for (const auto& e : fs::directory_iterator(one / "pcap")) a.push_back(e.path().filename());
+  if (fs::exists(many / "pcap"))
+    for (const auto& e : fs::directory_iterator(many / "pcap")) b.push_back(e.path().filename());
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  EXPECT_EQ(a, b) << what << ": the captures";
+  for (const auto& name : a)
+    EXPECT_TRUE(read(one / "pcap" / name) == read(many / "pcap" / name)) << what << ": pcap/" << name << " differs";
+}
+
+std::string flags_for(const std::string& file) {
+  // The reference star is large: its captures are left out, as `auto` would.
+  return file.find("star-reference") != std::string::npos ? " -q --pcap none" : " -q";
+}
+
+// Every catalog topology and every example, split over 2, 3 and 4 processes.
+class SameBytes : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SameBytes, AsOneProcess) {
+  const std::string file = kSource + "/" + GetParam();
+  const std::string name = fs::path(GetParam()).stem();
+  const fs::path one = scratch(name + "-1");
+  const Result single = shell(kBin + " run " + file + " -o " + one.string() + flags_for(file) + " 2>&1");
+  ASSERT_TRUE(single.code == 0 || single.code == 1) << single.output;
+  int compared = 0;
+  for (const int n : {2, 3, 4}) {
+    const fs::path many = scratch(name + "-" + std::to_string(n));
+    const Result r = shell(mpirun(n) + kBin + " run " + file + " -o " + many.string() + flags_for(file) + " 2>&1");
+    if (r.code == 2) {
+      // Refused, and only for what cannot be split: fewer nodes than processes, or a
+      // link without lookahead that the partition could not keep whole.
+      EXPECT_TRUE(r.output.find("a rank needs at least one node") != std::string::npos ||
+                  r.output.find("where a packet can take no time") != std::string::npos)
+          << n << " processes: " << r.output;
+      continue;
+    }
+    ASSERT_EQ(r.code, single.code) << n << " processes: " << r.output;
+    expect_same_files(one, many, GetParam() + " on " + std::to_string(n) + " processes");
+    ++compared;
+  }
+  EXPECT_GE(compared, 1) << "two processes, at least, run every file";
+}
+
+std::vector<std::string> files() {
+  std::vector<std::string> out;
+  for (const char* dir : {"topologies/catalog", "examples"})
+    for (const auto& e : fs::recursive_directory_iterator(kSource + "/" + dir))
+      if (e.path().extension() == ".yaml" && e.path().filename().string().find("template") == std::string::npos)
+        out.push_back(fs::relative(e.path(), kSource).string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, SameBytes, ::testing::ValuesIn(files()), [](const auto& p) {
+  std::string n = p.param;
+  for (char& c : n)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return n;
+});
+
+// Faults on a cut link and on hosts in another process than rank 0: a delay change on
+// the cut (which lowers the lookahead), a targeted drop of the first SYN crossing it,
+// a corruption, and a host that crashes and restarts.
+TEST(Distributed, FaultsAcrossTheCut) {
+  const fs::path dir = scratch("faults");
+  fs::create_directories(dir);
+  const fs::path file = dir / "faults.yaml";
+  std::ofstream(file) << R"(name: faults-across
+seed: 11
+hosts: [a1, a2, a3, b1, b2, b3]
+routers: [ra, rb]
+links:
+  - {ends: [a1, ra], delay: 1ms}
+  - {ends: [a2, ra], delay: 1ms}
+  - {ends: [a3, ra], delay: 1ms}
+  - {ends: [b1, rb], delay: 1ms}
+  - {ends: [b2, rb], delay: 1ms}
+  - {ends: [b3, rb], delay: 1ms}
+  - {ends: [ra, rb], delay: 10ms, loss: 1%, rate: 50Mbps, queue: 40}
+partition: {0: [a1, a2, a3, ra], 1: [b1, b2, b3, rb]}
+workload:
+  - {app: bulk, bytes: 200KB, from: [a1, a2, a3], to: b1:80, connections: 3, start: {uniform: [0s, 1s]}}
+  - {app: bulk, bytes: 100KB, from: [b2, b3], to: a1:81, connections: 2, start: {uniform: [0s, 1s]}}
+faults:
+  - {at: 300ms, link: [ra, rb], set: {delay: 6ms}}
+  - {match: {link: [ra, rb], flags: SYN}, drop: true}
+  - {match: {link: [rb, ra], flags: ACK, nth: 40}, corrupt: true}
+  - {at: 700ms, crash: b3, restart: 500ms}
+run: {until: 20s}
+)";
+  const fs::path one = dir / "one", two = dir / "two";
+  const Result single = shell(kBin + " run " + file.string() + " -o " + one.string() + " -q 2>&1");
+  ASSERT_EQ(single.code, 0) << single.output;
+  const Result r = shell(mpirun(2) + kBin + " run " + file.string() + " -o " + two.string() + " -q 2>&1");
+  ASSERT_EQ(r.code, 0) << r.output;
+  expect_same_files(one, two, "faults across the cut");
+  // The faults did something: a SYN was dropped by the fault, a host crashed.
+  const std::string events = read(one / "events.jsonl");
+  EXPECT_NE(events.find("\"reason\":\"fault\""), std::string::npos);
+  EXPECT_NE(events.find("crashed"), std::string::npos);
+  // And the run went across: both ranks ran events and packets crossed.
+  const std::string timing = read(two / "timing.json");
+  EXPECT_NE(timing.find("\"packets_sent_across\""), std::string::npos) << timing;
+  EXPECT_EQ(timing.find("\"packets_sent_across\": 0,"), std::string::npos) << timing;
+}
+
+// `--ranks N` starts mpirun itself; the files are the single process's.
+TEST(Distributed, RanksOptionStartsMpirun) {
+  const std::string file = kSource + "/topologies/catalog/dumbbell.yaml";
+  const fs::path one = scratch("ranks-1"), two = scratch("ranks-2");
+  ASSERT_EQ(shell(kBin + " run " + file + " -o " + one.string() + " -q 2>&1").code, 0);
+  const Result r = shell(kBin + " run " + file + " --ranks 2 -o " + two.string() + " 2>&1");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("2 ranks, lookahead 20ms"), std::string::npos) << r.output;
+  expect_same_files(one, two, "--ranks 2");
+}
+
+// A bad file: one located error, printed once, exit 2 from every rank.
+TEST(Distributed, BadFileIsSaidOnce) {
+  const fs::path dir = scratch("bad");
+  fs::create_directories(dir);
+  std::ofstream(dir / "bad.yaml") << "name: bad\nhosts: [a, b]\nlinks:\n  - {ends: [a, c], delay: 1ms}\n";
+  const Result r = shell(mpirun(3) + kBin + " run " + (dir / "bad.yaml").string() + " -o " + (dir / "out").string() +
+                         " 2>&1");
+  EXPECT_EQ(r.code, 2) << r.output;
+  const std::string where = "bad.yaml:4:";
+  const auto first = r.output.find(where);
+  ASSERT_NE(first, std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find(where, first + 1), std::string::npos) << "said more than once: " << r.output;
+}
+
+// A split the lookahead forbids is refused before anything runs, naming the link.
+TEST(Distributed, ZeroLookaheadCutIsRefused) {
+  const fs::path dir = scratch("zero");
+  fs::create_directories(dir);
+  std::ofstream(dir / "zero.yaml") << "name: zero\nhosts: [a, b]\nlinks:\n  - {ends: [a, b], delay: 1ms, reorder: 10%}\n"
+                                      "workload:\n  - {app: connect, from: a, to: b:80}\n";
+  const Result r = shell(mpirun(2) + kBin + " run " + (dir / "zero.yaml").string() + " -o " + (dir / "out").string() +
+                         " 2>&1");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("cuts the link a - b"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("reordering (10%)"), std::string::npos) << r.output;
+}
+
+// A rank killed mid-run ends the whole run, soon, with a message naming the rank.
+TEST(Distributed, KilledRankEndsTheRun) {
+  const fs::path dir = scratch("killed");
+  const std::string file = kSource + "/topologies/catalog/star-reference.yaml";
+  const std::string cmd = mpirun(2) + kBin + " run " + file + " --until 1000s --pcap none --events none -o " +
+                          dir.string() + " > " + (dir.string() + ".log") + " 2>&1";
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    setpgid(0, 0);
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Rank 1: the process of this run whose environment says so.
+  pid_t victim = 0;
+  for (int tries = 0; tries < 500 && victim == 0; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (const auto& e : fs::directory_iterator("/proc")) {
+      const std::string env = read(e.path() / "environ");
+      const std::string cmdline = read(e.path() / "cmdline");
+      if (cmdline.find(dir.string()) == std::string::npos || cmdline.rfind(kBin, 0) != 0) continue;
+      if (env.find(std::string("OMPI_COMM_WORLD_RANK=1") + '\0') != std::string::npos)
+        victim = static_cast<pid_t>(std::stoi(e.path().filename()));
+    }
+  }
+  ASSERT_NE(victim, 0) << "rank 1 never started";
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto killed_at = std::chrono::steady_clock::now();
+  kill(victim, SIGKILL);
+  int status = 0;
+  pid_t done = 0;
+  while ((done = waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() - killed_at < std::chrono::seconds(20))
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (done == 0) kill(-pid, SIGKILL), waitpid(pid, &status, 0);
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
+  ASSERT_NE(done, 0) << "the run went on after a rank died";
+  EXPECT_LT(took, 5.0) << "ended " << took << " s after the rank died";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << status;
+  const std::string log = read(dir.string() + ".log");
+  EXPECT_NE(log.find("rank 1"), std::string::npos) << log;
+}
+
+}  // namespace
