@@ -427,7 +427,7 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
                   dist ? &dist->here() : nullptr);
     if (dist) {
       dist->wire(*built, topo);
-      shipper.emplace(engine);
+      shipper.emplace(engine, capture.on);
       built->network.set_tcp_observer(&*shipper);
       if (packet_events) observers.add(*shipper);
     }

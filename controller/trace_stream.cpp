@@ -123,6 +123,7 @@ void TraceShipper::on_crash(const Host& host) {
 }
 
 void TraceShipper::on_packet(const PacketEvent& e) {
+  if (!every_packet_ && e.kind != PacketEventKind::drop) return;
   header(kPacket, e.time.ns());
   const std::size_t body = out_.size();
   put(out_, static_cast<std::uint8_t>(e.kind));

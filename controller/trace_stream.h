@@ -27,7 +27,9 @@ namespace shakedown::controller {
 
 class TraceShipper final : public Observer, public TcpObserver {
  public:
-  explicit TraceShipper(const Engine& engine) : engine_(engine) {}
+  // every_packet: all packet events (captures want them); otherwise only drops (what
+  // the recorder wants), which is most of the saving on a busy run.
+  TraceShipper(const Engine& engine, bool every_packet) : engine_(engine), every_packet_(every_packet) {}
 
   void on_packet(const PacketEvent& e) override;
   void on_segment_sent(const Host& host, tcp::ConnId conn, const wire::Ipv4Header& ip, const wire::TcpHeader& tcp,
@@ -44,6 +46,7 @@ class TraceShipper final : public Observer, public TcpObserver {
   void header(std::uint8_t type, std::int64_t t);
 
   const Engine& engine_;
+  bool every_packet_;
   std::string out_;
   std::uint64_t count_ = 0;
 };

@@ -218,6 +218,39 @@ TEST(Distributed, ZeroLookaheadCutIsRefused) {
   EXPECT_NE(r.output.find("reordering (10%)"), std::string::npos) << r.output;
 }
 
+// Ctrl-C on mpirun stops every rank at the same window; rank 0 writes whole files that
+// say the run was interrupted.
+TEST(Distributed, CtrlCLeavesWholeFiles) {
+  const fs::path dir = scratch("ctrl-c");
+  const std::string file = kSource + "/topologies/catalog/star-reference.yaml";
+  const std::string cmd = "exec " + mpirun(2) + kBin + " run " + file + " --until 1000s --pcap none -o " + dir.string() +
+                          " > " + (dir.string() + ".log") + " 2>&1";
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Once events are being written (the network is built and running everywhere).
+  for (int i = 0; i < 3000 && !(fs::exists(dir / "events.jsonl") && fs::file_size(dir / "events.jsonl") > 0); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  const std::string log = read(dir.string() + ".log");
+  ASSERT_TRUE(WIFEXITED(status)) << log;
+  EXPECT_EQ(WEXITSTATUS(status), 1) << log;
+  EXPECT_NE(log.find("interrupted at"), std::string::npos) << log;
+  EXPECT_NE(read(dir / "summary.json").find("\"interrupted\": true"), std::string::npos);
+  std::ifstream events(dir / "events.jsonl");
+  int lines = 0;
+  for (std::string line; std::getline(events, line); ++lines)
+    ASSERT_TRUE(!line.empty() && line.front() == '{' && line.back() == '}') << "line " << lines << ": " << line;
+  EXPECT_GT(lines, 0);
+  EXPECT_TRUE(fs::exists(dir / "connections.csv"));
+}
+
 // A rank killed mid-run ends the whole run, soon, with a message naming the rank.
 TEST(Distributed, KilledRankEndsTheRun) {
   const fs::path dir = scratch("killed");
