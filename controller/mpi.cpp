@@ -1,5 +1,7 @@
 #include "controller/mpi.h"
 
+#include "controller/bytes.h"
+
 #include <mpi.h>
 
 #include <algorithm>
@@ -28,18 +30,8 @@ int env_int(const char* name) {
   return v == nullptr ? 0 : std::atoi(v);
 }
 
-template <typename T>
-void put(std::string& out, const T& v) {
-  out.append(reinterpret_cast<const char*>(&v), sizeof v);
-}
-
-template <typename T>
-T take(const char*& p) {
-  T v;
-  std::memcpy(&v, p, sizeof v);
-  p += sizeof v;
-  return v;
-}
+using bytes::put;
+using bytes::take;
 
 }  // namespace
 

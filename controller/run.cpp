@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "controller/build.h"
+#include "controller/bytes.h"
 #include "controller/captures.h"
 #include "controller/connections_csv.h"
 #include "controller/cli.h"
@@ -238,45 +239,37 @@ struct Plan {
 };
 
 std::string encode(const Plan& p) {
+  using bytes::put;
   std::string out;
-  const auto put = [&out](const auto& v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); };
-  put(static_cast<std::int32_t>(p.code));
+  put(out, static_cast<std::int32_t>(p.code));
   if (p.code != kSuccess) return out;
   const std::string topo = p.topology.SerializeAsString();
-  put(static_cast<std::uint64_t>(topo.size()));
+  put(out, static_cast<std::uint64_t>(topo.size()));
   out += topo;
-  put(static_cast<std::uint64_t>(p.dir.size()));
+  put(out, static_cast<std::uint64_t>(p.dir.size()));
   out += p.dir;
-  put(p.partition.ranks);
-  put(p.partition.lookahead.ns());
-  for (const std::uint32_t r : p.partition.rank_of) put(r);
+  put(out, p.partition.ranks);
+  put(out, p.partition.lookahead.ns());
+  for (const std::uint32_t r : p.partition.rank_of) put(out, r);
   return out;
 }
 
 Plan decode(const std::string& in) {
+  using bytes::take;
   Plan p;
   const char* at = in.data();
-  const auto take = [&at](auto& v) {
-    std::memcpy(&v, at, sizeof v);
-    at += sizeof v;
-  };
-  std::int32_t code = 0;
-  take(code);
-  p.code = code;
+  p.code = take<std::int32_t>(at);
   if (p.code != kSuccess) return p;
-  std::uint64_t n = 0;
-  take(n);
+  auto n = take<std::uint64_t>(at);
   if (!p.topology.ParseFromArray(at, static_cast<int>(n))) throw std::runtime_error("the topology rank 0 sent does not parse");
   at += n;
-  take(n);
+  n = take<std::uint64_t>(at);
   p.dir.assign(at, n);
   at += n;
-  take(p.partition.ranks);
-  std::int64_t lookahead = 0;
-  take(lookahead);
-  p.partition.lookahead = Duration::nanoseconds(lookahead);
+  p.partition.ranks = take<std::uint32_t>(at);
+  p.partition.lookahead = Duration::nanoseconds(take<std::int64_t>(at));
   p.partition.rank_of.resize(static_cast<std::size_t>(p.topology.nodes_size()));
-  for (std::uint32_t& r : p.partition.rank_of) take(r);
+  for (std::uint32_t& r : p.partition.rank_of) r = take<std::uint32_t>(at);
   return p;
 }
 

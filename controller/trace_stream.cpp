@@ -1,5 +1,7 @@
 #include "controller/trace_stream.h"
 
+#include "controller/bytes.h"
+
 #include <cstring>
 #include <queue>
 #include <stdexcept>
@@ -32,18 +34,8 @@ struct Place {
 constexpr std::size_t kHeader = sizeof(std::int64_t) + 2 * sizeof(Owner) + sizeof(std::uint64_t) +
                                 sizeof(std::uint32_t) + sizeof(std::uint8_t) + sizeof(std::uint32_t);
 
-template <typename T>
-void put(std::string& out, const T& v) {
-  out.append(reinterpret_cast<const char*>(&v), sizeof v);
-}
-
-template <typename T>
-T take(const char*& p) {
-  T v;
-  std::memcpy(&v, p, sizeof v);
-  p += sizeof v;
-  return v;
-}
+using bytes::put;
+using bytes::take;
 
 Place place_of(const char* p) {
   Place w{};

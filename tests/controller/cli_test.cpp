@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "controller/shell.h"
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -18,20 +20,8 @@
 
 namespace {
 
-struct Result {
-  int code;
-  std::string output;  // stdout and stderr together
-};
-
-// A shell command's exit code and what it printed (stderr too, if it says 2>&1).
-Result shell(const std::string& cmd) {
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using shakedown::testing::Result;
+using shakedown::testing::shell;
 
 Result run(const std::string& args) { return shell(std::string(SHAKEDOWN_BIN) + " " + args + " 2>&1");
 }

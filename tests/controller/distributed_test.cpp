@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "controller/shell.h"
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -20,19 +22,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int code;
-  std::string output;  // stdout and stderr together
-};
-
-Result shell(const std::string& cmd) {
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using shakedown::testing::Result;
+using shakedown::testing::shell;
 
 const std::string kBin = SHAKEDOWN_BIN;
 const std::string kSource = SHAKEDOWN_SOURCE;
