@@ -426,6 +426,10 @@ int cli_main(int argc, char** argv) {
   test_cmd->add_option("--keep", topt.keep, "keep each run's folder under DIR (default: removed)")->type_name("DIR");
   test_cmd->add_option("-j,--jobs", topt.jobs, "scenarios at once (default: one per core)")->check(CLI::PositiveNumber);
   test_cmd->add_flag("-q,--quiet", topt.quiet, "print only failures and the total");
+  test_cmd->add_option("--ranks", topt.ranks,
+                       "run each scenario across N processes (shakedown run --ranks N; docs/distributed.md)")
+      ->check(CLI::Range(1u, topology::kMaxRanks))
+      ->type_name("N");
   std::string test_timeout;
   test_cmd->add_option("--timeout", test_timeout,
                        "kill a scenario still running after this long and report it as an error (default 10min; 0: "

@@ -48,7 +48,8 @@ std::string failure_text(const ScenarioResult& r) {
 // Runs one scenario as a child process (`shakedown run FILE --json`): a scenario that
 // crashes, or exhausts the memory, takes only itself down, and one that runs past the
 // time limit is killed. Fills the result's code, expectations and output.
-void run_isolated(const std::string& file, const std::string& dir, std::int64_t timeout_ns, ScenarioResult& r) {
+void run_isolated(const std::string& file, const std::string& dir, std::int64_t timeout_ns, std::uint32_t ranks,
+                  ScenarioResult& r) {
   std::FILE* sink = std::tmpfile();
   std::FILE* errors = std::tmpfile();
   if (sink == nullptr || errors == nullptr) {
@@ -58,8 +59,12 @@ void run_isolated(const std::string& file, const std::string& dir, std::int64_t 
     r.output = fmt::format("cannot create a temporary file: {}", std::strerror(errno));
     return;
   }
-  const std::vector<std::string> args = {"shakedown", "run",    file,   "--out",  dir, "--quiet",
-                                         "--json",    "--pcap", "none", "--events", "none"};
+  std::vector<std::string> args = {"shakedown", "run",    file,   "--out",  dir, "--quiet",
+                                   "--json",    "--pcap", "none", "--events", "none"};
+  if (ranks > 0) {
+    args.emplace_back("--ranks");
+    args.push_back(std::to_string(ranks));
+  }
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -81,10 +86,14 @@ void run_isolated(const std::string& file, const std::string& dir, std::int64_t 
       const pid_t done = waitpid(pid, &status, WNOHANG);
       if (done == pid || (done < 0 && errno != EINTR)) break;
       const auto waited = std::chrono::steady_clock::now() - start;
-      if (!timed_out && timeout_ns > 0 && std::chrono::duration_cast<std::chrono::nanoseconds>(waited).count() > timeout_ns) {
+      const auto waited_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(waited).count();
+      if (!timed_out && timeout_ns > 0 && waited_ns > timeout_ns) {
         timed_out = true;
-        kill(pid, SIGKILL);
+        // Across processes, mpirun passes SIGTERM on to every rank, which stop; a
+        // SIGKILL would leave them without it. Then SIGKILL after a grace period.
+        kill(pid, ranks > 0 ? SIGTERM : SIGKILL);
       }
+      if (timed_out && ranks > 0 && waited_ns > timeout_ns + 5'000'000'000) kill(pid, SIGKILL);
       if (!interrupted && InterruptHandler::interrupted()) {
         interrupted = true;  // the run stops itself and writes what it has
         kill(pid, SIGINT);
@@ -191,7 +200,7 @@ std::vector<ScenarioResult> run_scenarios(const std::vector<std::string>& files,
       // Folders named after the position keep two scenarios of the same name apart.
       const std::string run_dir = (scratch / fmt::format("{:03}-{}", i + 1, r.name)).string();
       const auto t = std::chrono::steady_clock::now();
-      run_isolated(files[i], run_dir, o.timeout_ns, r);
+      run_isolated(files[i], run_dir, o.timeout_ns, o.ranks, r);
       r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
       // A run folder that is about to be removed is no place to send anyone.
       if (!r.kept)

@@ -21,6 +21,9 @@ struct TestOptions {
   // Each scenario runs as a child process; one still running after this long is
   // killed and reported as an error. 0: no limit.
   std::int64_t timeout_ns = 600'000'000'000;
+  // > 0: each scenario runs across this many processes (`shakedown run --ranks N`,
+  // docs/distributed.md); its expectations are checked as after one.
+  std::uint32_t ranks = 0;
 };
 
 struct ScenarioResult {

@@ -182,6 +182,28 @@ TEST(Distributed, RanksOptionStartsMpirun) {
   expect_same_files(one, two, "--ranks 2");
 }
 
+// `shakedown test --ranks 2`: every scenario across two processes, judged as after one:
+// the passing ones pass, a failing one fails on the same expectation.
+TEST(Distributed, TestCommandRunsScenariosAcrossProcesses) {
+  const std::string scenarios = kSource + "/tests/scenarios";
+  const Result pass = shell(kBin + " test " + scenarios + "/pass --ranks 2 -q 2>&1");
+  EXPECT_EQ(pass.code, 0) << pass.output;
+  EXPECT_NE(pass.output.find("passed"), std::string::npos) << pass.output;
+  const Result one = shell(kBin + " test " + scenarios + "/fail/wrong-state.yaml 2>&1");
+  const Result two = shell(kBin + " test " + scenarios + "/fail/wrong-state.yaml --ranks 2 2>&1");
+  EXPECT_EQ(one.code, 1) << one.output;
+  EXPECT_EQ(two.code, 1) << two.output;
+  // The expectation that failed and what was found instead.
+  const auto failed_line = [](const std::string& out) {
+    const auto at = out.find("wrong-state.yaml:14:");
+    const auto actual = out.find("actual:", at);
+    return at == std::string::npos || actual == std::string::npos ? std::string()
+                                                                   : out.substr(at, out.find('\n', actual) - at);
+  };
+  EXPECT_FALSE(failed_line(one.output).empty()) << one.output;
+  EXPECT_EQ(failed_line(one.output), failed_line(two.output)) << one.output << "\n---\n" << two.output;
+}
+
 // A bad file: one located error, printed once, exit 2 from every rank.
 TEST(Distributed, BadFileIsSaidOnce) {
   const fs::path dir = scratch("bad");
