@@ -142,54 +142,20 @@ void Mpi::max(std::vector<std::int64_t>& values) const {
         "reduction");
 }
 
-std::string Mpi::all_to_all(const std::vector<std::string>& to) const {
-  const auto ranks = static_cast<std::size_t>(size_);
-  std::vector<std::uint64_t> out_sizes(ranks), in_sizes(ranks);
-  for (std::size_t r = 0; r < ranks; ++r) out_sizes[r] = to[r].size();
-  check(MPI_Alltoall(out_sizes.data(), 1, MPI_UINT64_T, in_sizes.data(), 1, MPI_UINT64_T, MPI_COMM_WORLD),
-        "all-to-all");
-  std::uint64_t largest = *std::max_element(out_sizes.begin(), out_sizes.end());
-  check(MPI_Allreduce(MPI_IN_PLACE, &largest, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD), "all-to-all");
-  std::vector<std::uint64_t> in_offsets(ranks);
-  std::uint64_t total = 0;
-  for (std::size_t r = 0; r < ranks; ++r) {
-    in_offsets[r] = total;
-    total += in_sizes[r];
-  }
-  std::string in(total, '\0');
-  std::vector<int> scounts(ranks), sdispls(ranks), rcounts(ranks), rdispls(ranks);
-  std::string send, recv;
-  // In pieces: at most kPieceBytes to each rank at a time.
-  for (std::uint64_t at = 0; at < largest; at += kPieceBytes) {
-    send.clear();
-    int s = 0, r_total = 0;
-    for (std::size_t r = 0; r < ranks; ++r) {
-      scounts[r] = static_cast<int>(at < out_sizes[r] ? std::min<std::uint64_t>(kPieceBytes, out_sizes[r] - at) : 0);
-      sdispls[r] = s;
-      if (scounts[r] > 0) send.append(to[r], at, static_cast<std::size_t>(scounts[r]));
-      s += scounts[r];
-      rcounts[r] = static_cast<int>(at < in_sizes[r] ? std::min<std::uint64_t>(kPieceBytes, in_sizes[r] - at) : 0);
-      rdispls[r] = r_total;
-      r_total += rcounts[r];
-    }
-    recv.resize(static_cast<std::size_t>(r_total));
-    check(MPI_Alltoallv(send.data(), scounts.data(), sdispls.data(), MPI_BYTE, recv.data(), rcounts.data(),
-                        rdispls.data(), MPI_BYTE, MPI_COMM_WORLD),
-          "all-to-all");
-    for (std::size_t r = 0; r < ranks; ++r)
-      if (rcounts[r] > 0)
-        std::memcpy(in.data() + in_offsets[r] + at, recv.data() + rdispls[r], static_cast<std::size_t>(rcounts[r]));
-  }
-  return in;
-}
-
 Exchange::Round MpiExchange::round(std::vector<Crossing> outgoing, TimePoint earliest_here, bool stop_here) {
   const auto began = std::chrono::steady_clock::now();
-  std::vector<std::string> to(static_cast<std::size_t>(mpi_.size()));
+  const auto ranks = static_cast<std::size_t>(mpi_.size());
+  // To each rank: the length of the crossings, the crossings, and (to rank 0) the
+  // attached bytes.
+  to_.resize(ranks);
+  for (std::string& t : to_) {
+    t.clear();
+    put(t, std::uint64_t{0});
+  }
   TimePoint earliest = earliest_here;
   for (const Crossing& c : outgoing) {
     earliest = std::min(earliest, c.at);
-    std::string& out = to.at(c.part);
+    std::string& out = to_.at(c.part);
     put(out, c.at.ns());
     put(out, c.key.owner);
     put(out, c.key.source);
@@ -198,27 +164,87 @@ Exchange::Round MpiExchange::round(std::vector<Crossing> outgoing, TimePoint ear
     put(out, static_cast<std::uint32_t>(c.bytes.size()));
     out.append(reinterpret_cast<const char*>(c.bytes.data()), c.bytes.size());
   }
-  Round r;
-  const std::string in = mpi_.all_to_all(to);
-  for (const char* p = in.data(); p < in.data() + in.size();) {
-    Crossing c;
-    c.part = part();
-    c.at = TimePoint::from_ns(take<std::int64_t>(p));
-    c.key.owner = take<Owner>(p);
-    c.key.source = take<Owner>(p);
-    c.key.count = take<std::uint64_t>(p);
-    c.receiver = take<std::uint32_t>(p);
-    const auto n = take<std::uint32_t>(p);
-    c.bytes.assign(reinterpret_cast<const std::uint8_t*>(p), reinterpret_cast<const std::uint8_t*>(p) + n);
-    p += n;
-    r.incoming.push_back(std::move(c));
+  for (std::string& t : to_) {
+    const std::uint64_t n = t.size() - sizeof(std::uint64_t);
+    std::memcpy(t.data(), &n, sizeof n);
   }
-  std::vector<std::int64_t> agreed{earliest.ns(), stop_here ? 0 : 1};
-  mpi_.min(agreed);
-  r.earliest = TimePoint::from_ns(agreed[0]);
-  r.stop = agreed[1] == 0;
+  to_[0] += attached_;
+  attached_.clear();
+
+  std::vector<std::uint64_t> out_sizes(ranks), in_sizes(ranks);
+  for (std::size_t r = 0; r < ranks; ++r) out_sizes[r] = to_[r].size();
+  check(MPI_Alltoall(out_sizes.data(), 1, MPI_UINT64_T, in_sizes.data(), 1, MPI_UINT64_T, MPI_COMM_WORLD),
+        "all-to-all");
+  const std::uint64_t largest =
+      std::max(*std::max_element(out_sizes.begin(), out_sizes.end()), *std::max_element(in_sizes.begin(), in_sizes.end()));
+  // The earliest next event, any wish to stop, the most pieces anyone needs: one MIN.
+  std::int64_t agreed[3] = {earliest.ns(), stop_here ? 0 : 1,
+                            -static_cast<std::int64_t>((largest + Mpi::kPieceBytes - 1) / Mpi::kPieceBytes)};
+  check(MPI_Allreduce(MPI_IN_PLACE, agreed, 3, MPI_INT64_T, MPI_MIN, MPI_COMM_WORLD), "reduction");
+  const auto pieces = static_cast<std::uint64_t>(-agreed[2]);
+
+  std::vector<std::uint64_t> in_offsets(ranks);
+  std::uint64_t total = 0;
+  for (std::size_t r = 0; r < ranks; ++r) {
+    in_offsets[r] = total;
+    total += in_sizes[r];
+  }
+  if (recv_.size() < total) recv_.resize(total);
+  std::vector<int> scounts(ranks), sdispls(ranks), rcounts(ranks), rdispls(ranks);
+  for (std::uint64_t piece = 0; piece < pieces; ++piece) {
+    const std::uint64_t at = piece * Mpi::kPieceBytes;
+    send_.clear();
+    int s = 0;
+    for (std::size_t r = 0; r < ranks; ++r) {
+      scounts[r] = static_cast<int>(at < out_sizes[r] ? std::min<std::uint64_t>(Mpi::kPieceBytes, out_sizes[r] - at) : 0);
+      sdispls[r] = s;
+      if (scounts[r] > 0) send_.append(to_[r], at, static_cast<std::size_t>(scounts[r]));
+      s += scounts[r];
+      rcounts[r] = static_cast<int>(at < in_sizes[r] ? std::min<std::uint64_t>(Mpi::kPieceBytes, in_sizes[r] - at) : 0);
+    }
+    int r_total = 0;
+    for (std::size_t r = 0; r < ranks; ++r) {
+      rdispls[r] = r_total;
+      r_total += rcounts[r];
+    }
+    if (piece_.size() < static_cast<std::size_t>(r_total)) piece_.resize(static_cast<std::size_t>(r_total));
+    check(MPI_Alltoallv(send_.data(), scounts.data(), sdispls.data(), MPI_BYTE, piece_.data(), rcounts.data(),
+                        rdispls.data(), MPI_BYTE, MPI_COMM_WORLD),
+          "all-to-all");
+    for (std::size_t r = 0; r < ranks; ++r)
+      if (rcounts[r] > 0)
+        std::memcpy(recv_.data() + in_offsets[r] + at, piece_.data() + rdispls[r], static_cast<std::size_t>(rcounts[r]));
+  }
+
+  Round round;
+  round.earliest = TimePoint::from_ns(agreed[0]);
+  round.stop = agreed[1] == 0;
+  gathered_.clear();
+  gathered_sizes_.assign(ranks, 0);
+  for (std::size_t r = 0; r < ranks; ++r) {
+    if (in_sizes[r] == 0) continue;
+    const char* p = recv_.data() + in_offsets[r];
+    const auto crossings = take<std::uint64_t>(p);
+    const char* end = p + crossings;
+    while (p < end) {
+      Crossing c;
+      c.part = part();
+      c.at = TimePoint::from_ns(take<std::int64_t>(p));
+      c.key.owner = take<Owner>(p);
+      c.key.source = take<Owner>(p);
+      c.key.count = take<std::uint64_t>(p);
+      c.receiver = take<std::uint32_t>(p);
+      const auto n = take<std::uint32_t>(p);
+      c.bytes.assign(reinterpret_cast<const std::uint8_t*>(p), reinterpret_cast<const std::uint8_t*>(p) + n);
+      p += n;
+      round.incoming.push_back(std::move(c));
+    }
+    const std::uint64_t rest = in_sizes[r] - sizeof(std::uint64_t) - crossings;
+    gathered_.append(end, rest);
+    gathered_sizes_[r] = rest;
+  }
   seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
-  return r;
+  return round;
 }
 
 }  // namespace shakedown::controller

@@ -46,8 +46,6 @@ class Mpi {
   void sum(std::vector<std::uint64_t>& values) const;
   void min(std::vector<std::int64_t>& values) const;
   void max(std::vector<std::int64_t>& values) const;
-  // To each rank its bytes; returns what every rank sent here, concatenated by rank.
-  std::string all_to_all(const std::vector<std::string>& to) const;
   void barrier() const;
   // Ends every process of the run now, with this exit code (after a message).
   [[noreturn]] void abort(int code) const;
@@ -58,20 +56,35 @@ class Mpi {
   std::vector<std::string> hosts_;
 };
 
-// The windows' exchange over MPI: crossings go to their parts with all_to_all, and the
-// earliest next event (counting crossings in flight) and the wish to stop are agreed
-// with one reduction.
+// The windows' exchange over MPI, three collectives a window: the sizes of what goes
+// where (all-to-all), then one reduction agreeing the earliest next event (counting
+// crossings in flight), whether any rank wants to stop and how many pieces the bytes
+// need, then the bytes (all-to-all, in pieces of at most kPieceBytes per destination).
+// Each round can carry bytes for rank 0 besides the crossings — the traces of the
+// window before (trace_stream.h) — so that they need no collective of their own.
 class MpiExchange final : public Exchange {
  public:
   explicit MpiExchange(const Mpi& mpi) : mpi_(mpi) {}
   Round round(std::vector<Crossing> outgoing, TimePoint earliest_here, bool stop_here) override;
   std::uint32_t part() const override { return static_cast<std::uint32_t>(mpi_.rank()); }
   std::uint32_t parts() const override { return static_cast<std::uint32_t>(mpi_.size()); }
+
+  // Bytes for rank 0 that go with the next round.
+  void attach(std::string bytes) { attached_ = std::move(bytes); }
+  // On rank 0 after a round: every rank's attached bytes, concatenated by rank, and
+  // each rank's share.
+  const std::string& gathered() const { return gathered_; }
+  const std::vector<std::uint64_t>& gathered_sizes() const { return gathered_sizes_; }
+
   // Wall-clock seconds spent in rounds: waiting for the slowest rank, and moving bytes.
   double seconds() const { return seconds_; }
 
  private:
   const Mpi& mpi_;
+  std::string attached_, gathered_;
+  std::vector<std::uint64_t> gathered_sizes_;
+  std::vector<std::string> to_;
+  std::string send_, recv_, piece_;  // reused: they grow to the busiest window, never shrink
   double seconds_ = 0;
 };
 
