@@ -1,5 +1,7 @@
 #include "controller/distributed.h"
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstring>
 
@@ -125,17 +127,20 @@ Distributed::Totals Distributed::add_up(Built& built) {
 
 nlohmann::ordered_json Distributed::rank_stats(double wall_seconds) {
   const WindowedRun::Stats& w = window_->stats();
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
   const std::vector<std::uint64_t> mine{engine_.events_executed(), w.windows, w.sent, w.received, trace_bytes_,
                                         static_cast<std::uint64_t>(exchange_.seconds() * 1e6),
                                         static_cast<std::uint64_t>(trace_seconds_ * 1e6),
-                                        static_cast<std::uint64_t>(wall_seconds * 1e6)};
+                                        static_cast<std::uint64_t>(wall_seconds * 1e6),
+                                        static_cast<std::uint64_t>(usage.ru_maxrss) * 1024};
   std::string bytes(reinterpret_cast<const char*>(mine.data()), mine.size() * sizeof(std::uint64_t));
   std::vector<std::uint64_t> sizes;
   const std::string all = mpi_.gather(bytes, &sizes);
   nlohmann::ordered_json ranks = nlohmann::ordered_json::array();
   if (!lead()) return ranks;
   for (std::size_t r = 0; r < sizes.size(); ++r) {
-    std::uint64_t x[8];
+    std::uint64_t x[9];
     std::memcpy(x, all.data() + r * sizeof x, sizeof x);
     nlohmann::ordered_json j;
     j["rank"] = r;
@@ -148,6 +153,7 @@ nlohmann::ordered_json Distributed::rank_stats(double wall_seconds) {
     j["window_exchange_seconds"] = static_cast<double>(x[5]) / 1e6;
     j["trace_merge_seconds"] = static_cast<double>(x[6]) / 1e6;
     j["wall_seconds"] = static_cast<double>(x[7]) / 1e6;
+    j["peak_memory_bytes"] = x[8];
     ranks.push_back(j);
   }
   return ranks;
