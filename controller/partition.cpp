@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 #include <queue>
 
@@ -152,6 +153,47 @@ Lookahead link_lookahead(const topology::Topology& t, std::uint32_t link) {
 
 namespace {
 
+// Nodes joined by links without lookahead run in one rank: such a link cannot be cut.
+// Each group goes to the rank its pins name (when they name one) or else to the rank
+// holding most of its work. Pins that name two ranks are left as they are: the cut is
+// then refused, naming the link.
+void keep_whole(const topology::Topology& t, const Graph& g, const std::vector<std::int64_t>& link_least,
+                const std::vector<std::uint64_t>& work, std::vector<std::uint32_t>& rank_of) {
+  const auto n = static_cast<std::uint32_t>(rank_of.size());
+  std::vector<std::uint32_t> parent(n);
+  std::iota(parent.begin(), parent.end(), 0u);
+  const auto root = [&parent](std::uint32_t u) {
+    while (parent[u] != u) u = parent[u] = parent[parent[u]];
+    return u;
+  };
+  bool any = false;
+  for (std::uint32_t u = 0; u < n; ++u)
+    for (const auto& e : g.adj[u])
+      if (link_least[e.link] <= 0 && e.to != u) {
+        parent[root(u)] = root(e.to);
+        any = true;
+      }
+  if (!any) return;
+  std::vector<std::int64_t> pinned_to(n, -1);  // by group root: -1 none, -2 several
+  for (const auto& p : t.pins()) {
+    std::int64_t& x = pinned_to[root(p.node())];
+    x = x == -1 || x == static_cast<std::int64_t>(p.rank()) ? static_cast<std::int64_t>(p.rank()) : -2;
+  }
+  std::vector<std::map<std::uint32_t, std::uint64_t>> share(n);  // by group root: work by rank
+  for (std::uint32_t u = 0; u < n; ++u) share[root(u)][rank_of[u]] += work[u];
+  for (std::uint32_t u = 0; u < n; ++u) {
+    const std::uint32_t r = root(u);
+    if (share[r].size() < 2 || pinned_to[r] == -2) continue;
+    if (pinned_to[r] >= 0) {
+      rank_of[u] = static_cast<std::uint32_t>(pinned_to[r]);
+      continue;
+    }
+    const auto most = std::max_element(share[r].begin(), share[r].end(),
+                                       [](const auto& a, const auto& b) { return a.second < b.second; });
+    rank_of[u] = most->first;
+  }
+}
+
 std::vector<std::uint64_t> work_on(const topology::Topology& t, const Graph& g) {
   std::vector<std::uint64_t> work(static_cast<std::size_t>(t.nodes_size()), 1);
   std::vector<std::uint32_t> servers;
@@ -191,8 +233,6 @@ Partition partition(const topology::Topology& t, std::uint32_t ranks) {
   const auto n = static_cast<std::uint32_t>(t.nodes_size());
   if (ranks == 0) throw PartitionError("a run needs at least one rank");
   if (ranks > topology::kMaxRanks) throw PartitionError(fmt::format("{} ranks: at most {}", ranks, topology::kMaxRanks));
-  if (ranks > n)
-    throw PartitionError(fmt::format("{} ranks for {} nodes: a rank needs at least one node", ranks, n));
   for (const auto& p : t.pins())
     if (p.rank() >= ranks)
       throw PartitionError(fmt::format("partition: '{}' is pinned to rank {}, but the run has ranks 0 to {}",
@@ -223,7 +263,8 @@ Partition partition(const topology::Topology& t, std::uint32_t ranks) {
       }
       xadj[u + 1] = static_cast<idx_t>(adjncy.size());
     }
-    idx_t nv = static_cast<idx_t>(n), ncon = 1, nparts = static_cast<idx_t>(ranks), objval = 0;
+    // More ranks than nodes: the rest are idle.
+    idx_t nv = static_cast<idx_t>(n), ncon = 1, nparts = static_cast<idx_t>(std::min(ranks, n)), objval = 0;
     idx_t options[METIS_NOPTIONS];
     METIS_SetDefaultOptions(options);
     options[METIS_OPTION_SEED] = 1;  // the same file partitions the same way
@@ -231,7 +272,7 @@ Partition partition(const topology::Topology& t, std::uint32_t ranks) {
     std::vector<idx_t> part(n, 0);
     // k-way: it keeps the balance (1.03) where recursive bisection trades it for a
     // smaller cut, and a rank's work is what decides a window's length.
-    const int rc = METIS_PartGraphKway(&nv, &ncon, xadj.data(), adjncy.empty() ? nullptr : adjncy.data(), vwgt.data(), nullptr,
+    const int rc = nparts == 1 ? METIS_OK : METIS_PartGraphKway(&nv, &ncon, xadj.data(), adjncy.empty() ? nullptr : adjncy.data(), vwgt.data(), nullptr,
                           adjwgt.empty() ? nullptr : adjwgt.data(), &nparts, nullptr, nullptr, options, &objval,
                           part.data());
     if (rc != METIS_OK) throw PartitionError(fmt::format("METIS could not partition the topology (code {})", rc));
@@ -260,6 +301,7 @@ Partition partition(const topology::Topology& t, std::uint32_t ranks) {
     for (std::uint32_t u = 0; u < n; ++u) out.rank_of[u] = label[static_cast<std::size_t>(part[u])];
   }
   for (const auto& p : t.pins()) out.rank_of[p.node()] = p.rank();
+  keep_whole(t, g, link_least, work, out.rank_of);
   // METIS keeps its balance (1.03) on even weights; a star's server and router each
   // carry a third of the work, and it may put both in one rank. A few greedy moves
   // after it: the heaviest movable node of the busiest rank that fits the gap goes to
@@ -290,17 +332,22 @@ Partition partition(const topology::Topology& t, std::uint32_t ranks) {
       load[idlest] += work[*best];
     }
   }
-  // Every rank gets a node: an empty one takes the last unpinned node of the rank with
-  // the most.
-  std::vector<bool> pinned(n, false);
-  for (const auto& p : t.pins()) pinned[p.node()] = true;
+  // An empty rank takes the last node of the rank with the most that may move (not
+  // pinned, no link without lookahead); with none, it stays idle — it still takes part
+  // in every window, with nothing to run.
+  std::vector<bool> movable(n, true);
+  for (const auto& p : t.pins()) movable[p.node()] = false;
+  for (std::uint32_t u = 0; u < n; ++u)
+    for (const auto& e : g.adj[u])
+      if (link_least[e.link] <= 0) movable[u] = false;
   for (std::uint32_t r = 0; r < ranks; ++r) {
     std::vector<std::uint32_t> count(ranks, 0);
     for (const std::uint32_t x : out.rank_of) ++count[x];
     if (count[r] > 0) continue;
     const auto most = static_cast<std::uint32_t>(std::max_element(count.begin(), count.end()) - count.begin());
+    if (count[most] < 2) break;
     for (std::uint32_t u = n; u-- > 0;)
-      if (out.rank_of[u] == most && !pinned[u]) {
+      if (out.rank_of[u] == most && movable[u]) {
         out.rank_of[u] = r;
         break;
       }
@@ -343,9 +390,13 @@ std::string describe(const topology::Topology& t, const Partition& p) {
   };
   const std::uint64_t total = std::accumulate(p.weight.begin(), p.weight.end(), std::uint64_t{0});
   for (std::uint32_t r = 0; r < p.ranks; ++r)
-    s += fmt::format("  rank {}: {}, {}, estimated work {} ({:.1f}%)\n", r, plural(p.hosts[r], "host", "hosts"),
+    if (p.hosts[r] + p.routers[r] == 0) {
+      s += fmt::format("  rank {}: idle (more ranks than this network splits into: too few nodes, or nodes joined by links without lookahead)\n", r);
+    } else {
+      s += fmt::format("  rank {}: {}, {}, estimated work {} ({:.1f}%)\n", r, plural(p.hosts[r], "host", "hosts"),
                      plural(p.routers[r], "router", "routers"), thousands(p.weight[r]),
                      total == 0 ? 0.0 : 100.0 * static_cast<double>(p.weight[r]) / static_cast<double>(total));
+    }
   s += fmt::format("  balance: the busiest rank has {:.2f} times the mean work\n", p.imbalance());
   if (p.cut.empty()) {
     s += "  cut: no link (the ranks share no traffic)\n";

@@ -56,9 +56,10 @@ struct Partition {
 // The estimated work of each node (see above), by node id.
 std::vector<std::uint64_t> node_work(const topology::Topology& t);
 
-// Throws PartitionError when ranks is 0, more than the nodes, or past kMaxRanks; when
-// a pin names a rank not below `ranks`; or when the cut has a link without lookahead
-// (naming the link and why).
+// Links without lookahead are never cut: the nodes they join go to one rank. A rank
+// may be left idle (more ranks than nodes, or than such groups). Throws PartitionError
+// when ranks is 0 or past kMaxRanks; when a pin names a rank not below `ranks`; or when
+// pins force a cut through a link without lookahead (naming the link and why).
 Partition partition(const topology::Topology& t, std::uint32_t ranks);
 
 // The partition as a user reads it (`shakedown compile --ranks N`).
