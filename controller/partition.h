@@ -3,9 +3,9 @@
 // The lookahead of a link is the least time a packet can ever take on it during the
 // run: its delay, less what jitter can take off (uniform jitter: the jitter; normal and
 // Pareto jitter reach zero), zero with netem-style reordering (a packet sent at once),
-// and the least of these over every `set:` fault that changes the link. A distributed
-// run advances in windows of the smallest lookahead of the links it cuts: a cut with no
-// lookahead cannot be run in parallel and is refused.
+// the least of these over every `set:` fault that changes the link, and zero for a
+// link a fault takes down. A distributed run advances in windows of the smallest
+// lookahead of the links it cuts: a link with no lookahead is never cut.
 //
 // The partition comes from METIS (k-way): vertex weights estimate the work each node
 // will do (the segments of the connections it ends or carries, from the workload), edge
