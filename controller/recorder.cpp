@@ -56,6 +56,16 @@ Recorder::Recorder(const topology::Topology& topology, const Network& network, c
     }
 }
 
+ReportNeeds report_needs(std::uint32_t kinds, bool seen) {
+  ReportNeeds n;
+  n.pure_acks = (kinds & (kEventSegment | kEventCwnd)) != 0 || seen;
+  n.rtt = (kinds & kEventRtt) != 0;
+  n.recovery = (kinds & kEventRecovery) != 0;
+  n.timers = (kinds & kEventTimer) != 0;
+  n.timer_fired = (kinds & (kEventTimer | kEventCwnd)) != 0;
+  return n;
+}
+
 ConnFacts facts_of(const Host& host, tcp::ConnId conn) {
   ConnFacts f;
   f.conn = conn;

@@ -51,6 +51,17 @@ struct ConnFacts {
 };
 ConnFacts facts_of(const Host& host, tcp::ConnId conn);
 
+// Which reports a recorder of these event kinds (keeping `seen` or not) does anything
+// with beyond finding the connection's row, which an earlier report of the same
+// connection has made: the rest can be left out of a distributed run's traces without
+// changing a byte of the files.
+struct ReportNeeds {
+  bool pure_acks = true;  // segments of a connection with only ACK set and no payload
+  bool rtt = true, recovery = true, timers = true;
+  bool timer_fired = true;  // timers, or the cwnd after a retransmission timeout
+};
+ReportNeeds report_needs(std::uint32_t event_kinds, bool seen);
+
 class Recorder final : public Observer, public TcpObserver {
  public:
   // events_path empty: no events.jsonl; keep_events: the events in memory too (the

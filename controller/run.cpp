@@ -420,7 +420,7 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
                   dist ? &dist->here() : nullptr);
     if (dist) {
       dist->wire(*built, topo);
-      shipper.emplace(engine, capture.on);
+      shipper.emplace(engine, capture.on, report_needs(kinds, needs(topo).seen));
       built->network.set_tcp_observer(&*shipper);
       if (packet_events) observers.add(*shipper);
     }

@@ -70,8 +70,15 @@ void close_record(std::string& out, std::size_t body) {
 }
 }  // namespace
 
+namespace {
+bool pure_ack(tcp::ConnId conn, const wire::TcpHeader& tcp, std::uint32_t payload) {
+  return conn.valid() && tcp.flags == wire::tcp_flags::kAck && payload == 0;
+}
+}  // namespace
+
 void TraceShipper::on_segment_sent(const Host& host, tcp::ConnId conn, const wire::Ipv4Header& ip,
                                    const wire::TcpHeader& tcp, std::uint32_t payload) {
+  if (!needs_.pure_acks && pure_ack(conn, tcp, payload)) return;
   header(kSent, engine_.now().ns());
   const std::size_t body = out_.size();
   put(out_, host.node_id());
@@ -84,6 +91,7 @@ void TraceShipper::on_segment_sent(const Host& host, tcp::ConnId conn, const wir
 
 void TraceShipper::on_segment_received(const Host& host, const tcp::Input& input, const wire::Ipv4Header& ip,
                                        const wire::TcpHeader& tcp, std::uint32_t payload) {
+  if (!needs_.pure_acks && pure_ack(input.conn, tcp, payload)) return;
   header(kReceived, engine_.now().ns());
   const std::size_t body = out_.size();
   std::int64_t taken = -1;
@@ -99,6 +107,24 @@ void TraceShipper::on_segment_received(const Host& host, const tcp::Input& input
 
 void TraceShipper::on_tcp_event(const Host& host, tcp::ConnId conn, const tcp::Event& event) {
   if (!conn.valid()) return;  // the recorder ignores these
+  switch (event.kind) {
+    case tcp::EventKind::rtt_sample:
+      if (!needs_.rtt) return;
+      break;
+    case tcp::EventKind::recovery:
+      if (!needs_.recovery) return;
+      break;
+    case tcp::EventKind::timer_set:
+      if (!needs_.timers) return;
+      break;
+    case tcp::EventKind::timer_fired:
+      if (!needs_.timer_fired) return;
+      break;
+    case tcp::EventKind::peer_closed:
+      return;  // nothing recorded of it
+    default:
+      break;
+  }
   header(kTcpEvent, engine_.now().ns());
   const std::size_t body = out_.size();
   put(out_, host.node_id());

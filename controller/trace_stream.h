@@ -28,8 +28,10 @@ namespace shakedown::controller {
 class TraceShipper final : public Observer, public TcpObserver {
  public:
   // every_packet: all packet events (captures want them); otherwise only drops (what
-  // the recorder wants), which is most of the saving on a busy run.
-  TraceShipper(const Engine& engine, bool every_packet) : engine_(engine), every_packet_(every_packet) {}
+  // the recorder wants), which is most of the saving on a busy run. `needs`: the
+  // reports the recorder does something with (recorder.h); only those travel.
+  TraceShipper(const Engine& engine, bool every_packet, ReportNeeds needs)
+      : engine_(engine), every_packet_(every_packet), needs_(needs) {}
 
   void on_packet(const PacketEvent& e) override;
   void on_segment_sent(const Host& host, tcp::ConnId conn, const wire::Ipv4Header& ip, const wire::TcpHeader& tcp,
@@ -47,6 +49,7 @@ class TraceShipper final : public Observer, public TcpObserver {
 
   const Engine& engine_;
   bool every_packet_;
+  ReportNeeds needs_;
   std::string out_;
   std::uint64_t count_ = 0;
 };
