@@ -5,8 +5,12 @@
 
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+
 #include <CLI/CLI.hpp>
 #include <cerrno>
+#include <csignal>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -253,7 +257,18 @@ std::string command_line(int argc, char** argv) {
 
 namespace {
 
-// `shakedown run FILE --ranks N`: the same command under mpirun, without --ranks.
+// Where rank 0 leaves its exit code for `--ranks` (mpirun's own code says only whether
+// some process failed, and Ctrl-C gives 1 whatever the run did).
+constexpr const char* kExitFileVariable = "SHAKEDOWN_RANK0_EXIT_FILE";
+
+volatile std::sig_atomic_t g_mpirun_pid = 0;
+extern "C" void forward_to_mpirun(int signal) {
+  if (g_mpirun_pid > 0) kill(static_cast<pid_t>(g_mpirun_pid), signal);
+}
+
+// `shakedown run FILE --ranks N`: the same command under mpirun, without --ranks; the
+// exit code is rank 0's, as if one process had run. A process that died (killed, out
+// of memory) ends the run with exit 3, mpirun having named it.
 int run_under_mpirun(int argc, char** argv, std::uint32_t ranks) {
   std::vector<std::string> args{"mpirun", "-np", std::to_string(ranks)};
   // On a machine with fewer cores than ranks, and as root (containers, CI): what
@@ -275,14 +290,63 @@ int run_under_mpirun(int argc, char** argv, std::uint32_t ranks) {
   std::vector<char*> c_args;
   for (std::string& a : args) c_args.push_back(a.data());
   c_args.push_back(nullptr);
+  char exit_file[] = "/tmp/shakedown-exit-XXXXXX";
+  const int fd = mkstemp(exit_file);
+  if (fd < 0) {
+    std::fprintf(stderr, "shakedown run: cannot create a temporary file: %s\n", std::strerror(errno));
+    return kRunFailed;
+  }
+  close(fd);
+  setenv(kExitFileVariable, exit_file, 1);
   std::fflush(stdout);
   std::fflush(stderr);
-  execvp("mpirun", c_args.data());
+  int pipe_fds[2];  // the child says through it that mpirun could not be started
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return kRunFailed;
+  const pid_t pid = fork();
+  if (pid < 0) {
+    std::fprintf(stderr, "shakedown run: cannot start mpirun: %s\n", std::strerror(errno));
+    return kRunFailed;
+  }
+  if (pid == 0) {
+    close(pipe_fds[0]);
+    execvp("mpirun", c_args.data());
+    const int e = errno;
+    [[maybe_unused]] const auto n = write(pipe_fds[1], &e, sizeof e);
+    _exit(127);
+  }
+  close(pipe_fds[1]);
+  // Ctrl-C and SIGTERM go to mpirun, which passes them on to every rank.
+  g_mpirun_pid = pid;
+  struct sigaction sa {};
+  sa.sa_handler = forward_to_mpirun;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  int exec_error = 0;
+  const bool failed_to_start = read(pipe_fds[0], &exec_error, sizeof exec_error) == sizeof exec_error;
+  close(pipe_fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  std::string code_text;
+  if (std::FILE* f = std::fopen(exit_file, "r")) {
+    char buf[16] = {};
+    if (std::fgets(buf, sizeof buf, f) != nullptr) code_text = buf;
+    std::fclose(f);
+  }
+  std::remove(exit_file);
+  if (failed_to_start) {
+    std::fprintf(stderr,
+                 "shakedown run: --ranks %u needs mpirun, which could not be started (%s); on Debian install "
+                 "'openmpi-bin'\n",
+                 ranks, std::strerror(exec_error));
+    return kBadInput;
+  }
+  if (!code_text.empty()) return std::atoi(code_text.c_str());
   std::fprintf(stderr,
-               "shakedown run: --ranks %u needs mpirun, which could not be started (%s); on Debian install "
-               "'openmpi-bin'\n",
-               ranks, std::strerror(errno));
-  return kBadInput;
+               "shakedown run: a process of the run ended before the run did (mpirun's message above names it); "
+               "the run failed\n");
+  return kRunFailed;
 }
 
 }  // namespace
@@ -552,7 +616,13 @@ int cli_main(int argc, char** argv) {
         return kBadInput;
       }
       ro.mpi = mpi.get();
-      return run_experiment(ro);
+      const int code = run_experiment(ro);
+      if (const char* file = std::getenv(kExitFileVariable); file != nullptr && mpi->rank() == 0)
+        if (std::FILE* f = std::fopen(file, "w")) {
+          std::fprintf(f, "%d\n", code);
+          std::fclose(f);
+        }
+      return code;
     }
   } catch (const topology::LoadError& e) {
     std::fprintf(stderr, "%s\n", e.what());

@@ -456,8 +456,13 @@ struct Workloads::Run final : private EventHandler {
   static constexpr std::size_t kStartsPerEvent = 4096;
   void on_event(std::uint64_t) override {
     started.clear();
+    // Each start, then each host's sending, is a step of its own (engine.h), numbered
+    // alike in every process (a start elsewhere counts too), so that the traces of
+    // hosts in different processes of a distributed run fall in the order of one.
+    std::uint32_t step = 0;
     for (std::size_t n = 0; n < kStartsPerEvent && next < times.size() && times[next] <= engine.now(); ++n) {
       const std::size_t i = next % clients.size();
+      engine.set_running_step(++step);
       // A client that runs in another process of a distributed run starts there.
       if (here[stack_of_client[i]]) {
         clients[i]->start();
@@ -467,10 +472,8 @@ struct Workloads::Run final : private EventHandler {
     }
     std::sort(started.begin(), started.end());
     started.erase(std::unique(started.begin(), started.end()), started.end());
-    // Each host's part of this event is a step of its own (engine.h), so that the
-    // traces of hosts in different processes fall in the order of one process.
     for (const std::uint32_t s : started) {
-      engine.set_running_step(s + 1);
+      engine.set_running_step(step + 1 + s);
       client_stacks[s]->host().service();
     }
     schedule();
