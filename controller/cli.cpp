@@ -298,6 +298,7 @@ int run_under_mpirun(int argc, char** argv, std::uint32_t ranks) {
   }
   close(fd);
   setenv(kExitFileVariable, exit_file, 1);
+  if (isatty(STDERR_FILENO) != 0) setenv("SHAKEDOWN_PROGRESS", "1", 1);
   std::fflush(stdout);
   std::fflush(stderr);
   int pipe_fds[2];  // the child says through it that mpirun could not be started
@@ -606,7 +607,9 @@ int cli_main(int argc, char** argv) {
         }
         ro.seed = v;
       }
-      ro.progress = isatty(STDERR_FILENO) != 0;
+      // Under mpirun the ranks write to pipes: `--ranks` says whether the terminal is one.
+      const char* shown = std::getenv("SHAKEDOWN_PROGRESS");
+      ro.progress = isatty(STDERR_FILENO) != 0 || (shown != nullptr && std::string_view(shown) == "1");
       ro.command = command_line(argc, argv);
       if (run_ranks > 0 && mpi == nullptr) return run_under_mpirun(argc, argv, run_ranks);
       if (run_ranks > 0 && static_cast<int>(run_ranks) != mpi->size()) {

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "controller/bytes.h"
+
 namespace shakedown::controller {
 
 Distributed::Distributed(const Mpi& mpi, Engine& engine, PacketPool& pool, const Partition& partition)
@@ -68,12 +70,30 @@ void Distributed::wire(Built& built, const topology::Topology& topology) {
 bool Distributed::step(TimePoint limit, bool stop, TraceShipper& shipper, TraceMerger* merger) {
   // The last window's traces travel with this window's round; rank 0 merges them once
   // it has run this window (everything before the last window's end is in them).
-  std::string mine = shipper.take();
+  // Each rank's attachment: the events it has run, then its records.
+  std::string mine;
+  bytes::put(mine, engine_.events_executed());
+  mine += shipper.take();
   trace_bytes_ += mine.size();
   exchange_.attach(std::move(mine));
   const bool more = window_->step(limit, stop);
   const auto began = std::chrono::steady_clock::now();
-  if (merger != nullptr) merger->merge(exchange_.gathered(), exchange_.gathered_sizes());
+  if (merger != nullptr) {
+    // Split off every rank's count, and merge the records.
+    std::vector<std::string_view> streams;
+    std::uint64_t events = 0;
+    const char* p = exchange_.gathered().data();
+    for (const std::uint64_t n : exchange_.gathered_sizes()) {
+      if (n >= sizeof(std::uint64_t)) {
+        const char* q = p;
+        events += bytes::take<std::uint64_t>(q);
+        streams.emplace_back(q, n - sizeof(std::uint64_t));
+      }
+      p += n;
+    }
+    if (events > 0) events_everywhere_ = events;
+    merger->merge(streams);
+  }
   trace_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   return more;
 }

@@ -43,6 +43,9 @@ class Distributed {
   // into `merger` (null elsewhere). False when the run is over everywhere.
   bool step(TimePoint limit, bool stop, TraceShipper& shipper, TraceMerger* merger);
   bool stopped() const { return window_->stopped(); }
+  // On rank 0: the events every rank had run by the last window's end (for the
+  // progress line; the exact total, schedules counted once, is add_up's).
+  std::uint64_t events_everywhere() const { return events_everywhere_; }
 
   // Every process's counters (links, routers, hosts, workloads) added up into rank 0's
   // network and workloads, and the events of the run: each process's, less those every
@@ -67,7 +70,7 @@ class Distributed {
   MpiExchange exchange_;
   std::unique_ptr<WindowedRun> window_;
   std::vector<LinkDirection*> far_ends_;  // by link * 2 + direction, those arriving here
-  std::uint64_t records_sent_ = 0, trace_bytes_ = 0;
+  std::uint64_t trace_bytes_ = 0, events_everywhere_ = 0;
   double trace_seconds_ = 0;
 };
 

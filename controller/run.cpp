@@ -130,11 +130,13 @@ CaptureChoice choose_captures(const std::string& pcap, const topology::Topology&
 class Progress {
  public:
   Progress(bool on, std::FILE* err, std::optional<std::int64_t> until) : on_(on), err_(err), until_(until) {}
-  void update(const Engine& engine, const Recorder& recorder, double wall) {
+  // `events`: of every process of a distributed run (default: this engine's).
+  void update(const Engine& engine, const Recorder& recorder, double wall, std::uint64_t events = 0) {
     if (!on_ || wall - last_ < 0.25) return;
     last_ = wall;
     const double sim = static_cast<double>(engine.now().ns()) / 1e9;
-    const double rate = wall > 0 ? static_cast<double>(engine.events_executed()) / wall : 0;
+    if (events == 0) events = engine.events_executed();
+    const double rate = wall > 0 ? static_cast<double>(events) / wall : 0;
     std::string eta;
     if (until_ && sim > 0) {
       const double left = (static_cast<double>(*until_) / 1e9 - sim) * wall / sim;
@@ -486,7 +488,7 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
     // Windows until nothing is left anywhere; Ctrl-C anywhere stops every rank at the
     // same window. A failure here is this rank's alone: it ends the run (run_experiment).
     while (dist->step(limit, g_interrupted != 0, *shipper, merger ? &*merger : nullptr))
-      if (lead) progress.update(engine, *recorder, wall());
+      if (lead) progress.update(engine, *recorder, wall(), dist->events_everywhere());
     interrupted = dist->stopped();
     progress.clear();
   } else {

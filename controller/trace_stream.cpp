@@ -206,7 +206,7 @@ void TraceMerger::replay(const char* p, std::uint8_t type, std::int64_t t) {
   }
 }
 
-void TraceMerger::merge(const std::string& all, const std::vector<std::uint64_t>& sizes) {
+void TraceMerger::merge(const std::vector<std::string_view>& streams) {
   struct Head {
     Place place;
     std::size_t rank;
@@ -214,12 +214,10 @@ void TraceMerger::merge(const std::string& all, const std::vector<std::uint64_t>
   };
   const auto later = [](const Head& a, const Head& b) { return std::tie(a.place, a.rank) > std::tie(b.place, b.rank); };
   std::priority_queue<Head, std::vector<Head>, decltype(later)> heads(later);
-  std::vector<const char*> ends(sizes.size());
-  const char* p = all.data();
-  for (std::size_t r = 0; r < sizes.size(); ++r) {
-    ends[r] = p + sizes[r];
-    if (sizes[r] > 0) heads.push(Head{place_of(p), r, p});
-    p = ends[r];
+  std::vector<const char*> ends(streams.size());
+  for (std::size_t r = 0; r < streams.size(); ++r) {
+    ends[r] = streams[r].data() + streams[r].size();
+    if (!streams[r].empty()) heads.push(Head{place_of(streams[r].data()), r, streams[r].data()});
   }
   while (!heads.empty()) {
     Head h = heads.top();

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "controller/recorder.h"
@@ -58,10 +59,10 @@ class TraceMerger {
  public:
   // `packets` receives the packet events (the recorder's drops, the captures).
   TraceMerger(Recorder& recorder, Observer& packets) : recorder_(recorder), packets_(packets) {}
-  // Every rank's records of one window, concatenated in rank order with their sizes
-  // (Mpi::gather): merged and handed on. Throws std::runtime_error if two ranks report
-  // at the same place in the order — which would make the order depend on the split.
-  void merge(const std::string& all, const std::vector<std::uint64_t>& sizes);
+  // Every rank's records of one window, one stream per rank: merged and handed on.
+  // Throws std::runtime_error if two ranks report at the same place in the order —
+  // which would make the order depend on the split.
+  void merge(const std::vector<std::string_view>& streams);
   std::uint64_t records() const { return records_; }
 
  private:
