@@ -52,26 +52,9 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-seconds_since() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }  # wall, process start to exit
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+. "$(dirname "$0")/common.sh"
 
-topology() {  # N K -> the star as a shakedown topology file
-  cat > "$work/star.yaml" <<YAML
-name: star-$1x$2
-seed: 1
-defaults:
-  link: {delay: 10ms, rate: 1Gbps, loss: 1%}
-  tcp: {mss: 1448}
-generate:
-  - star: {hub: r, hosts: client, count: $1}
-hosts:
-  server: {}
-links:
-  - {ends: [r, server]}
-workload:
-  - {app: bulk, bytes: 10000B, from: client*, to: server:80, connections: $2, start: {uniform: [0s, ${window}s]}}
-YAML
-}
+topology() { star_topology "$work/star.yaml" "$1" "$2" "$window"; }  # N K
 
 run_ns3() {  # N K -> "wall rss_kb events delivered"
   local t0; t0=$(date +%s%N)

@@ -44,27 +44,12 @@ command -v mpirun > /dev/null || { echo "distributed: mpirun missing (Debian pac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-seconds_since() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+. "$(dirname "$0")/common.sh"
 
-star() {  # N K
+star() {  # N K: starts at 10,000 a second, and 100 s to finish
   local window; window=$(awk -v c="$(($1 * $2))" 'BEGIN { print c / 10000 }')
-  cat > "$work/t.yaml" <<YAML
-name: star-$1x$2
-seed: 1
-defaults:
-  link: {delay: 10ms, rate: 1Gbps, loss: 1%}
-  tcp: {mss: 1448}
-generate:
-  - star: {hub: r, hosts: client, count: $1}
-hosts:
-  server: {}
-links:
-  - {ends: [r, server]}
-workload:
-  - {app: bulk, bytes: 10000B, from: client*, to: server:80, connections: $2, start: {uniform: [0s, ${window}s]}}
-run: {until: $(awk -v w="$window" 'BEGIN { print w + 100 }')s}
-YAML
+  star_topology "$work/t.yaml" "$1" "$2" "$window"
+  echo "run: {until: $(awk -v w="$window" 'BEGIN { print w + 100 }')s}" >> "$work/t.yaml"
 }
 
 fat_tree() {  # K C: every host of pod p connects to the same host of pod p+1
