@@ -16,7 +16,10 @@ Distributed::Distributed(const Mpi& mpi, Engine& engine, PacketPool& pool, const
       engine_(engine),
       pool_(pool),
       rank_of_(partition.rank_of),
-      lookahead_(partition.lookahead),
+      // Windows no longer than kLongestWindow, whatever the lookahead (none, when
+      // nothing is cut): rank 0 merges the traces window by window, and a window's
+      // traces are what memory holds.
+      lookahead_(std::min(partition.lookahead, kLongestWindow)),
       exchange_(mpi) {
   here_.resize(rank_of_.size());
   for (std::size_t n = 0; n < rank_of_.size(); ++n) here_[n] = rank_of_[n] == static_cast<std::uint32_t>(mpi.rank());

@@ -30,6 +30,8 @@ namespace shakedown::controller {
 
 class Distributed {
  public:
+  static constexpr Duration kLongestWindow = Duration::nanoseconds(100'000'000);
+
   Distributed(const Mpi& mpi, Engine& engine, PacketPool& pool, const Partition& partition);
 
   const Mpi& mpi() const { return mpi_; }
@@ -43,6 +45,8 @@ class Distributed {
   // into `merger` (null elsewhere). False when the run is over everywhere.
   bool step(TimePoint limit, bool stop, TraceShipper& shipper, TraceMerger* merger);
   bool stopped() const { return window_->stopped(); }
+  // The windows' length: the cut's lookahead, at most kLongestWindow.
+  Duration window() const { return lookahead_; }
   // On rank 0: the events every rank had run by the last window's end (for the
   // progress line; the exact total, schedules counted once, is add_up's).
   std::uint64_t events_everywhere() const { return events_everywhere_; }

@@ -548,7 +548,7 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
     timing["events_per_second"] =
         summary.wall_seconds > 0 ? static_cast<double>(summary.events) / summary.wall_seconds : 0.0;
     if (dist) {
-      timing["lookahead_ns"] = plan.partition.lookahead.ns();
+      timing["lookahead_ns"] = dist->window().ns();
       timing["ranks"] = ranks;
     }
     write_file(dir / "timing.json", timing.dump(2) + "\n");

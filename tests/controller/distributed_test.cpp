@@ -225,6 +225,28 @@ TEST(Distributed, RandomNetworksGiveTheSameBytes) {
   }
 }
 
+// Nothing cut (the only link has no lookahead, so both hosts run on rank 0 and rank 1
+// is idle): still windows, of at most 100 ms, so that the traces held between merges
+// stay bounded; and the same bytes.
+TEST(Distributed, NothingCutStillRunsInBoundedWindows) {
+  const fs::path dir = scratch("uncut");
+  fs::create_directories(dir);
+  std::ofstream(dir / "t.yaml") << "name: uncut\nhosts: [a, b]\nlinks:\n  - {ends: [a, b], delay: 5ms, reorder: 5%, "
+                                   "rate: 10Mbps}\nworkload:\n  - {app: bulk, bytes: 2MB, from: a, to: b:80}\n";
+  const Result single = shell(kBin + " run " + (dir / "t.yaml").string() + " -o " + (dir / "one").string() + " -q 2>&1");
+  ASSERT_EQ(single.code, 0) << single.output;
+  const Result two =
+      shell(mpirun(2) + kBin + " run " + (dir / "t.yaml").string() + " -o " + (dir / "two").string() + " -q 2>&1");
+  ASSERT_EQ(two.code, 0) << two.output;
+  expect_same_files(dir / "one", dir / "two", "nothing cut");
+  const std::string timing = read(dir / "two" / "timing.json");
+  const auto at = timing.find("\"windows\": ");
+  ASSERT_NE(at, std::string::npos) << timing;
+  // 2 MB at 10 Mbit/s: well over a second of simulated time.
+  EXPECT_GE(std::stoi(timing.substr(at + 11)), 10) << timing;
+  EXPECT_NE(timing.find("\"lookahead_ns\": 100000000"), std::string::npos) << timing;
+}
+
 // `--ranks N` starts mpirun itself; the files are the single process's.
 TEST(Distributed, RanksOptionStartsMpirun) {
   const std::string file = kSource + "/topologies/catalog/dumbbell.yaml";
