@@ -65,8 +65,6 @@ Mpi::Mpi(int* argc, char*** argv) {
 
 Mpi::~Mpi() { MPI_Finalize(); }
 
-void Mpi::barrier() const { check(MPI_Barrier(MPI_COMM_WORLD), "barrier"); }
-
 void Mpi::abort(int code) const {
   MPI_Abort(MPI_COMM_WORLD, code);
   std::_Exit(code);

@@ -46,7 +46,6 @@ class Mpi {
   void sum(std::vector<std::uint64_t>& values) const;
   void min(std::vector<std::int64_t>& values) const;
   void max(std::vector<std::int64_t>& values) const;
-  void barrier() const;
   // Ends every process of the run now, with this exit code (after a message).
   [[noreturn]] void abort(int code) const;
 

@@ -451,23 +451,25 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
   }
   if (distributed) built_code = agree(*o.mpi, built_code);
   if (built_code != kSuccess) return built_code;
-  if (lead) try {
-    // A folder reused for another run must not keep files this run does not write.
-    if (kinds == 0) fs::remove(dir / "events.jsonl");
-    if (!capture.on) fs::remove_all(dir / "pcap");
-    if (capture.on) {
-      fs::remove_all(dir / "pcap");
-      fs::create_directories(dir / "pcap");
-      captures.emplace(topo, built->network, (dir / "pcap").string(), capture.mode, capture.hosts);
-      (dist ? merged_packets : observers).add(*captures);
+  if (lead) {
+    try {
+      // A folder reused for another run must not keep files this run does not write.
+      if (kinds == 0) fs::remove(dir / "events.jsonl");
+      if (!capture.on) fs::remove_all(dir / "pcap");
+      if (capture.on) {
+        fs::remove_all(dir / "pcap");
+        fs::create_directories(dir / "pcap");
+        captures.emplace(topo, built->network, (dir / "pcap").string(), capture.mode, capture.hosts);
+        (dist ? merged_packets : observers).add(*captures);
+      }
+      std::string canonical;
+      google::protobuf::TextFormat::PrintToString(topo, &canonical);
+      write_file(dir / "topology.txtpb", canonical);
+      write_file(dir / "command.txt", o.command.empty() ? std::string("shakedown run ") + o.file + "\n" : o.command + "\n");
+    } catch (const std::exception& e) {
+      std::fprintf(err, "shakedown run: %s\n", e.what());
+      built_code = kRunFailed;
     }
-    std::string canonical;
-    google::protobuf::TextFormat::PrintToString(topo, &canonical);
-    write_file(dir / "topology.txtpb", canonical);
-    write_file(dir / "command.txt", o.command.empty() ? std::string("shakedown run ") + o.file + "\n" : o.command + "\n");
-  } catch (const std::exception& e) {
-    std::fprintf(err, "shakedown run: %s\n", e.what());
-    built_code = kRunFailed;
   }
   if (distributed) built_code = agree(*o.mpi, built_code);
   if (built_code != kSuccess) return built_code;

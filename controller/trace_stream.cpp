@@ -59,7 +59,6 @@ void TraceShipper::header(std::uint8_t type, std::int64_t t) {
   put(out_, engine_.running_step());
   put(out_, type);
   put(out_, std::uint32_t{0});
-  ++count_;
 }
 
 namespace {
@@ -157,7 +156,6 @@ void TraceShipper::on_packet(const PacketEvent& e) {
 }
 
 void TraceMerger::replay(const char* p, std::uint8_t type, std::int64_t t) {
-  ++records_;
   switch (type) {
     case kSent: {
       const auto host = take<std::uint32_t>(p);

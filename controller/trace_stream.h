@@ -52,7 +52,6 @@ class TraceShipper final : public Observer, public TcpObserver {
   bool every_packet_;
   ReportNeeds needs_;
   std::string out_;
-  std::uint64_t count_ = 0;
 };
 
 class TraceMerger {
@@ -63,7 +62,6 @@ class TraceMerger {
   // Throws std::runtime_error if two ranks report at the same place in the order —
   // which would make the order depend on the split.
   void merge(const std::vector<std::string_view>& streams);
-  std::uint64_t records() const { return records_; }
 
  private:
   void replay(const char* p, std::uint8_t type, std::int64_t t);
@@ -71,7 +69,6 @@ class TraceMerger {
   Recorder& recorder_;
   Observer& packets_;
   PacketPool pool_;
-  std::uint64_t records_ = 0;
 };
 
 }  // namespace shakedown::controller
