@@ -12,10 +12,15 @@
 #include <cerrno>
 #include <csignal>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
+#include <thread>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -266,6 +271,79 @@ extern "C" void forward_to_mpirun(int signal) {
   if (g_mpirun_pid > 0) kill(static_cast<pid_t>(g_mpirun_pid), signal);
 }
 
+// The processes whose parent is `parent`, with their state letter from /proc (Z: ended,
+// not yet reaped). /proc/PID/task/TID/children is not in every kernel; stat is.
+std::vector<std::pair<pid_t, char>> children_of(pid_t parent) {
+  std::vector<std::pair<pid_t, char>> out;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    pid_t child = 0;
+    if (std::from_chars(name.data(), name.data() + name.size(), child).ec != std::errc{}) continue;
+    std::ifstream in(it->path() / "stat");
+    std::string stat;
+    if (!std::getline(in, stat)) continue;
+    // "pid (command) state ppid ...": the command may hold spaces and parentheses.
+    const std::size_t close = stat.rfind(')');
+    if (close == std::string::npos || close + 4 >= stat.size()) continue;
+    const char state = stat[close + 2];
+    const char* ppid_text = stat.c_str() + close + 4;
+    pid_t ppid = 0;
+    std::from_chars(ppid_text, stat.c_str() + stat.size(), ppid);
+    if (ppid == parent) out.emplace_back(child, state);
+  }
+  return out;
+}
+
+// The rank mpirun gave a process (its OMPI_COMM_WORLD_RANK), or -1 while it has none
+// (between mpirun's fork and exec).
+int rank_of_process(pid_t p) {
+  std::ifstream in("/proc/" + std::to_string(p) + "/environ");
+  constexpr std::string_view kRank = "OMPI_COMM_WORLD_RANK=";
+  for (std::string entry; std::getline(in, entry, '\0');)
+    if (entry.starts_with(kRank)) return std::atoi(entry.c_str() + kRank.size());
+  return -1;
+}
+
+// Waits for mpirun. mpirun ends the whole job when one of its processes dies; should a
+// process be gone and mpirun still be waiting kWatchdog later, the run is ended here, so
+// that `--ranks` never hangs whatever mpirun does. Says so and returns true when that
+// happened.
+bool wait_for_mpirun(pid_t mpirun) {
+  constexpr auto kPoll = std::chrono::milliseconds(50);
+  constexpr auto kWatchdog = std::chrono::seconds(4);
+  std::map<pid_t, int> seen;  // process -> its rank
+  std::optional<std::pair<pid_t, int>> gone;
+  std::chrono::steady_clock::time_point gone_at;
+  int status = 0;
+  for (;;) {
+    const pid_t done = waitpid(mpirun, &status, WNOHANG);
+    if (done == mpirun || (done < 0 && errno != EINTR)) return false;
+    std::set<pid_t> alive;
+    for (const auto& [child, state] : children_of(mpirun))
+      if (state != 'Z') alive.insert(child);
+    for (const auto& [p, rank] : seen)
+      if (!alive.contains(p) && !gone) gone = {p, rank}, gone_at = std::chrono::steady_clock::now();
+    for (const pid_t p : alive)
+      if (auto [it, fresh] = seen.try_emplace(p, -1); fresh || it->second < 0) it->second = rank_of_process(p);
+    if (gone && std::chrono::steady_clock::now() - gone_at > kWatchdog) {
+      for (const pid_t p : alive) kill(-p, SIGKILL), kill(p, SIGKILL);
+      kill(mpirun, SIGKILL);
+      while (waitpid(mpirun, &status, 0) < 0 && errno == EINTR) {
+      }
+      const std::string who = gone->second >= 0 ? "rank " + std::to_string(gone->second) : "a process";
+      char host[256] = "this machine";
+      gethostname(host, sizeof host - 1);
+      std::fprintf(stderr,
+                   "shakedown run: %s (process %d on %s) ended before the run did, and mpirun had not ended the "
+                   "others %lld s later: they were ended; the run failed\n",
+                   who.c_str(), static_cast<int>(gone->first), host, static_cast<long long>(kWatchdog.count()));
+      return true;
+    }
+    std::this_thread::sleep_for(kPoll);
+  }
+}
+
 // `shakedown run FILE --ranks N`: the same command under mpirun, without --ranks; the
 // exit code is rank 0's, as if one process had run. A process that died (killed, out
 // of memory) ends the run with exit 3, mpirun having named it.
@@ -326,9 +404,7 @@ int run_under_mpirun(int argc, char** argv, std::uint32_t ranks) {
   int exec_error = 0;
   const bool failed_to_start = read(pipe_fds[0], &exec_error, sizeof exec_error) == sizeof exec_error;
   close(pipe_fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  const bool watchdog_fired = wait_for_mpirun(pid);
   std::string code_text;
   if (std::FILE* f = std::fopen(exit_file, "r")) {
     char buf[16] = {};
@@ -343,6 +419,7 @@ int run_under_mpirun(int argc, char** argv, std::uint32_t ranks) {
                  ranks, std::strerror(exec_error));
     return kBadInput;
   }
+  if (watchdog_fired) return kRunFailed;
   if (!code_text.empty()) return std::atoi(code_text.c_str());
   std::fprintf(stderr,
                "shakedown run: a process of the run ended before the run did (mpirun's message above names it); "

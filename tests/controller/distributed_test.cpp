@@ -347,48 +347,100 @@ TEST(Distributed, CtrlCLeavesWholeFiles) {
   EXPECT_TRUE(fs::exists(dir / "connections.csv"));
 }
 
-// A rank killed mid-run ends the whole run, soon, with a message naming the rank and
-// exit 3.
-TEST(Distributed, KilledRankEndsTheRun) {
-  const fs::path dir = scratch("killed");
+// The processes of a run (their command line names its folder) not yet ended.
+std::vector<pid_t> processes_of(const fs::path& dir) {
+  std::vector<pid_t> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string cmdline = read(e.path() / "cmdline");
+    if (cmdline.find(dir.string()) == std::string::npos || cmdline.rfind(kBin, 0) != 0) continue;
+    const std::string stat = read(e.path() / "stat");
+    const std::size_t close = stat.rfind(')');
+    if (close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z')
+      out.push_back(static_cast<pid_t>(std::stoi(e.path().filename())));
+  }
+  return out;
+}
+
+// Starts a long run with `--ranks 2`, kills rank 1 with SIGKILL (first stopping mpirun,
+// if `stall_mpirun`, so that only shakedown's own watch can end the run) and returns
+// how the run ended, how long after the kill, and what it printed.
+struct Ending {
+  int status = 0;
+  double seconds = 0;
+  std::string log;
+};
+Ending kill_rank_1(const fs::path& dir, bool stall_mpirun) {
   const std::string file = kSource + "/topologies/catalog/star-reference.yaml";
   const std::string cmd = "exec " + kBin + " run " + file + " --ranks 2 --until 1000s --pcap none --events none -o " +
                           dir.string() + " > " + (dir.string() + ".log") + " 2>&1";
   const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
+  if (pid < 0) ADD_FAILURE() << "fork failed";
   if (pid == 0) {
     setpgid(0, 0);
     execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
-  // Rank 1: the process of this run whose environment says so.
+  // Rank 1: the process of this run whose environment says so; mpirun: its parent.
   pid_t victim = 0;
   for (int tries = 0; tries < 500 && victim == 0; ++tries) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    for (const auto& e : fs::directory_iterator("/proc")) {
-      const std::string env = read(e.path() / "environ");
-      const std::string cmdline = read(e.path() / "cmdline");
-      if (cmdline.find(dir.string()) == std::string::npos || cmdline.rfind(kBin, 0) != 0) continue;
-      if (env.find(std::string("OMPI_COMM_WORLD_RANK=1") + '\0') != std::string::npos)
-        victim = static_cast<pid_t>(std::stoi(e.path().filename()));
-    }
+    for (const pid_t p : processes_of(dir))
+      if (read("/proc/" + std::to_string(p) + "/environ").find(std::string("OMPI_COMM_WORLD_RANK=1") + '\0') !=
+          std::string::npos)
+        victim = p;
   }
-  ASSERT_NE(victim, 0) << "rank 1 never started";
+  Ending e;
+  if (victim == 0) {
+    kill(-pid, SIGKILL), waitpid(pid, &e.status, 0);
+    ADD_FAILURE() << "rank 1 never started";
+    return e;
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  if (stall_mpirun) {
+    const std::string stat = read("/proc/" + std::to_string(victim) + "/stat");
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    char state = 0;
+    pid_t mpirun = 0;
+    fields >> state >> mpirun;
+    kill(mpirun, SIGSTOP);
+  }
   const auto killed_at = std::chrono::steady_clock::now();
   kill(victim, SIGKILL);
-  int status = 0;
   pid_t done = 0;
-  while ((done = waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() - killed_at < std::chrono::seconds(20))
+  while ((done = waitpid(pid, &e.status, WNOHANG)) == 0 &&
+         std::chrono::steady_clock::now() - killed_at < std::chrono::seconds(20))
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  if (done == 0) kill(-pid, SIGKILL), waitpid(pid, &status, 0);
-  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
-  ASSERT_NE(done, 0) << "the run went on after a rank died";
-  EXPECT_LT(took, 5.0) << "ended " << took << " s after the rank died";
-  const std::string log = read(dir.string() + ".log");
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) << status << "\n" << log;
-  EXPECT_NE(log.find("rank 1"), std::string::npos) << log;
-  EXPECT_NE(log.find("a process of the run ended before the run did"), std::string::npos) << log;
+  e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
+  if (done == 0) {
+    ADD_FAILURE() << "the run went on after a rank died\n"
+                  << shell("ps -e -o pid,pgid,ppid,stat,etime,wchan:24,args | grep -e shakedown -e mpirun").output;
+    kill(-pid, SIGKILL), waitpid(pid, &e.status, 0);
+  }
+  e.log = read(dir.string() + ".log");
+  return e;
+}
+
+// A rank killed mid-run ends the whole run, soon, with a message naming the rank and
+// exit 3.
+TEST(Distributed, KilledRankEndsTheRun) {
+  const Ending e = kill_rank_1(scratch("killed"), false);
+  EXPECT_LT(e.seconds, 5.0) << "ended " << e.seconds << " s after the rank died";
+  EXPECT_TRUE(WIFEXITED(e.status) && WEXITSTATUS(e.status) == 3) << e.status << "\n" << e.log;
+  EXPECT_NE(e.log.find("rank 1"), std::string::npos) << e.log;
+  EXPECT_NE(e.log.find("ended before the run did"), std::string::npos) << e.log;
+}
+
+// Should mpirun not end the job (here: stopped), `--ranks` itself ends every process of
+// the run once one is gone, naming it, and leaves none behind.
+TEST(Distributed, KilledRankEndsTheRunEvenIfMpirunDoesNot) {
+  const fs::path dir = scratch("killed-stalled");
+  const Ending e = kill_rank_1(dir, true);
+  EXPECT_LT(e.seconds, 5.0) << "ended " << e.seconds << " s after the rank died";
+  EXPECT_TRUE(WIFEXITED(e.status) && WEXITSTATUS(e.status) == 3) << e.status << "\n" << e.log;
+  EXPECT_NE(e.log.find("rank 1 (process "), std::string::npos) << e.log;
+  EXPECT_NE(e.log.find("mpirun had not ended the others"), std::string::npos) << e.log;
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_TRUE(processes_of(dir).empty()) << "processes of the run left behind";
 }
 
 }  // namespace
