@@ -19,6 +19,9 @@ shakedown_require(Protobuf "libprotobuf-dev protobuf-compiler")
 shakedown_require(yaml-cpp libyaml-cpp-dev)
 shakedown_require(CLI11 libcli11-dev)
 shakedown_require(nlohmann_json nlohmann-json3-dev)
+# Boost.Asio (header-only): the real-time driver's event loop and its devices.
+shakedown_require(Boost libboost-dev)
+find_package(Threads REQUIRED)
 # METIS (partitions for distributed runs) ships no CMake or pkg-config file on Debian.
 find_path(METIS_INCLUDE_DIR metis.h)
 find_library(METIS_LIBRARY metis)

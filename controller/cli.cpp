@@ -499,6 +499,14 @@ int cli_main(int argc, char** argv) {
                       "(docs/distributed.md; on a cluster start it with mpirun or srun yourself)")
       ->check(CLI::Range(1u, topology::kMaxRanks))
       ->type_name("N");
+  run_cmd->add_flag("--realtime", ro.realtime,
+                    "pace the run by the wall clock: each event runs when its time comes, and how late\n"
+                    "events ran goes into summary.json (docs/realtime.md)");
+  std::string behind = "1ms";
+  run_cmd->add_option("--behind", behind,
+                      "with --realtime: how late an event may run before the run counts as falling behind")
+      ->capture_default_str()
+      ->type_name("TIME");
   run_cmd->add_flag("-q,--quiet", ro.quiet, "no progress line and no summary; errors only");
   run_cmd->add_flag("--json", ro.json, "print the summary as JSON (what summary.json holds, and the folder)");
   bool skip_memory_check = false;
@@ -674,6 +682,12 @@ int cli_main(int argc, char** argv) {
           std::fprintf(stderr, "shakedown run: --until: %s\n", e.what());
           return kBadInput;
         }
+      }
+      try {
+        ro.behind_ns = parse_duration(behind).ns();
+      } catch (const UnitError& e) {
+        std::fprintf(stderr, "shakedown run: --behind: %s\n", e.what());
+        return kBadInput;
       }
       if (!seed.empty()) {
         std::uint64_t v = 0;

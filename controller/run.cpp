@@ -28,6 +28,7 @@
 #include "controller/resources.h"
 #include "controller/report.h"
 #include "controller/text.h"
+#include "emulator/realtime.h"
 #include "topologies/loader.h"
 #include "topologies/validate.h"
 
@@ -131,7 +132,9 @@ class Progress {
  public:
   Progress(bool on, std::FILE* err, std::optional<std::int64_t> until) : on_(on), err_(err), until_(until) {}
   // `events`: of every process of a distributed run (default: this engine's).
-  void update(const Engine& engine, const Recorder& recorder, double wall, std::uint64_t events = 0) {
+  // `note`: appended to the line (a real-time run falling behind says so).
+  void update(const Engine& engine, const Recorder& recorder, double wall, std::uint64_t events = 0,
+              std::string_view note = {}) {
     if (!on_ || wall - last_ < 0.25) return;
     last_ = wall;
     const double sim = static_cast<double>(engine.now().ns()) / 1e9;
@@ -143,8 +146,9 @@ class Progress {
       eta = fmt::format(" | ETA {:.0f}s", std::max(0.0, left));
     }
     const std::size_t open = recorder.open_connections();
-    std::fprintf(err_, "\r\033[K  sim %.3fs | wall %.1fs | %.2f M events/s | %zu open, %zu done%s", sim, wall,
-                 rate / 1e6, open, recorder.connections().size() - open, eta.c_str());
+    std::fprintf(err_, "\r\033[K  sim %.3fs | wall %.1fs | %.2f M events/s | %zu open, %zu done%s%.*s", sim, wall,
+                 rate / 1e6, open, recorder.connections().size() - open, eta.c_str(), static_cast<int>(note.size()),
+                 note.data());
     std::fflush(err_);
     shown_ = true;
   }
@@ -375,6 +379,14 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
     std::fprintf(err, "shakedown run: --events: %s\n", e.what());
     return kBadInput;
   }
+  if (o.realtime && distributed) {
+    std::fprintf(err, "shakedown run: --realtime runs in one process; run it without mpirun or --ranks\n");
+    return kBadInput;
+  }
+  if (o.realtime && o.behind_ns <= 0) {
+    std::fprintf(err, "shakedown run: --behind must be more than zero\n");
+    return kBadInput;
+  }
   if (o.until_ns && (*o.until_ns <= 0 || *o.until_ns > topology::kMaxHorizonNs)) {
     std::fprintf(err, "shakedown run: --until must be more than zero and at most %s\n",
                  to_string(Duration::nanoseconds(topology::kMaxHorizonNs)).c_str());
@@ -486,6 +498,7 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
   Progress progress(o.progress && !o.quiet, err, until_ns);
   bool interrupted = false;
   int code = kSuccess;
+  std::optional<Lateness> lateness;  // a real-time run's
   if (dist) {
     // Windows until nothing is left anywhere; Ctrl-C anywhere stops every rank at the
     // same window. A failure here is this rank's alone: it ends the run (run_experiment).
@@ -493,6 +506,25 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
       if (lead) progress.update(engine, *recorder, wall(), dist->events_everywhere());
     interrupted = dist->stopped();
     progress.clear();
+  } else if (o.realtime) {
+    // The wall clock decides when each event runs; the run ends when nothing is left
+    // to do, at the stop time, or on Ctrl-C.
+    RealtimeDriver driver(engine, Duration::nanoseconds(o.behind_ns));
+    driver.on_tick(Duration::milliseconds(50), [&] {
+      if (g_interrupted != 0) return false;
+      progress.update(engine, *recorder, wall(), 0, driver.behind_lately() ? " | falling behind" : "");
+      return true;
+    });
+    try {
+      const RealtimeDriver::Ended ended = driver.run(limit, /*stop_when_idle=*/true);
+      interrupted = ended == RealtimeDriver::Ended::kStopped && g_interrupted != 0;
+    } catch (const std::exception& e) {
+      progress.clear();
+      std::fprintf(err, "shakedown run: the run failed at %s: %s\n", to_string(engine.now()).c_str(), e.what());
+      code = kRunFailed;
+    }
+    progress.clear();
+    lateness = driver.lateness();
   } else {
     try {
       while (engine.events_pending() > 0 && engine.next_event_time() <= limit) {
@@ -540,6 +572,16 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
   const std::vector<ExpectationResult> expectations = evaluate(topo, *recorder, built->network, summary, dir.string());
   nlohmann::ordered_json summary_json = summary.to_json();
   if (!expectations.empty()) summary_json["expectations"] = to_json(expectations);
+  if (lateness) {
+    // Unlike the rest of summary.json, these depend on the machine and the moment.
+    nlohmann::ordered_json& r = summary_json["realtime"];
+    r["events"] = lateness->events;
+    r["lateness_p50_ns"] = lateness->p50.ns();
+    r["lateness_p99_ns"] = lateness->p99.ns();
+    r["lateness_max_ns"] = lateness->max.ns();
+    r["behind_threshold_ns"] = lateness->threshold.ns();
+    r["events_behind"] = lateness->behind;
+  }
   try {
     recorder->flush();
     if (captures) captures->flush();
@@ -566,6 +608,11 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
     std::fprintf(out, "%s\n", j.dump(2).c_str());
   } else if (!o.quiet) {
     std::fprintf(out, "%s", summary.human().c_str());
+    if (lateness)
+      std::fprintf(out, "  %-16slateness p50 %s, p99 %s, max %s; %llu of %llu events later than %s\n", "real time",
+                   to_string(lateness->p50).c_str(), to_string(lateness->p99).c_str(),
+                   to_string(lateness->max).c_str(), static_cast<unsigned long long>(lateness->behind),
+                   static_cast<unsigned long long>(lateness->events), to_string(lateness->threshold).c_str());
     std::string files = "summary.json, connections.csv";
     if (kinds != 0) files += fmt::format(", events.jsonl ({} lines)", recorder->events_written());
     if (captures) files += fmt::format(", pcap/ ({} files)", captures->files());

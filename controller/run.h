@@ -55,6 +55,11 @@ struct RunOptions {
   // one: every rank calls run_experiment with the same options; rank 0 loads the file,
   // splits the network and writes the files; every rank returns the same exit code.
   const class Mpi* mpi = nullptr;
+  // Paced by the wall clock (docs/realtime.md): events run when their time comes, and
+  // how late each one ran goes into summary.json; `behind_ns` is how late an event may
+  // be before the run counts as falling behind.
+  bool realtime = false;
+  std::int64_t behind_ns = 1'000'000;
 };
 
 // Runs and returns the exit code (cli.h). Errors go to `err` with what and where; the

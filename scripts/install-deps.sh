@@ -4,8 +4,6 @@
 # Run as root, or as a user who may sudo.
 set -euo pipefail
 
-# Only what the code uses today; Boost joins this list
-# with the code that needs them.
 packages=(
   g++ cmake ninja-build pkg-config   # toolchain
   libfmt-dev                         # formatting (emulator, messages)
@@ -20,6 +18,7 @@ packages=(
   libxml2-utils                      # tests validate JUnit reports with xmllint
   libmetis-dev                       # partitions of distributed runs
   libopenmpi-dev openmpi-bin         # distributed runs: MPI and mpirun
+  libboost-dev                       # real time: Boost.Asio's event loop
 )
 
 # --fuzz: also clang and its libFuzzer runtime, for the `fuzz` preset.
