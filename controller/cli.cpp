@@ -35,6 +35,7 @@
 #include "controller/scenarios.h"
 #include "controller/sweep.h"
 #include "controller/text.h"
+#include "emulator/tun.h"
 #include "emulator/units.h"
 #include "topologies/loader.h"
 #include "topologies/settings.h"
@@ -564,6 +565,10 @@ int cli_main(int argc, char** argv) {
   inspect_cmd->add_option("--conn", inspect_conn, "the connection's id (the first column of connections.csv)")
       ->check(connection_id);
 
+  CLI::App* cleanup_cmd = app.add_subcommand(
+      "cleanup", "Remove the network namespaces that real-time runs made and could not remove themselves\n"
+                 "(a run killed with SIGKILL, a machine that lost power). Runs still going are left alone.");
+
   TestOptions topt;
   CLI::App* test_cmd = app.add_subcommand(
       "test", "Run scenario files and check their expectations: one line per scenario, exit code 1 if\n"
@@ -673,6 +678,12 @@ int cli_main(int argc, char** argv) {
     }
     if (sweep_cmd->parsed()) return sweep_main(sopt);
     if (inspect_cmd->parsed()) return inspect(inspect_dir, inspect_conn);
+    if (cleanup_cmd->parsed()) {
+      const std::vector<std::string> removed = CleanupNote::clean_up_after_dead_runs();
+      for (const std::string& n : removed) std::printf("removed network namespace %s\n", n.c_str());
+      if (removed.empty()) std::printf("nothing to remove\n");
+      return kSuccess;
+    }
     if (run_cmd->parsed()) {
       ro.check_memory = !skip_memory_check;
       if (!until.empty()) {

@@ -23,6 +23,7 @@
 #include "controller/expectations.h"
 #include "controller/mpi.h"
 #include "controller/partition.h"
+#include "controller/real_hosts.h"
 #include "controller/recorder.h"
 #include "controller/trace_stream.h"
 #include "controller/resources.h"
@@ -402,6 +403,20 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
     if (!lead) plan = decode(bytes);
   }
   if (plan.code != kSuccess) return plan.code;
+  const std::vector<std::uint32_t> real = real_hosts(topo);
+  if (!real.empty()) {
+    const std::string first = topo.nodes(static_cast<int>(real.front())).name();
+    if (!o.realtime) {
+      std::fprintf(err, "shakedown run: %s: '%s' is a real host, which lives in real time: run with --realtime\n",
+                   o.file.c_str(), first.c_str());
+      return kBadInput;
+    }
+    if (const std::string missing = real_hosts_missing(); !missing.empty()) {
+      std::fprintf(err, "shakedown run: %s: '%s' is a real host, which needs %s\n", o.file.c_str(), first.c_str(),
+                   missing.c_str());
+      return kBadInput;
+    }
+  }
   // --until, else the file's run.until, else until nothing is left to do.
   const std::optional<std::int64_t> until_ns =
       o.until_ns ? o.until_ns : topo.until_ns() > 0 ? std::optional<std::int64_t>(topo.until_ns()) : std::nullopt;
@@ -510,13 +525,28 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
     // The wall clock decides when each event runs; the run ends when nothing is left
     // to do, at the stop time, or on Ctrl-C.
     RealtimeDriver driver(engine, Duration::nanoseconds(o.behind_ns));
+    std::optional<RealHosts> real_hosts_here;
+    if (!real.empty()) {
+      try {
+        real_hosts_here.emplace(topo, built->network, pool, driver);
+      } catch (const std::exception& e) {
+        std::fprintf(err, "shakedown run: %s\n", e.what());
+        return kRunFailed;
+      }
+      if (!o.quiet && !o.json)
+        for (const std::string& line : real_hosts_here->describe())
+          std::fprintf(out, "  %-16s%s\n", "real host", line.c_str());
+      std::fflush(out);
+    }
     driver.on_tick(Duration::milliseconds(50), [&] {
       if (g_interrupted != 0) return false;
       progress.update(engine, *recorder, wall(), 0, driver.behind_lately() ? " | falling behind" : "");
       return true;
     });
     try {
-      const RealtimeDriver::Ended ended = driver.run(limit, /*stop_when_idle=*/true);
+      // With real hosts attached the run goes on until --until or Ctrl-C: the real
+      // programs may start something at any moment.
+      const RealtimeDriver::Ended ended = driver.run(limit, /*stop_when_idle=*/real.empty());
       interrupted = ended == RealtimeDriver::Ended::kStopped && g_interrupted != 0;
     } catch (const std::exception& e) {
       progress.clear();

@@ -103,10 +103,10 @@ void RealtimeDriver::run_due(TimePoint limit, bool advance) {
     }
     engine_.run_slice(t, 1);
   }
-  // Time moves on to the clock's while something is still to come, or when a device
-  // hands over a packet; a run that has nothing left ends at its last event, as in
-  // virtual time.
-  if (!engine_.stopped() && (advance || engine_.events_pending() > 0)) engine_.run_until(due);
+  // Time moves on to the clock's while something is still to come (events, or the
+  // packets of real devices); a run that has nothing left and would stop when idle
+  // ends at its last event, as in virtual time.
+  if (!engine_.stopped() && (advance || !stop_when_idle_ || engine_.events_pending() > 0)) engine_.run_until(due);
 }
 
 RealtimeDriver::Ended RealtimeDriver::run(TimePoint limit, bool stop_when_idle) {
@@ -114,6 +114,7 @@ RealtimeDriver::Ended RealtimeDriver::run(TimePoint limit, bool stop_when_idle) 
   l.started = Clock::now();
   l.last_tick = l.started;
   l.virtual_start = engine_.now();
+  stop_when_idle_ = stop_when_idle;
   std::optional<Ended> ended;
   const auto finish = [&](Ended e) {
     if (!ended) ended = e;

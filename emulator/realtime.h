@@ -81,6 +81,7 @@ class RealtimeDriver {
   Duration behind_;
   LatenessHistogram histogram_;
   std::uint64_t behind_count_ = 0;
+  bool stop_when_idle_ = true;
   std::chrono::steady_clock::time_point last_behind_{};
   std::unique_ptr<Loop> loop_;
 

@@ -3,10 +3,12 @@
 // which hosts can reach which.
 #include "topologies/loader_internal.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <unordered_map>
 
 #include "emulator/address_plan.h"
-#include <unordered_map>
 
 namespace shakedown::topology {
 
@@ -59,13 +61,31 @@ void Loader::add_named(const YAML::Node& key_node, const std::string& pattern, N
   }
   Tcp tcp_here = default_tcp_;
   std::optional<std::uint32_t> address;
+  std::optional<std::string> netns;  // a real host's
   if (body && !body.IsNull()) {
     if (kind == Node::ROUTER) {
       for_each_key(body, where, {}, [](const std::string&, const YAML::Node&, const std::string&) {});
     } else {
-      for_each_key(body, where, {"tcp", "address"}, [&](const std::string& k, const YAML::Node& v,
-                                                         const std::string& path) {
+      for_each_key(body, where, {"tcp", "address", "real"}, [&](const std::string& k, const YAML::Node& v,
+                                                                 const std::string& path) {
         if (k == "tcp") settings::read_tcp(*this, v, path, tcp_here);
+        if (k == "real") {
+          if (names.size() != 1) fail(v, path, "a range of hosts cannot share one real host's namespace");
+          std::string ns;
+          for_each_key(v, path, {"netns"}, [&](const std::string&, const YAML::Node& n, const std::string& at) {
+            ns = scalar(n, at, "a network namespace name such as sd-laptop");
+          });
+          // What `ip netns` accepts, and short enough to name a device after.
+          const bool fine = !ns.empty() && ns.size() <= 32 && ns != "." && ns != ".." &&
+                            std::all_of(ns.begin(), ns.end(), [](char c) {
+                              return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' ||
+                                     c == '.';
+                            });
+          if (!fine)
+            fail(v, path + ".netns",
+                 "a real host needs netns: a name of up to 32 letters, digits, '-', '_' or '.', such as sd-laptop");
+          netns = ns;
+        }
         if (k == "address") {
           if (names.size() != 1) fail(v, path, "a range of hosts cannot share one address");
           const auto a = parse_ipv4(scalar(v, path, "an IPv4 address such as 198.18.0.10"));
@@ -80,6 +100,7 @@ void Loader::add_named(const YAML::Node& key_node, const std::string& pattern, N
   for (const std::string& name : names) {
     const std::uint32_t id = add_node(key_node, where, name, kind, group, tcp_here);
     if (address) topo_.mutable_nodes(static_cast<int>(id))->set_address(*address);
+    if (netns) topo_.mutable_nodes(static_cast<int>(id))->mutable_real()->set_netns(*netns);
   }
 }
 
