@@ -34,12 +34,7 @@ std::string mpirun(int ranks) {
   return std::string(SHAKEDOWN_MPIRUN) + " -np " + std::to_string(ranks) + " --oversubscribe --allow-run-as-root ";
 }
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using shakedown::testing::read_file;
 
 // Everything the tests wrote, removed at the end.
 class Scratch : public ::testing::Environment {
@@ -62,7 +57,7 @@ fs::path scratch(const std::string& name) {
 void expect_same_files(const fs::path& one, const fs::path& many, const std::string& what) {
   for (const char* f : {"events.jsonl", "connections.csv", "summary.json", "topology.txtpb"}) {
     ASSERT_TRUE(fs::exists(one / f)) << what << ": " << f;
-    EXPECT_TRUE(read(one / f) == read(many / f)) << what << ": " << f << " differs";
+    EXPECT_TRUE(read_file(one / f) == read_file(many / f)) << what << ": " << f << " differs";
   }
   std::vector<std::string> a, b;
   if (fs::exists(one / "pcap"))
@@ -73,7 +68,7 @@ void expect_same_files(const fs::path& one, const fs::path& many, const std::str
   std::sort(b.begin(), b.end());
   EXPECT_EQ(a, b) << what << ": the captures";
   for (const auto& name : a)
-    EXPECT_TRUE(read(one / "pcap" / name) == read(many / "pcap" / name)) << what << ": pcap/" << name << " differs";
+    EXPECT_TRUE(read_file(one / "pcap" / name) == read_file(many / "pcap" / name)) << what << ": pcap/" << name << " differs";
 }
 
 std::string flags_for(const std::string& file) {
@@ -157,11 +152,11 @@ run: {until: 20s}
   ASSERT_EQ(r.code, 0) << r.output;
   expect_same_files(one, two, "faults across the cut");
   // The faults did something: a SYN was dropped by the fault, a host crashed.
-  const std::string events = read(one / "events.jsonl");
+  const std::string events = read_file(one / "events.jsonl");
   EXPECT_NE(events.find("\"reason\":\"fault\""), std::string::npos);
   EXPECT_NE(events.find("crashed"), std::string::npos);
   // And the run went across: both ranks ran events and packets crossed.
-  const std::string timing = read(two / "timing.json");
+  const std::string timing = read_file(two / "timing.json");
   EXPECT_NE(timing.find("\"packets_sent_across\""), std::string::npos) << timing;
   EXPECT_EQ(timing.find("\"packets_sent_across\": 0,"), std::string::npos) << timing;
 }
@@ -239,7 +234,7 @@ TEST(Distributed, NothingCutStillRunsInBoundedWindows) {
       shell(mpirun(2) + kBin + " run " + (dir / "t.yaml").string() + " -o " + (dir / "two").string() + " -q 2>&1");
   ASSERT_EQ(two.code, 0) << two.output;
   expect_same_files(dir / "one", dir / "two", "nothing cut");
-  const std::string timing = read(dir / "two" / "timing.json");
+  const std::string timing = read_file(dir / "two" / "timing.json");
   const auto at = timing.find("\"windows\": ");
   ASSERT_NE(at, std::string::npos) << timing;
   // 2 MB at 10 Mbit/s: well over a second of simulated time.
@@ -334,11 +329,11 @@ TEST(Distributed, CtrlCLeavesWholeFiles) {
   kill(pid, SIGINT);
   int status = 0;
   waitpid(pid, &status, 0);
-  const std::string log = read(dir.string() + ".log");
+  const std::string log = read_file(dir.string() + ".log");
   ASSERT_TRUE(WIFEXITED(status)) << log;
   EXPECT_EQ(WEXITSTATUS(status), 3) << log;
   EXPECT_NE(log.find("interrupted at"), std::string::npos) << log;
-  EXPECT_NE(read(dir / "summary.json").find("\"interrupted\": true"), std::string::npos);
+  EXPECT_NE(read_file(dir / "summary.json").find("\"interrupted\": true"), std::string::npos);
   std::ifstream events(dir / "events.jsonl");
   int lines = 0;
   for (std::string line; std::getline(events, line); ++lines)
@@ -351,9 +346,9 @@ TEST(Distributed, CtrlCLeavesWholeFiles) {
 std::vector<pid_t> processes_of(const fs::path& dir) {
   std::vector<pid_t> out;
   for (const auto& e : fs::directory_iterator("/proc")) {
-    const std::string cmdline = read(e.path() / "cmdline");
+    const std::string cmdline = read_file(e.path() / "cmdline");
     if (cmdline.find(dir.string()) == std::string::npos || cmdline.rfind(kBin, 0) != 0) continue;
-    const std::string stat = read(e.path() / "stat");
+    const std::string stat = read_file(e.path() / "stat");
     const std::size_t close = stat.rfind(')');
     if (close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z')
       out.push_back(static_cast<pid_t>(std::stoi(e.path().filename())));
@@ -385,7 +380,7 @@ Ending kill_rank_1(const fs::path& dir, bool stall_mpirun) {
   for (int tries = 0; tries < 500 && victim == 0; ++tries) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     for (const pid_t p : processes_of(dir))
-      if (read("/proc/" + std::to_string(p) + "/environ").find(std::string("OMPI_COMM_WORLD_RANK=1") + '\0') !=
+      if (read_file("/proc/" + std::to_string(p) + "/environ").find(std::string("OMPI_COMM_WORLD_RANK=1") + '\0') !=
           std::string::npos)
         victim = p;
   }
@@ -397,7 +392,7 @@ Ending kill_rank_1(const fs::path& dir, bool stall_mpirun) {
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   if (stall_mpirun) {
-    const std::string stat = read("/proc/" + std::to_string(victim) + "/stat");
+    const std::string stat = read_file("/proc/" + std::to_string(victim) + "/stat");
     std::istringstream fields(stat.substr(stat.rfind(')') + 2));
     char state = 0;
     pid_t mpirun = 0;
@@ -416,7 +411,7 @@ Ending kill_rank_1(const fs::path& dir, bool stall_mpirun) {
                   << shell("ps -e -o pid,pgid,ppid,stat,etime,wchan:24,args | grep -e shakedown -e mpirun").output;
     kill(-pid, SIGKILL), waitpid(pid, &e.status, 0);
   }
-  e.log = read(dir.string() + ".log");
+  e.log = read_file(dir.string() + ".log");
   return e;
 }
 

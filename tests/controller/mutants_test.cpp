@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "controller/shell.h"
 #include "fuzz/mutate.h"
 
 namespace {
@@ -25,17 +26,12 @@ namespace {
 constexpr int kMutants = 500;
 constexpr int kSecondsEach = 30;  // a generous bound: a mutant that takes longer hangs
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using shakedown::testing::read_file;
 
 TEST(Mutants, EveryMutatedCatalogFileEndsWithZeroOneOrTwo) {
   std::vector<std::string> seeds;
   for (const auto& e : std::filesystem::directory_iterator(SHAKEDOWN_CATALOG))
-    if (e.path().extension() == ".yaml") seeds.push_back(slurp(e.path()));
+    if (e.path().extension() == ".yaml") seeds.push_back(read_file(e.path()));
   std::sort(seeds.begin(), seeds.end());
   ASSERT_GT(seeds.size(), 3u);
   const auto dir = std::filesystem::temp_directory_path() / fmt::format("shakedown_mutants_{}", getpid());

@@ -27,12 +27,7 @@ using shakedown::testing::shell;
 
 const std::string kBin = SHAKEDOWN_BIN;
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using shakedown::testing::read_file;
 
 // Why real hosts cannot run here, or empty.
 std::string missing() {
@@ -137,14 +132,14 @@ TEST(RealHosts, LinuxServerReceivesEveryByteAcrossALossyPath) {
   // The real host stays attached until --until or Ctrl-C: the files are whole either way.
   kill(run, SIGINT);
   const int run_status = wait_for(run, 20);
-  const std::string log = read(dir / "run.log");
+  const std::string log = read_file(dir / "run.log");
   ASSERT_NE(server_status, -1) << "the Linux server never got the whole stream\n" << log;
   ASSERT_TRUE(WIFEXITED(run_status)) << log;
   EXPECT_EQ(WEXITSTATUS(run_status), 3) << log;  // interrupted, as asked
   EXPECT_NE(log.find("linux in netns " + ns.name + " (joined)"), std::string::npos) << log;
 
   // What the client's stream holds: generated from its addresses, ports and ISN.
-  const std::string csv = read(dir / "out/connections.csv");
+  const std::string csv = read_file(dir / "out/connections.csv");
   const auto split = [](const std::string& line) {
     std::vector<std::string> out;
     std::stringstream in(line);
@@ -172,7 +167,7 @@ TEST(RealHosts, LinuxServerReceivesEveryByteAcrossALossyPath) {
                                 static_cast<std::uint32_t>(std::stoul(col("client_isn"))));
   std::vector<std::uint8_t> want(1000000);
   shakedown::fill_payload(stream, 0, want);
-  const std::string received = read(got);
+  const std::string received = read_file(got);
   ASSERT_EQ(received.size(), want.size());
   EXPECT_TRUE(std::equal(want.begin(), want.end(), received.begin(),
                          [](std::uint8_t a, char b) { return a == static_cast<std::uint8_t>(b); }))

@@ -20,12 +20,7 @@ using shakedown::testing::shell;
 
 const std::string kBin = SHAKEDOWN_BIN;
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using shakedown::testing::read_file;
 
 fs::path scratch(const std::string& name) {
   const fs::path dir = fs::temp_directory_path() / ("shakedown-realtime-" + std::to_string(getpid())) / name;
@@ -53,9 +48,9 @@ TEST(Realtime, SameTracesAsVirtualTimeAndTheLatenessBeside) {
   EXPECT_NE(r.output.find("real time       lateness p50 "), std::string::npos) << r.output;
 
   for (const char* f : {"events.jsonl", "connections.csv", "pcap/a.pcap", "pcap/b.pcap"})
-    EXPECT_EQ(read(dir / "virtual" / f), read(dir / "real" / f)) << f;
-  auto real = nlohmann::json::parse(read(dir / "real/summary.json"));
-  const auto virt = nlohmann::json::parse(read(dir / "virtual/summary.json"));
+    EXPECT_EQ(read_file(dir / "virtual" / f), read_file(dir / "real" / f)) << f;
+  auto real = nlohmann::json::parse(read_file(dir / "real/summary.json"));
+  const auto virt = nlohmann::json::parse(read_file(dir / "virtual/summary.json"));
   ASSERT_TRUE(real.contains("realtime"));
   const nlohmann::json rt = real["realtime"];
   real.erase("realtime");
@@ -70,7 +65,7 @@ TEST(Realtime, SameTracesAsVirtualTimeAndTheLatenessBeside) {
   EXPECT_LE(rt["events_behind"].get<std::uint64_t>(), rt["events"].get<std::uint64_t>());
   const double simulated = virt["simulated_ns"].get<double>() / 1e9;
   EXPECT_GT(simulated, 0.3);
-  const auto timing = nlohmann::json::parse(read(dir / "real/timing.json"));
+  const auto timing = nlohmann::json::parse(read_file(dir / "real/timing.json"));
   EXPECT_GE(timing["wall_seconds"].get<double>(), simulated);
 }
 
@@ -84,7 +79,7 @@ TEST(Realtime, StopsAtUntilInWallTime) {
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_GE(took, 0.4);
   EXPECT_LT(took, 30.0);  // not the minute of TIME_WAIT
-  const auto summary = nlohmann::json::parse(read(dir / "summary.json"));
+  const auto summary = nlohmann::json::parse(read_file(dir / "summary.json"));
   EXPECT_EQ(summary["simulated_ns"].get<std::int64_t>(), 400'000'000);
 }
 
