@@ -178,7 +178,7 @@ Built::Built(Engine& engine, PacketPool& pool, const topology::Topology& topo, O
       if (!here->at(n)) network.set_elsewhere(n);
   // A real host's TCP is Linux's (real_hosts.h): the emulator's copy runs nothing.
   for (int i = 0; i < topo.nodes_size(); ++i)
-    if (topo.nodes(i).has_real()) network.set_elsewhere(static_cast<std::uint32_t>(i));
+    if (topo.nodes(i).has_real()) network.set_real(static_cast<std::uint32_t>(i));
   for (int i = 0; i < topo.links_size(); ++i) {
     const auto& l = topo.links(i);
     piece(fmt::format("links[{}] ({} - {})", i, l.a(), l.b()),

@@ -1,5 +1,7 @@
 #include "nodes/host.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "nodes/payload.h"
@@ -66,7 +68,10 @@ void Host::receive(PacketPtr packet) {
   // Check every payload byte against the sender's stream, named by the sender's ISN,
   // which the connection knows once it has the peer's SYN. Bytes of another stream are
   // wrong if TCP took them, stale if it refused them.
-  if (in.given() && !seg.value.payload.empty()) {
+  const bool checked = unchecked_peers_ == nullptr || unchecked_peers_->empty() ||
+                       std::find(unchecked_peers_->begin(), unchecked_peers_->end(), h.src.value) ==
+                           unchecked_peers_->end();
+  if (in.given() && !seg.value.payload.empty() && checked) {
     const tcp::Connection& c = endpoint_.connection(in.conn);
     if (c.state() != tcp::State::syn_sent) {
       const std::uint32_t first = th.seq + (th.has(wire::tcp_flags::kSyn) ? 1u : 0u);

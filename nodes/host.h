@@ -67,6 +67,9 @@ class Host final : private EventHandler {
   PacketReceiver& input() { return input_; }
   void set_application(Application* app) { app_ = app; }
   void set_tcp_observer(TcpObserver* observer) { tcp_observer_ = observer; }
+  // Peers (addresses) whose payload is not a generated stream — real hosts, whose
+  // bytes are their programs' — and is therefore not checked (null: none).
+  void set_unchecked_peers(const std::vector<std::uint32_t>* peers) { unchecked_peers_ = peers; }
 
   tcp::Endpoint& tcp() { return endpoint_; }
   const tcp::Endpoint& tcp() const { return endpoint_; }
@@ -122,6 +125,7 @@ class Host final : private EventHandler {
   LinkDirection* out_ = nullptr;
   Application* app_ = nullptr;
   TcpObserver* tcp_observer_ = nullptr;
+  const std::vector<std::uint32_t>* unchecked_peers_ = nullptr;
   bool servicing_ = false;
   std::uint16_t next_ip_id_ = 0;
   struct Wakeup {

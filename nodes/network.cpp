@@ -25,6 +25,7 @@ std::uint32_t Network::add_host(const std::string& name, const tcp::Config& conf
   n.name = name;
   n.address = address;
   n.host = std::make_unique<Host>(engine_, pool_, id, n.address, config, run_seed_, observer_);
+  n.host->set_unchecked_peers(&real_addresses_);
   n.host->set_tcp_observer(tcp_observer_);
   nodes_.push_back(std::move(n));
   return id;
@@ -161,6 +162,11 @@ void Network::set_elsewhere(std::uint32_t node) {
   Node& n = nodes_.at(node);
   n.elsewhere = true;
   if (n.host) n.host->set_tcp_observer(nullptr);
+}
+
+void Network::set_real(std::uint32_t node) {
+  set_elsewhere(node);
+  real_addresses_.push_back(nodes_.at(node).address.value);
 }
 
 void Network::set_tcp_observer(TcpObserver* observer) {

@@ -72,6 +72,9 @@ class Network {
   // connection and reports nothing (no packet ever reaches it in this process).
   void set_elsewhere(std::uint32_t node);
   bool here(std::uint32_t node) const { return !nodes_.at(node).elsewhere; }
+  // A real host (controller/real_hosts.h): elsewhere, and what it sends is its
+  // programs' bytes, which no host checks against a generated stream.
+  void set_real(std::uint32_t node);
 
  private:
   struct Attachment {
@@ -99,6 +102,7 @@ class Network {
   AddressPlan addresses_;  // 198.18.0.0/15, for hosts added without an address
   std::unordered_map<std::uint32_t, std::vector<std::int64_t>> distances_;  // by router, with ECMP
   std::unordered_map<std::uint32_t, std::uint32_t> by_address_;             // host address -> node
+  std::vector<std::uint32_t> real_addresses_;                                 // of real hosts: few
 
   void add_equal_cost_paths();
 };

@@ -82,10 +82,10 @@ int wait_for(pid_t pid, double seconds) {
 
 // A Linux server: takes one connection and keeps every byte it receives.
 const char* kServer = R"(
-import socket, sys
+import os, socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(16)
-open(sys.argv[2] + ".listening", "w").close()
+open(sys.argv[2] + ".ready", "w").close()
 c, a = s.accept(); got = bytearray()
 while True:
     d = c.recv(65536)
@@ -93,86 +93,144 @@ while True:
     got += d
 c.close()
 open(sys.argv[2] + ".part", "wb").write(got)
-import os; os.rename(sys.argv[2] + ".part", sys.argv[2])
+os.rename(sys.argv[2] + ".part", sys.argv[2])
 )";
+
+// A Linux client: sends 1 MB, closes its side, reads until the server closes.
+const char* kClient = R"(
+import os, socket, sys, time
+data = bytes((i * 7 + 3) % 251 for i in range(1000000))
+open(sys.argv[3] + ".ready", "w").close()
+for attempt in range(200):
+    try:
+        c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2); break
+    except OSError: time.sleep(0.1)
+c.settimeout(60)
+c.sendall(data); c.shutdown(socket.SHUT_WR)
+while c.recv(65536): pass
+c.close()
+open(sys.argv[3], "w").write("done")
+)";
+
+// One run with a real host `linux` in a namespace of the test's, a Linux program in
+// it (started first, and ready before the run starts), the run interrupted once the
+// program has ended (a real host keeps a run going until then).
+struct RealRun {
+  fs::path dir;
+  std::string log;
+  int program_status = -1;  // -1: it never ended
+  int run_status = -1;
+  std::vector<std::string> header, row;  // connections.csv, its first row
+
+  std::string col(const std::string& name) const {
+    for (std::size_t i = 0; i < header.size(); ++i)
+      if (header[i] == name && i < row.size()) return row[i];
+    return "";
+  }
+};
+
+std::vector<std::string> split(const std::string& line) {
+  std::vector<std::string> out;
+  std::stringstream in(line);
+  for (std::string f; std::getline(in, f, ',');) out.push_back(f);
+  return out;
+}
+
+// `links_and_workload`: the file after its hosts (a, and the real host linux) and router r.
+RealRun run_with_linux(const std::string& test, const std::string& links_and_workload, const char* program,
+                       const std::string& program_args) {
+  RealRun out;
+  out.dir = fs::temp_directory_path() / ("shakedown-real-" + test + "-" + std::to_string(getpid()));
+  fs::remove_all(out.dir);
+  fs::create_directories(out.dir);
+  TestNamespace ns("sd" + test.substr(0, 6) + std::to_string(getpid()));
+  if (!ns.ok) {
+    ADD_FAILURE() << "cannot make the namespace " << ns.name;
+    return out;
+  }
+  std::ofstream(out.dir / "program.py") << program;
+  std::ofstream(out.dir / "real.yaml") << "name: " << test << "\nseed: 3\nhosts:\n  a: {}\n  linux: {real: {netns: "
+                                       << ns.name << "}}\nrouters: [r]\n" << links_and_workload;
+  const std::string result = (out.dir / "result").string();
+  const pid_t program_pid = start("exec ip netns exec " + ns.name + " python3 " + (out.dir / "program.py").string() +
+                                  " " + program_args + " " + result);
+  for (int i = 0; i < 1000 && !fs::exists(result + ".ready"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (!fs::exists(result + ".ready")) ADD_FAILURE() << "the Linux program did not start";
+  const pid_t run = start("exec " + kBin + " run " + (out.dir / "real.yaml").string() + " --realtime --until 120s -o " +
+                          (out.dir / "out").string() + " > " + (out.dir / "run.log").string() + " 2>&1");
+  for (int i = 0; i < 4500; ++i) {
+    if (waitpid(program_pid, &out.program_status, WNOHANG) == program_pid) break;
+    out.program_status = -1;
+    if (waitpid(run, &out.run_status, WNOHANG) == run) break;  // a run that ended first failed
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (out.program_status == -1) kill(-program_pid, SIGKILL), waitpid(program_pid, nullptr, 0);
+  if (kill(run, SIGINT) == 0) out.run_status = wait_for(run, 20);
+  out.log = read_file(out.dir / "run.log");
+  out.log += "\n--- the run's folder: " + out.dir.string() + "\n";
+  std::stringstream rows(read_file(out.dir / "out/connections.csv"));
+  std::string line;
+  if (std::getline(rows, line)) out.header = split(line);
+  if (std::getline(rows, line)) out.row = split(line);
+  return out;
+}
+
+constexpr const char* kLossyPath =
+    "links:\n  - {ends: [a, r], delay: 1ms}\n"
+    "  - {ends: [r, linux], delay: 20ms, rate: 100Mbps, loss: 5%, reorder: {probability: 3%, gap: 3}}\n";
 
 // A shakedown client sends 1 MB to a Linux server across 20 ms, 5% loss and
 // reordering: Linux receives exactly the bytes of the client's stream.
 TEST(RealHosts, LinuxServerReceivesEveryByteAcrossALossyPath) {
   SKIP_UNLESS_REAL_HOSTS_CAN_RUN();
-  const fs::path dir = fs::temp_directory_path() / ("shakedown-real-" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  TestNamespace ns("sdtest" + std::to_string(getpid()));
-  ASSERT_TRUE(ns.ok);
-  std::ofstream(dir / "server.py") << kServer;
-  std::ofstream(dir / "real.yaml")
-      << "name: to-linux\nseed: 3\nhosts:\n  a: {}\n  linux: {real: {netns: " << ns.name << "}}\nrouters: [r]\n"
-      << "links:\n  - {ends: [a, r], delay: 1ms}\n"
-      << "  - {ends: [r, linux], delay: 20ms, rate: 100Mbps, loss: 5%, reorder: {probability: 3%, gap: 3}}\n"
-      << "workload:\n  - {app: bulk, from: a, to: linux:9000, bytes: 1000000B, start: {at: 300ms}}\n";
-  const fs::path got = dir / "got.bin";
-  const pid_t server = start("exec ip netns exec " + ns.name + " python3 " + (dir / "server.py").string() + " 9000 " +
-                             got.string());
-  // Listening before the run starts.
-  for (int i = 0; i < 1000 && !fs::exists(got.string() + ".listening"); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  ASSERT_TRUE(fs::exists(got.string() + ".listening")) << "the Linux server did not start";
-  const pid_t run = start("exec " + kBin + " run " + (dir / "real.yaml").string() + " --realtime --until 120s -o " +
-                          (dir / "out").string() + " > " + (dir / "run.log").string() + " 2>&1");
-  // The server ends once it has the whole stream (a run that ended first failed).
-  int server_status = -1;
-  for (int i = 0; i < 4500; ++i) {
-    if (waitpid(server, &server_status, WNOHANG) == server) break;
-    server_status = -1;
-    if (waitpid(run, nullptr, WNOHANG) == run) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  if (server_status == -1) kill(-server, SIGKILL), waitpid(server, nullptr, 0);
-  // The real host stays attached until --until or Ctrl-C: the files are whole either way.
-  kill(run, SIGINT);
-  const int run_status = wait_for(run, 20);
-  const std::string log = read_file(dir / "run.log");
-  ASSERT_NE(server_status, -1) << "the Linux server never got the whole stream\n" << log;
-  ASSERT_TRUE(WIFEXITED(run_status)) << log;
-  EXPECT_EQ(WEXITSTATUS(run_status), 3) << log;  // interrupted, as asked
-  EXPECT_NE(log.find("linux in netns " + ns.name + " (joined)"), std::string::npos) << log;
+  const RealRun r = run_with_linux(
+      "tolinux", std::string(kLossyPath) + "workload:\n  - {app: bulk, from: a, to: linux:9000, bytes: 1000000B}\n",
+      kServer, "9000");
+  ASSERT_NE(r.program_status, -1) << "the Linux server never got the whole stream\n" << r.log;
+  ASSERT_TRUE(WIFEXITED(r.run_status)) << r.log;
+  EXPECT_EQ(WEXITSTATUS(r.run_status), 3) << r.log;  // interrupted, as asked
+  EXPECT_NE(r.log.find("(joined)"), std::string::npos) << r.log;
+  ASSERT_FALSE(r.col("client_isn").empty()) << r.log;
+  EXPECT_EQ(r.col("client_bytes_sent"), "1000000") << r.log;
+  EXPECT_NE(r.col("client_retx_data"), "0") << "5% loss and no retransmission?\n" << r.log;
 
   // What the client's stream holds: generated from its addresses, ports and ISN.
-  const std::string csv = read_file(dir / "out/connections.csv");
-  const auto split = [](const std::string& line) {
-    std::vector<std::string> out;
-    std::stringstream in(line);
-    for (std::string f; std::getline(in, f, ',');) out.push_back(f);
-    return out;
-  };
-  std::stringstream rows(csv);
-  std::string line;
-  std::getline(rows, line);
-  const std::vector<std::string> h = split(line);
-  std::getline(rows, line);
-  const std::vector<std::string> r = split(line);
-  const auto col = [&](const std::string& name) {
-    for (std::size_t i = 0; i < h.size(); ++i)
-      if (h[i] == name && i < r.size()) return r[i];
-    return std::string();
-  };
-  ASSERT_FALSE(col("client_isn").empty()) << csv;
-  EXPECT_EQ(col("client_bytes_sent"), "1000000") << csv;
-  EXPECT_NE(col("client_retx_data"), "0") << "5% loss and no retransmission?\n" << csv;
-  const auto port = static_cast<std::uint16_t>(std::stoi(col("client_address").substr(col("client_address").find(':') + 1)));
+  const std::string address = r.col("client_address");
+  const auto port = static_cast<std::uint16_t>(std::stoi(address.substr(address.find(':') + 1)));
   using shakedown::wire::Ipv4Address;
-  const std::uint64_t stream =
-      shakedown::payload_stream(Ipv4Address{0xc6120001}, port, Ipv4Address{0xc6120002}, 9000,
-                                static_cast<std::uint32_t>(std::stoul(col("client_isn"))));
+  const std::uint64_t stream = shakedown::payload_stream(Ipv4Address{0xc6120001}, port, Ipv4Address{0xc6120002}, 9000,
+                                                         static_cast<std::uint32_t>(std::stoul(r.col("client_isn"))));
   std::vector<std::uint8_t> want(1000000);
   shakedown::fill_payload(stream, 0, want);
-  const std::string received = read_file(got);
+  const std::string received = read_file(r.dir / "result");
   ASSERT_EQ(received.size(), want.size());
   EXPECT_TRUE(std::equal(want.begin(), want.end(), received.begin(),
-                         [](std::uint8_t a, char b) { return a == static_cast<std::uint8_t>(b); }))
+                         [](std::uint8_t x, char y) { return x == static_cast<std::uint8_t>(y); }))
       << "Linux received other bytes than the client sent";
-  fs::remove_all(dir);
+  fs::remove_all(r.dir);
+}
+
+// A Linux client sends 1 MB to a shakedown server across the same path and closes:
+// the server takes every byte (its count; a real program's bytes are not a generated
+// stream to check), closes in turn, and the connection completes.
+TEST(RealHosts, LinuxClientSendsToAShakedownServer) {
+  SKIP_UNLESS_REAL_HOSTS_CAN_RUN();
+  const RealRun r = run_with_linux(
+      "fromlinux", std::string(kLossyPath) + "workload:\n  - {app: bulk, from: linux, to: a:80, bytes: 1MB}\n",
+      kClient, "198.18.0.1 80");
+  ASSERT_NE(r.program_status, -1) << "the Linux client never finished\n" << r.log;
+  EXPECT_TRUE(WIFEXITED(r.program_status) && WEXITSTATUS(r.program_status) == 0) << r.log;
+  ASSERT_TRUE(WIFEXITED(r.run_status)) << r.log;
+  EXPECT_EQ(WEXITSTATUS(r.run_status), 3) << r.log;  // interrupted, as asked
+  const std::string summary = read_file(r.dir / "out/summary.json");
+  EXPECT_NE(summary.find("\"wrong\": 0,"), std::string::npos) << "a real program's bytes called wrong\n" << summary;
+  EXPECT_NE(summary.find("\"delivered\": 1000000,"), std::string::npos) << summary;
+  EXPECT_EQ(r.col("server_bytes_received"), "1000000") << r.log;
+  EXPECT_EQ(r.col("outcome"), "completed") << r.log;
+  EXPECT_EQ(r.col("client"), "linux") << r.log;
+  EXPECT_FALSE(r.col("server_time_wait_entered_ns").empty() && r.col("server_closed_ns").empty()) << r.log;
+  fs::remove_all(r.dir);
 }
 
 // A namespace the run made is gone when it ends — and after a SIGKILL, `shakedown
