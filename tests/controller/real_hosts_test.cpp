@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -176,6 +177,56 @@ RealRun run_with_linux(const std::string& test, const std::string& links_and_wor
   return out;
 }
 
+// The handshake with Linux, as Wireshark reads the emulated host's capture: nothing
+// malformed; Linux offers MSS, SACK, timestamps and window scaling, and each is in the
+// answer exactly when it was offered (RFC 9293 3.7.1 MSS, RFC 2018 SACK-permitted,
+// RFC 7323 2.2 and 3.2: window scale and timestamps only in a SYN-ACK to a SYN that had
+// them); once timestamps are agreed the emulated host puts one on every segment; the
+// receiver of a lossy transfer sends SACK blocks.
+void check_handshake_with_linux(const RealRun& r, bool linux_connects) {
+  const std::string tshark = SHAKEDOWN_TSHARK;
+  if (tshark.empty()) {
+    std::printf("[ SKIPPED  ] the capture checks: tshark is not installed\n");
+    return;
+  }
+  const std::string pcap = (r.dir / "out/pcap/a.pcap").string();
+  const Result bad = shell(tshark + " -r " + pcap + " -Y '_ws.malformed || _ws.expert.severity >= 8388608' 2>/dev/null");
+  EXPECT_EQ(bad.output, "") << "tshark finds these malformed or in error:\n" << bad.output;
+  const Result syns = shell(tshark + " -r " + pcap +
+                           " -Y 'tcp.flags.syn == 1' -T fields -E separator=, -e ip.src -e tcp.flags.ack "
+                           "-e tcp.options.mss_val -e tcp.options.sack_perm -e tcp.options.timestamp.tsval "
+                           "-e tcp.options.wscale.shift 2>/dev/null");
+  std::vector<std::string> syn, synack;
+  std::stringstream lines(syns.output);
+  for (std::string line; std::getline(lines, line);) {
+    std::vector<std::string> f = split(line);
+    f.resize(6);
+    (f[1] == "1" || f[1] == "True" ? synack : syn) = f;
+  }
+  ASSERT_FALSE(syn.empty()) << syns.output;
+  ASSERT_FALSE(synack.empty()) << syns.output;
+  const std::string emulated = "198.18.0.1";
+  EXPECT_EQ(syn[0] == emulated, !linux_connects) << syns.output;
+  const std::vector<std::string>& from_linux = linux_connects ? syn : synack;
+  for (int i = 2; i < 6; ++i) {
+    if (linux_connects) {
+      EXPECT_FALSE(from_linux[static_cast<std::size_t>(i)].empty()) << "Linux offered no option " << i << ": " << syns.output;
+    }
+    EXPECT_EQ(syn[static_cast<std::size_t>(i)].empty(), synack[static_cast<std::size_t>(i)].empty())
+        << "option " << i << " answered other than offered: " << syns.output;
+  }
+  EXPECT_LE(std::stoi(synack[2]), 1460) << syns.output;
+  EXPECT_LE(std::stoi(syn[2]), 1460) << syns.output;
+  if (!syn[4].empty()) {
+    const Result bare = shell(tshark + " -r " + pcap + " -Y 'ip.src == " + emulated +
+                              " && !tcp.options.timestamp.tsval' 2>/dev/null");
+    EXPECT_EQ(bare.output, "") << "segments without the agreed timestamps:\n" << bare.output;
+  }
+  const std::string receiver = linux_connects ? emulated : "198.18.0.2";
+  const Result sacks = shell(tshark + " -r " + pcap + " -Y 'ip.src == " + receiver + " && tcp.options.sack_le' 2>/dev/null | wc -l");
+  EXPECT_GT(std::stoi(sacks.output), 0) << "no SACK blocks from the receiver across 5% loss";
+}
+
 constexpr const char* kLossyPath =
     "links:\n  - {ends: [a, r], delay: 1ms}\n"
     "  - {ends: [r, linux], delay: 20ms, rate: 100Mbps, loss: 5%, reorder: {probability: 3%, gap: 3}}\n";
@@ -208,6 +259,7 @@ TEST(RealHosts, LinuxServerReceivesEveryByteAcrossALossyPath) {
   EXPECT_TRUE(std::equal(want.begin(), want.end(), received.begin(),
                          [](std::uint8_t x, char y) { return x == static_cast<std::uint8_t>(y); }))
       << "Linux received other bytes than the client sent";
+  check_handshake_with_linux(r, false);
   fs::remove_all(r.dir);
 }
 
@@ -230,6 +282,7 @@ TEST(RealHosts, LinuxClientSendsToAShakedownServer) {
   EXPECT_EQ(r.col("outcome"), "completed") << r.log;
   EXPECT_EQ(r.col("client"), "linux") << r.log;
   EXPECT_FALSE(r.col("server_time_wait_entered_ns").empty() && r.col("server_closed_ns").empty()) << r.log;
+  check_handshake_with_linux(r, true);
   fs::remove_all(r.dir);
 }
 
