@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -283,6 +284,92 @@ TEST(RealHosts, LinuxClientSendsToAShakedownServer) {
   EXPECT_EQ(r.col("client"), "linux") << r.log;
   EXPECT_FALSE(r.col("server_time_wait_entered_ns").empty() && r.col("server_closed_ns").empty()) << r.log;
   check_handshake_with_linux(r, true);
+  fs::remove_all(r.dir);
+}
+
+// A Linux server on four ports, one teardown each: 9001 reads to the end and closes;
+// 9002 closes at once; 9003 answers with RST (SO_LINGER 0); 9004 waits to be reset.
+const char* kTeardownServer = R"(
+import os, socket, struct, sys, threading
+said = {}
+def serve(port):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", port)); s.listen(4)
+    ready.release()
+    c, _ = s.accept(); c.settimeout(60)
+    try:
+        if port == 9001:
+            while c.recv(65536): pass
+            said[port] = "eof"
+        elif port == 9002:
+            said[port] = "closed first"
+        elif port == 9003:
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            said[port] = "reset it"
+        else:
+            while c.recv(65536): pass
+            said[port] = "eof"
+    except ConnectionResetError:
+        said[port] = "was reset"
+    except OSError as e:
+        said[port] = "error " + str(e)
+    c.close()
+ready = threading.Semaphore(0)
+threads = [threading.Thread(target=serve, args=(p,)) for p in (9001, 9002, 9003, 9004)]
+for t in threads: t.start()
+for _ in threads: ready.acquire()
+open(sys.argv[1] + ".ready", "w").close()
+for t in threads: t.join()
+open(sys.argv[1], "w").write("".join(f"{p} {said[p]}\n" for p in sorted(said)))
+)";
+
+// Teardowns against Linux's TCP, as the emulated client's state timeline shows them:
+// the client closes first (FIN_WAIT_1, FIN_WAIT_2, TIME_WAIT); Linux closes first
+// (CLOSE_WAIT, LAST_ACK, CLOSED); Linux resets; the client resets. Each ends with both
+// sides closed or closing as RFC 9293 3.6 says, and Linux saw what the client did.
+TEST(RealHosts, TeardownsWithLinux) {
+  SKIP_UNLESS_REAL_HOSTS_CAN_RUN();
+  const RealRun r = run_with_linux("teardown",
+                                   "links:\n  - {ends: [a, r], delay: 1ms}\n  - {ends: [r, linux], delay: 10ms}\n"
+                                   "workload:\n"
+                                   "  - {app: connect, from: a, to: linux:9001, close: client}\n"
+                                   "  - {app: connect, from: a, to: linux:9002, close: server}\n"
+                                   "  - {app: connect, from: a, to: linux:9003, close: server}\n"
+                                   "  - {app: connect, from: a, to: linux:9004, close: abort}\n",
+                                   kTeardownServer, "");
+  ASSERT_NE(r.program_status, -1) << "the Linux server did not see all four connections end\n" << r.log;
+  EXPECT_EQ(read_file(r.dir / "result"), "9001 eof\n9002 closed first\n9003 reset it\n9004 was reset\n") << r.log;
+
+  // Each connection's states on the emulated client, by the port it connected to.
+  std::map<std::string, std::string> port_of;  // conn id -> server port
+  std::stringstream rows(read_file(r.dir / "out/connections.csv"));
+  std::string line;
+  std::getline(rows, line);
+  const std::vector<std::string> header = split(line);
+  while (std::getline(rows, line)) {
+    const std::vector<std::string> f = split(line);
+    for (std::size_t i = 0; i < header.size() && i < f.size(); ++i)
+      if (header[i] == "server_address") port_of[f[0]] = f[i].substr(f[i].find(':') + 1);
+  }
+  std::map<std::string, std::string> states;  // port -> "SYN_SENT ESTABLISHED ..."
+  std::stringstream events(read_file(r.dir / "out/events.jsonl"));
+  while (std::getline(events, line)) {
+    if (line.find("\"ev\":\"state\"") == std::string::npos || line.find("\"host\":\"a\"") == std::string::npos)
+      continue;
+    const std::size_t c = line.find("\"conn\":") + 7;
+    const std::string conn = line.substr(c, line.find(',', c) - c);
+    const std::size_t to = line.find("\"to\":\"") + 6;
+    std::string& seq = states[port_of[conn]];
+    if (!seq.empty()) seq += ' ';
+    seq.append(line, to, line.find('"', to) - to);
+  }
+  const auto has = [&](const std::string& port, const std::string& seq) {
+    return states[port].find(seq) != std::string::npos;
+  };
+  EXPECT_TRUE(has("9001", "ESTABLISHED FIN_WAIT_1") && states["9001"].ends_with("TIME_WAIT")) << states["9001"];
+  EXPECT_TRUE(has("9002", "ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED")) << states["9002"];
+  EXPECT_TRUE(has("9003", "ESTABLISHED") && states["9003"].ends_with("CLOSED")) << states["9003"];
+  EXPECT_TRUE(has("9004", "ESTABLISHED") && states["9004"].ends_with("CLOSED")) << states["9004"];
   fs::remove_all(r.dir);
 }
 
