@@ -373,6 +373,59 @@ TEST(RealHosts, TeardownsWithLinux) {
   fs::remove_all(r.dir);
 }
 
+// A Linux client making 1,000 connections, 100 at a time, each sending 10,000 bytes
+// and closing, then reading until the server closes.
+const char* kManyClients = R"(
+import socket, sys, threading, time
+open(sys.argv[3] + ".ready", "w").close()
+time.sleep(0.5)
+data = bytes(range(250)) * 40
+ok = [0]; lock = threading.Lock()
+def one():
+    c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
+    c.sendall(data); c.shutdown(socket.SHUT_WR)
+    while c.recv(65536): pass
+    c.close()
+    with lock: ok[0] += 1
+for batch in range(10):
+    ts = [threading.Thread(target=one) for _ in range(100)]
+    for t in ts: t.start()
+    for t in ts: t.join()
+open(sys.argv[3], "w").write(str(ok[0]))
+)";
+
+// 1,000 connections from Linux to one emulated server, through a router and 1% loss:
+// every one completes, with every byte counted on the emulated side.
+TEST(RealHosts, AThousandConnectionsFromLinux) {
+  SKIP_UNLESS_REAL_HOSTS_CAN_RUN();
+  const RealRun r = run_with_linux("many",
+                                   "links:\n  - {ends: [a, r], delay: 1ms}\n  - {ends: [r, linux], delay: 5ms, loss: 1%}\n"
+                                   "workload:\n  - {app: bulk, from: linux, to: a:80, bytes: 10000B, backlog: 1024}\n",
+                                   kManyClients, "198.18.0.1 80");
+  ASSERT_NE(r.program_status, -1) << "the Linux client did not finish\n" << r.log;
+  EXPECT_EQ(read_file(r.dir / "result"), "1000") << r.log;
+  std::stringstream rows(read_file(r.dir / "out/connections.csv"));
+  std::string line;
+  std::getline(rows, line);
+  const std::vector<std::string> header = split(line);
+  std::size_t received_at = 0, outcome_at = 0;
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (header[i] == "server_bytes_received") received_at = i;
+    if (header[i] == "outcome") outcome_at = i;
+  }
+  int rows_seen = 0, completed = 0, whole = 0;
+  while (std::getline(rows, line)) {
+    const std::vector<std::string> f = split(line);
+    ++rows_seen;
+    completed += f.at(outcome_at) == "completed";
+    whole += f.at(received_at) == "10000";
+  }
+  EXPECT_EQ(rows_seen, 1000) << r.log;
+  EXPECT_EQ(completed, 1000) << r.log;
+  EXPECT_EQ(whole, 1000) << r.log;
+  fs::remove_all(r.dir);
+}
+
 // A namespace the run made is gone when it ends — and after a SIGKILL, `shakedown
 // cleanup` removes it.
 TEST(RealHosts, NamespacesTheRunMadeAreRemoved) {
