@@ -33,6 +33,11 @@ std::string not_taken_note(const ConnectionTrace::Segment& s) {
   return s.sent_by || s.received_by ? " — refused" : " — not taken";
 }
 
+// A segment no trace saw arrive: still travelling when the run ended — unless it went
+// to a real host, whose receipt no trace can see.
+std::string still_in_the_network(const ConnectionTrace& c, const ConnectionTrace::Segment& s) {
+  return c.real[1 - s.from] ? " — to the real host (its arrival is not seen)" : " — still in the network";
+}
 
 // --- the ladder -------------------------------------------------------------------------
 
@@ -234,7 +239,7 @@ void LadderDrawing::segment(std::size_t i, bool crossed) {
       stub_caption(std::string(s.retransmission ? " (retransmission)" : "") + " — lost (" + s.drop_reason + ")", "#c0392b");
   } else if (s.received.empty()) {
     arrow(x0 + (x1 - x0) * 0.3, y0 + 12, true);
-    stub_caption(" — still in the network", colour);
+    stub_caption(still_in_the_network(c_, s), colour);
   }
 }
 
@@ -308,8 +313,8 @@ std::string ladder_mermaid(const ConnectionTrace& c) {
   // follow from what arrived), then what is sent.
   std::string out = "sequenceDiagram\n";
   for (int s = 0; s < 2; ++s)
-    out += fmt::format("    participant {} as {} {}\n", who(s), c.name[s].empty() ? (s == 0 ? "client" : "server") : c.name[s],
-                       c.address[s]);
+    out += fmt::format("    participant {} as {} {}{}\n", who(s), c.name[s].empty() ? (s == 0 ? "client" : "server") : c.name[s],
+                       c.address[s], c.real[s] ? " (real host)" : "");
   struct Item {
     std::int64_t t;
     int priority;
@@ -322,13 +327,14 @@ std::string ladder_mermaid(const ConnectionTrace& c) {
     const std::int64_t t = s.sent ? *s.sent : (s.received.empty() ? *s.dropped : s.received.front());
     std::string when = s.sent ? at(*s.sent) : "?";
     if (!s.received.empty()) when += " → " + at(s.received.front());
-    const bool lost = s.received.empty();
+    const bool unseen = s.received.empty();
+    const bool lost = unseen && (s.dropped || !c.real[1 - s.from]);  // to a real host: arrived, unseen
     std::string text = label(c, s);
     if (s.retransmission) text += " (retransmission)";
     if (s.sent_by) text += fmt::format(" — sent by connection {}", *s.sent_by);
     text += not_taken_note(s);
     if (s.received_by) text += fmt::format(" — arrives in connection {}", *s.received_by);
-    if (lost) text += s.dropped ? " — lost (" + s.drop_reason + ")" : " — still in the network";
+    if (unseen) text += s.dropped ? " — lost (" + s.drop_reason + ")" : still_in_the_network(c, s);
     items.push_back({t, 1, n++,
                      fmt::format("    {}{}{}: {} [{}]\n", who(s.from), lost ? "-x" : "->>", who(1 - s.from), text, when)});
     for (std::size_t r = 1; r < s.received.size(); ++r)

@@ -36,6 +36,9 @@ struct ConnectionTrace {
   std::string address[2];  // "198.18.0.1:32768"
   std::optional<std::uint32_t> isn[2];
   std::string outcome;
+  // A real host's end (docs/realtime.md): Linux's TCP, whose states and sends the run
+  // does not see — only what crossed its link.
+  bool real[2] = {false, false};
 
   struct Segment {
     int from = 0;                       // side that sent it

@@ -1,15 +1,18 @@
 // Reading a run's folder for the pictures: one connection's segments and states from
 // events.jsonl and connections.csv, and the handshake times.
 #include <fstream>
+#include <sstream>
 #include <map>
 #include <set>
 
 #include <fmt/format.h>
+#include <google/protobuf/text_format.h>
 #include <nlohmann/json.hpp>
 
 #include "controller/pictures.h"
 #include "controller/pictures_internal.h"
 #include "controller/text.h"
+#include "topologies/topology.pb.h"
 
 namespace shakedown::controller {
 
@@ -67,6 +70,16 @@ ConnectionTrace read_connection(const std::string& dir, std::uint64_t id) {
   for (int s = 0; s < 2; ++s) {
     const std::string v = get(s == 0 ? "client_isn" : "server_isn");
     if (!v.empty()) c.isn[s] = static_cast<std::uint32_t>(std::stoul(v));
+  }
+  // Real hosts, from the topology the run wrote: `real { netns: ... }` on a node.
+  if (std::ifstream topo(dir + "/topology.txtpb"); topo) {
+    topology::Topology t;
+    std::stringstream text;
+    text << topo.rdbuf();
+    if (google::protobuf::TextFormat::ParseFromString(text.str(), &t))
+      for (const auto& n : t.nodes())
+        for (int s = 0; s < 2; ++s)
+          if (n.has_real() && n.name() == c.name[s]) c.real[s] = true;
   }
   if (std::ifstream summary(dir + "/summary.json"); summary) {
     const Json j = Json::parse(summary, nullptr, false);

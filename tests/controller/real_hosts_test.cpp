@@ -261,6 +261,14 @@ TEST(RealHosts, LinuxServerReceivesEveryByteAcrossALossyPath) {
                          [](std::uint8_t x, char y) { return x == static_cast<std::uint8_t>(y); }))
       << "Linux received other bytes than the client sent";
   check_handshake_with_linux(r, false);
+
+  // The ladder says which end is real, and that its receipts are unseen, not lost.
+  const Result d = shell(kBin + " diagram " + (r.dir / "out").string() + " --conn 1 2>&1");
+  ASSERT_EQ(d.code, 0) << d.output;
+  const std::string ladder = read_file(r.dir / "out/conn-1-ladder.mmd");
+  EXPECT_NE(ladder.find("participant S as linux 198.18.0.2:9000 (real host)"), std::string::npos) << ladder;
+  EXPECT_NE(ladder.find("C->>S: SYN seq=0 — to the real host (its arrival is not seen)"), std::string::npos) << ladder;
+  EXPECT_EQ(ladder.find("still in the network"), std::string::npos) << ladder;
   fs::remove_all(r.dir);
 }
 
