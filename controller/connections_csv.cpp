@@ -85,7 +85,11 @@ void each_field(const ConnectionRow& c, const TraceNames& names, Buffer& b, F&& 
   }
   for (const Side& s : c.side)
     for (const auto& col : kSideColumns) {
-      if (s.has_conn) col.field(b, s);
+      if (s.has_conn) {
+        col.field(b, s);
+      } else if (s.present() && names.is_real(s.host) && std::string_view(col.name) == "outcome") {
+        text(b, "unseen");  // Linux's TCP on a real host: its states are not seen (docs/realtime.md)
+      }
       done();
     }
 }

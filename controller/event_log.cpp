@@ -1,5 +1,6 @@
 #include "controller/event_log.h"
 
+#include <algorithm>
 #include <array>
 #include <sstream>
 #include <stdexcept>
@@ -145,6 +146,10 @@ void set_segment(TraceRecord& r, const wire::Ipv4Header& ip, const wire::TcpHead
   r.len = payload;
   r.window = tcp.window;
   r.ipid = ip.identification;
+}
+
+bool TraceNames::is_real(std::uint32_t node) const {
+  return std::find(real.begin(), real.end(), node) != real.end();
 }
 
 const std::string& TraceNames::node(std::uint32_t id) const {

@@ -80,6 +80,8 @@ void set_segment(TraceRecord& r, const wire::Ipv4Header& ip, const wire::TcpHead
 struct TraceNames {
   std::vector<std::string> nodes;                              // by node id
   std::vector<std::pair<std::uint32_t, std::uint32_t>> links;  // the two ends, by link id
+  std::vector<std::uint32_t> real;                             // real hosts' node ids (few)
+  bool is_real(std::uint32_t node) const;
   const std::string& node(std::uint32_t id) const;             // "?" for kUnknownHost
   std::string site(const Site& s) const;                       // "client", "client->r1"
 };

@@ -29,6 +29,8 @@ TraceNames names_of(const topology::Topology& topology, const Network& network) 
   for (std::uint32_t i = 0; i < network.node_count(); ++i) n.nodes.push_back(network.name(i));
   n.links.reserve(static_cast<std::size_t>(topology.links_size()));
   for (const auto& l : topology.links()) n.links.emplace_back(l.a(), l.b());
+  for (int i = 0; i < topology.nodes_size(); ++i)
+    if (topology.nodes(i).has_real()) n.real.push_back(static_cast<std::uint32_t>(i));
   return n;
 }
 

@@ -245,6 +245,7 @@ TEST(RealHosts, LinuxServerReceivesEveryByteAcrossALossyPath) {
   EXPECT_NE(r.log.find("(joined)"), std::string::npos) << r.log;
   ASSERT_FALSE(r.col("client_isn").empty()) << r.log;
   EXPECT_EQ(r.col("client_bytes_sent"), "1000000") << r.log;
+  EXPECT_EQ(r.col("server_outcome"), "unseen") << r.log;
   EXPECT_NE(r.col("client_retx_data"), "0") << "5% loss and no retransmission?\n" << r.log;
 
   // What the client's stream holds: generated from its addresses, ports and ISN.
@@ -290,6 +291,8 @@ TEST(RealHosts, LinuxClientSendsToAShakedownServer) {
   EXPECT_EQ(r.col("server_bytes_received"), "1000000") << r.log;
   EXPECT_EQ(r.col("outcome"), "completed") << r.log;
   EXPECT_EQ(r.col("client"), "linux") << r.log;
+  EXPECT_EQ(r.col("client_outcome"), "unseen") << r.log;  // Linux's side: not seen, and said so
+  EXPECT_EQ(r.col("client_isn"), "") << r.log;
   EXPECT_FALSE(r.col("server_time_wait_entered_ns").empty() && r.col("server_closed_ns").empty()) << r.log;
   check_handshake_with_linux(r, true);
   fs::remove_all(r.dir);
