@@ -19,6 +19,8 @@ packages=(
   libmetis-dev                       # partitions of distributed runs
   libopenmpi-dev openmpi-bin         # distributed runs: MPI and mpirun
   libboost-dev                       # real time: Boost.Asio's event loop
+  iproute2                           # real hosts: ip netns, ip addr, ip route
+  python3                            # tests: the Linux programs on real hosts
 )
 
 # --fuzz: also clang and its libFuzzer runtime, for the `fuzz` preset.
