@@ -501,8 +501,8 @@ open(sys.argv[1], "w").write(f"{len(data)} {hashlib.sha256(data).hexdigest()}\n"
   fs::remove_all(dir);
 }
 
-// A namespace the run made is gone when it ends — and after a SIGKILL, `shakedown
-// cleanup` removes it.
+// A namespace the run made is gone when it ends, or is interrupted — and after a
+// SIGKILL, `shakedown cleanup` removes it.
 TEST(RealHosts, NamespacesTheRunMadeAreRemoved) {
   SKIP_UNLESS_REAL_HOSTS_CAN_RUN();
   const fs::path dir = fs::temp_directory_path() / ("shakedown-real-clean-" + std::to_string(getpid()));
@@ -517,6 +517,18 @@ TEST(RealHosts, NamespacesTheRunMadeAreRemoved) {
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("l in netns " + name + " (made for this run)"), std::string::npos) << r.output;
   EXPECT_FALSE(netns_exists(name)) << "left behind after a normal run";
+
+  // Ctrl-C: the run stops, writes its files and removes the namespace.
+  const pid_t interrupted = start("exec " + kBin + " run " + (dir / "real.yaml").string() +
+                                  " --realtime --until 60s -q -o " + (dir / "out-int").string() + " 2>/dev/null");
+  for (int i = 0; i < 500 && !netns_exists(name); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(netns_exists(name));
+  kill(interrupted, SIGINT);
+  const int status = wait_for(interrupted, 20);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) << status;
+  EXPECT_NE(read_file(dir / "out-int/summary.json").find("\"interrupted\": true"), std::string::npos);
+  EXPECT_FALSE(netns_exists(name)) << "left behind after Ctrl-C";
 
   const pid_t run = start("exec " + kBin + " run " + (dir / "real.yaml").string() + " --realtime --until 60s -q -o " +
                           (dir / "out2").string());
