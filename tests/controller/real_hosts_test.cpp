@@ -39,6 +39,11 @@ std::string missing() {
   if (access("/dev/net/tun", R_OK | W_OK) != 0) return "no /dev/net/tun";
   if (shell("ip -V > /dev/null 2>&1").code != 0) return "no ip (iproute2)";
   if (shell("python3 -c 1 > /dev/null 2>&1").code != 0) return "no python3";
+  // Root without the right to make namespaces (a container): say so rather than fail.
+  const std::string probe = "sdprobe" + std::to_string(getpid());
+  const Result made = shell("ip netns add " + probe + " 2>&1");
+  shell("ip netns delete " + probe + " 2>/dev/null");
+  if (made.code != 0) return "cannot make a network namespace: " + made.output;
   return "";
 }
 
