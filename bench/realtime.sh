@@ -3,7 +3,8 @@
 #   1. the highest rate one Linux TCP flow sustains through one emulated link: Linux in
 #      one namespace sends to Linux in another for SECONDS, across a 1 ms link with no
 #      rate limit, and the receiver counts what arrived;
-#   2. how late events run with 1,000 emulated connections alongside such a flow.
+#   2. how late events run with 1,000 emulated connections alongside such a flow;
+#   3. how late they run when the link's rate (200 Mbit/s) paces the flow.
 # Needs root, /dev/net/tun, iproute2 and python3.
 #
 #   bench/realtime.sh [--bin PATH] [--seconds S]
@@ -83,6 +84,14 @@ hosts:
 links:
   - {ends: [sender, receiver], delay: 1ms, queue: 10000}
 YAML
+cat > "$work/paced.yaml" <<YAML
+name: paced
+hosts:
+  sender: {real: {netns: $tx}}
+  receiver: {real: {netns: $rx}}
+links:
+  - {ends: [sender, receiver], delay: 1ms, rate: 200Mbps, queue: 1000}
+YAML
 cat > "$work/alongside.yaml" <<YAML
 name: alongside
 hosts:
@@ -103,3 +112,4 @@ YAML
 echo "machine: $(nproc) cores, $(uname -r)"
 echo "one Linux flow through one emulated link (1 ms):  $(flow "$work/one-link.yaml")"
 echo "the same with 1,000 emulated connections beside:  $(flow "$work/alongside.yaml")"
+echo "one flow through a 200 Mbit/s link (1 ms):         $(flow "$work/paced.yaml")"
