@@ -312,7 +312,7 @@ int rank_of_process(pid_t p) {
 // happened.
 bool wait_for_mpirun(pid_t mpirun) {
   constexpr auto kPoll = std::chrono::milliseconds(50);
-  constexpr auto kWatchdog = std::chrono::seconds(4);
+  constexpr auto kWatchdog = std::chrono::seconds(3);
   std::map<pid_t, int> seen;  // process -> its rank
   std::optional<std::pair<pid_t, int>> gone;
   std::chrono::steady_clock::time_point gone_at;
