@@ -477,7 +477,8 @@ int cli_main(int argc, char** argv) {
   std::string until, seed;
   CLI::App* run_cmd = app.add_subcommand(
       "run", "Run an experiment: build the network a topology file describes, run it in virtual\n"
-             "time, and write its traces (events, connections, summary, captures) to a folder.");
+             "time (or real time, with real hosts), and write its traces (events, connections,\n"
+             "summary, captures) to a folder.");
   run_cmd->add_option("FILE", ro.file, "the topology file (YAML), or a topology.txtpb a run left behind")
       ->required()
       ->type_name("");
@@ -519,7 +520,8 @@ int cli_main(int argc, char** argv) {
       "moment. Exit codes: 0 done, 2 bad input, 3 the run failed or was interrupted.\n\n"
       "Examples:\n"
       "  shakedown run topologies/catalog/two-hosts.yaml\n"
-      "  shakedown run topologies/catalog/dumbbell.yaml --out runs/dumbbell --seed 3 --events state,retransmit\n");
+      "  shakedown run topologies/catalog/dumbbell.yaml --out runs/dumbbell --seed 3 --events state,retransmit\n"
+      "  sudo shakedown run laptop.yaml --realtime --until 60s   (a file with a real host: docs/realtime.md)\n");
 
   DiagramOptions dopt;
   CLI::App* diagram_cmd = app.add_subcommand(
