@@ -175,6 +175,9 @@ RealRun run_with_linux(const std::string& test, const std::string& links_and_wor
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (out.program_status == -1) kill(-program_pid, SIGKILL), waitpid(program_pid, nullptr, 0);
+  // What the program sent last (the ACK of the server's FIN) is still crossing the
+  // path when it exits: let it arrive before the run is stopped.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
   if (kill(run, SIGINT) == 0) out.run_status = wait_for(run, 20);
   out.log = read_file(out.dir / "run.log");
   out.log += "\n--- the run's folder: " + out.dir.string() + "\n";
