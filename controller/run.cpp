@@ -169,22 +169,41 @@ class Progress {
 
 void request_interrupt() { g_interrupted = 1; }
 
-// Ctrl-C during a run stops it cleanly; outside one, it does what it always did.
+// Ctrl-C during a run stops it cleanly; outside one, it does what it always did. Once a
+// run has been interrupted, the handler stays until the next one: the process is on
+// its way out, and a second, impatient press must not kill it halfway (while the
+// network is torn down or the files closed); the next InterruptHandler takes over the
+// handlers that were there before the first.
 struct InterruptHandler::Saved {
   struct sigaction old_int {};
   struct sigaction old_term {};
 };
+
+namespace {
+InterruptHandler::Saved* g_kept = nullptr;  // what an interrupted run did not restore
+}  // namespace
 
 InterruptHandler::InterruptHandler() : saved_(std::make_unique<Saved>()) {
   g_interrupted = 0;
   struct sigaction sa {};
   sa.sa_handler = on_sigint;
   sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, &saved_->old_int);
-  sigaction(SIGTERM, &sa, &saved_->old_term);
+  const bool kept = g_kept != nullptr;
+  sigaction(SIGINT, &sa, kept ? nullptr : &saved_->old_int);
+  sigaction(SIGTERM, &sa, kept ? nullptr : &saved_->old_term);
+  if (kept) {
+    *saved_ = *g_kept;
+    delete g_kept;
+    g_kept = nullptr;
+  }
 }
 
 InterruptHandler::~InterruptHandler() {
+  if (g_interrupted != 0) {
+    delete g_kept;
+    g_kept = new Saved(*saved_);
+    return;
+  }
   sigaction(SIGINT, &saved_->old_int, nullptr);
   sigaction(SIGTERM, &saved_->old_term, nullptr);
 }

@@ -74,9 +74,12 @@ topology::Topology load_topology(const std::string& path);
 // For tests: as if Ctrl-C had been pressed.
 void request_interrupt();
 
-// Ctrl-C and SIGTERM set the flag every run checks, while one of these lives.
+// Ctrl-C and SIGTERM set the flag every run checks, while one of these lives — and,
+// once the flag is set, until the next one is made (a process that was asked to stop
+// is not killed by a second press on its way out).
 class InterruptHandler {
  public:
+  struct Saved;
   InterruptHandler();
   ~InterruptHandler();
   InterruptHandler(const InterruptHandler&) = delete;
@@ -84,7 +87,6 @@ class InterruptHandler {
   static bool interrupted();
 
  private:
-  struct Saved;
   std::unique_ptr<Saved> saved_;
 };
 

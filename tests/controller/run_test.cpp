@@ -2,6 +2,7 @@
 // from the link delays; captures read back by tshark; reruns byte for byte.
 #include "controller/run.h"
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -371,6 +372,28 @@ TEST(Run, BadOptionsAreBadInput) {
   std::ofstream(dir.file("bad.txtpb")) << "name: \"x\"\nnodes { kind: SPACESHIP }\n";
   o.file = dir.file("bad.txtpb");
   EXPECT_EQ(run_quiet(o), 2);
+}
+
+// Once a run was interrupted, a further Ctrl-C is the same request to stop, not a kill
+// of the process on its way out (the process dies here if it is); the next handler
+// takes over, and restores what was there before the first.
+TEST(Interrupt, ASecondPressAfterAnInterruptedRunDoesNotKill) {
+  struct sigaction before {};
+  sigaction(SIGINT, nullptr, &before);
+  {
+    InterruptHandler handler;
+    std::raise(SIGINT);
+    EXPECT_TRUE(InterruptHandler::interrupted());
+  }
+  std::raise(SIGINT);
+  EXPECT_TRUE(InterruptHandler::interrupted());
+  {
+    InterruptHandler handler;
+    EXPECT_FALSE(InterruptHandler::interrupted());
+  }
+  struct sigaction after {};
+  sigaction(SIGINT, nullptr, &after);
+  EXPECT_EQ(after.sa_handler, before.sa_handler);
 }
 
 }  // namespace
