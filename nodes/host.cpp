@@ -37,6 +37,7 @@ void Host::crash() {
   if (app_ != nullptr) app_->on_crash(*this);
   for (Wakeup& w : wakeups_) engine_.cancel(w.event);
   wakeups_.clear();
+  echoed_.clear();
 }
 
 void Host::restart() {
@@ -68,9 +69,7 @@ void Host::receive(PacketPtr packet) {
   // Check every payload byte against the sender's stream, named by the sender's ISN,
   // which the connection knows once it has the peer's SYN. Bytes of another stream are
   // wrong if TCP took them, stale if it refused them.
-  const bool checked = unchecked_peers_ == nullptr || unchecked_peers_->empty() ||
-                       std::find(unchecked_peers_->begin(), unchecked_peers_->end(), h.src.value) ==
-                           unchecked_peers_->end();
+  const bool checked = checked_peer(h.src);
   if (in.given() && !seg.value.payload.empty() && checked) {
     const tcp::Connection& c = endpoint_.connection(in.conn);
     if (c.state() != tcp::State::syn_sent) {
@@ -89,11 +88,80 @@ void Host::receive(PacketPtr packet) {
       stats_.payload_bytes_verified += payload.size();
     }
   }
+  // A real peer's bytes are its program's: kept while an echo server may send them back.
+  if (in.given() && !checked && in.taken.length > 0) {
+    const tcp::Connection& c = endpoint_.connection(in.conn);
+    if (c.state() != tcp::State::syn_sent) {
+      const std::uint32_t first = th.seq + (th.has(wire::tcp_flags::kSyn) ? 1u : 0u);
+      keep_real_bytes(in.conn, first - (c.irs().raw() + 1) + in.taken.skip,
+                      seg.value.payload.subspan(in.taken.skip, in.taken.length));
+    }
+  }
   service();
   if (in.given() && app_ != nullptr && endpoint_.alive(in.conn)) {
     app_->on_input(*this, in.conn);
     service();
   }
+  if (in.given() && !checked) forget_unless_echoed(in.conn);
+}
+
+bool Host::checked_peer(wire::Ipv4Address a) const {
+  return unchecked_peers_ == nullptr || unchecked_peers_->empty() ||
+         std::find(unchecked_peers_->begin(), unchecked_peers_->end(), a.value) == unchecked_peers_->end();
+}
+
+Host::Echoed& Host::echoed(tcp::ConnId id) {
+  Echoed& e = echoed_[id.index];
+  if (e.generation != id.generation) e = Echoed{.generation = id.generation};
+  return e;
+}
+
+void Host::echo_real_bytes(tcp::ConnId id) {
+  if (!up_ || !endpoint_.alive(id) || checked_peer(endpoint_.remote_address(id))) return;
+  echoed(id).echo = true;
+}
+
+// `offset` counts from the peer's first byte, modulo 2^32 as sequence numbers do; it
+// is unwrapped next to what is already in order (TCP takes nothing farther from it
+// than a window).
+void Host::keep_real_bytes(tcp::ConnId id, std::uint32_t offset, std::span<const std::uint8_t> taken) {
+  Echoed& e = echoed(id);
+  const std::uint64_t have = e.in_order();
+  const std::int64_t ahead_by = static_cast<std::int32_t>(offset - static_cast<std::uint32_t>(have));
+  if (ahead_by + static_cast<std::int64_t>(taken.size()) <= 0) return;
+  if (ahead_by > 0) {
+    auto& held = e.ahead[have + static_cast<std::uint64_t>(ahead_by)];
+    if (held.size() < taken.size()) held.assign(taken.begin(), taken.end());
+    return;
+  }
+  e.bytes.insert(e.bytes.end(), taken.begin() + (-ahead_by), taken.end());
+  // What waited beyond the hole this filled.
+  while (!e.ahead.empty() && e.ahead.begin()->first <= e.in_order()) {
+    const auto node = e.ahead.extract(e.ahead.begin());
+    const std::uint64_t end = node.key() + node.mapped().size();
+    if (end > e.in_order())
+      e.bytes.insert(e.bytes.end(), node.mapped().end() - static_cast<std::ptrdiff_t>(end - e.in_order()),
+                     node.mapped().end());
+  }
+}
+
+// After a segment from a real peer: bytes of a connection that does not echo are not
+// kept; those of one that does, once the peer acknowledged their return, neither.
+void Host::forget_unless_echoed(tcp::ConnId id) {
+  const auto it = echoed_.find(id.index);
+  if (it == echoed_.end()) return;
+  Echoed& e = it->second;
+  if (e.generation != id.generation || !e.echo || !endpoint_.alive(id)) {
+    echoed_.erase(it);
+    return;
+  }
+  const tcp::Connection& c = endpoint_.connection(id);
+  const std::uint32_t acked = c.snd_una().raw() - (c.iss().raw() + 1);
+  const std::int64_t past_base = static_cast<std::int32_t>(acked - static_cast<std::uint32_t>(e.base));
+  if (past_base <= 0) return;
+  const auto drop = std::min<std::uint64_t>(static_cast<std::uint64_t>(past_base), e.bytes.size());
+  e.bytes.erase(e.bytes.begin(), e.bytes.begin() + static_cast<std::ptrdiff_t>(drop));
+  e.base += drop;
 }
 
 void Host::transmit(const tcp::Outgoing& o) {
@@ -103,10 +171,24 @@ void Host::transmit(const tcp::Outgoing& o) {
   auto bytes = p->bytes();
   auto tcp_bytes = bytes.subspan(wire::kIpv4HeaderSize);
   if (o.segment.length > 0 && o.conn.valid()) {
-    const tcp::Connection& c = endpoint_.connection(o.conn);
-    const std::uint64_t stream = payload_stream(o.src, th.src_port, o.dst, th.dst_port, c.iss().raw());
-    fill_payload(stream, static_cast<std::uint32_t>(o.segment.stream_offset),
-                 tcp_bytes.subspan(th.header_size(), o.segment.length));
+    const auto out = tcp_bytes.subspan(th.header_size(), o.segment.length);
+    const auto e = echoed_.empty() ? echoed_.end() : echoed_.find(o.conn.index);
+    if (e != echoed_.end() && e->second.echo && e->second.generation == o.conn.generation) {
+      // An echo sends no byte before it received it, and what it sent stays kept until
+      // acknowledged; a gap (none is expected) goes out as zeros, never as a stray byte.
+      const Echoed& kept = e->second;
+      std::fill(out.begin(), out.end(), std::uint8_t{0});
+      const std::uint64_t from = std::max(o.segment.stream_offset, kept.base);
+      const std::uint64_t to = std::min(o.segment.stream_offset + o.segment.length, kept.in_order());
+      if (from < to)
+        std::copy(kept.bytes.begin() + static_cast<std::ptrdiff_t>(from - kept.base),
+                  kept.bytes.begin() + static_cast<std::ptrdiff_t>(to - kept.base),
+                  out.begin() + static_cast<std::ptrdiff_t>(from - o.segment.stream_offset));
+    } else {
+      const tcp::Connection& c = endpoint_.connection(o.conn);
+      const std::uint64_t stream = payload_stream(o.src, th.src_port, o.dst, th.dst_port, c.iss().raw());
+      fill_payload(stream, static_cast<std::uint32_t>(o.segment.stream_offset), out);
+    }
   }
   // The payload is generated in place; emit_tcp writes the header around it.
   wire::emit_tcp(th, tcp_bytes.subspan(th.header_size()), o.src, o.dst, tcp_bytes);

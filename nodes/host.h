@@ -6,6 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <map>
+#include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "emulator/engine.h"
@@ -70,6 +74,11 @@ class Host final : private EventHandler {
   // Peers (addresses) whose payload is not a generated stream — real hosts, whose
   // bytes are their programs' — and is therefore not checked (null: none).
   void set_unchecked_peers(const std::vector<std::uint32_t>* peers) { unchecked_peers_ = peers; }
+  // The connection sends back, byte for byte, what a real host's program sends on it:
+  // an echo server's reply. Emulated peers' bytes are a generated stream, and so is
+  // the reply to them, as before; so this does nothing for them. Call it when the
+  // connection is accepted: bytes that came with the handshake are kept until then.
+  void echo_real_bytes(tcp::ConnId id);
 
   tcp::Endpoint& tcp() { return endpoint_; }
   const tcp::Endpoint& tcp() const { return endpoint_; }
@@ -105,7 +114,22 @@ class Host final : private EventHandler {
     Host& host_;
   };
 
+  // The bytes a real peer sent on a connection of an echo server, kept from their
+  // arrival until the reply carrying them is acknowledged.
+  struct Echoed {
+    std::uint32_t generation = 0;
+    bool echo = false;        // echo_real_bytes was called: kept past the segment
+    std::uint64_t base = 0;   // stream offset of bytes.front()
+    std::deque<std::uint8_t> bytes;                            // received in order
+    std::map<std::uint64_t, std::vector<std::uint8_t>> ahead;  // taken beyond a hole
+    std::uint64_t in_order() const { return base + bytes.size(); }
+  };
+
   void receive(PacketPtr packet);
+  bool checked_peer(wire::Ipv4Address a) const;
+  Echoed& echoed(tcp::ConnId id);
+  void keep_real_bytes(tcp::ConnId id, std::uint32_t offset, std::span<const std::uint8_t> taken);
+  void forget_unless_echoed(tcp::ConnId id);
   void transmit(const tcp::Outgoing& o);
   void drop(const Packet& packet, DropReason reason);
   void on_event(std::uint64_t tag) override;
@@ -126,6 +150,7 @@ class Host final : private EventHandler {
   Application* app_ = nullptr;
   TcpObserver* tcp_observer_ = nullptr;
   const std::vector<std::uint32_t>* unchecked_peers_ = nullptr;
+  std::unordered_map<std::uint32_t, Echoed> echoed_;  // by connection slot
   bool servicing_ = false;
   std::uint16_t next_ip_id_ = 0;
   struct Wakeup {

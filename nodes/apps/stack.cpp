@@ -57,6 +57,10 @@ void Socket::close() const {
   stack_->flush(id_);
 }
 
+void Socket::echo_real_bytes() const {
+  if (stack_->entry(id_) != nullptr) stack_->host_.echo_real_bytes(id_);
+}
+
 void Socket::abort() const {
   if (stack_->entry(id_) == nullptr || !stack_->host_.up()) return;
   // Detached first: the reset event the abort produces is the application's own doing.

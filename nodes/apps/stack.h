@@ -69,6 +69,10 @@ class Socket {
   void close() const;
   // RST now (RFC 9293 3.10.5); no further callbacks.
   void abort() const;
+  // The bytes sent from now on are those a real host's program sent on this
+  // connection, in order (an echo server); for an emulated peer, nothing changes.
+  // Call from on_connected (Host::echo_real_bytes).
+  void echo_real_bytes() const;
 
  private:
   Stack* stack_;

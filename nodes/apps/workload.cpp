@@ -345,6 +345,7 @@ class ServerApp final : public Handler {
     if (conns_.size() <= s.id().index) conns_.resize(s.id().index + 1);
     conns_[s.id().index] = Conn{s.id(), true};
     ++stats_.server_accepted;
+    if (x_.echo) s.echo_real_bytes();
     advance(conns_[s.id().index], s);
   }
   void on_readable(Socket s, std::uint64_t bytes) override {
