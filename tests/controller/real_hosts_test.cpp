@@ -396,6 +396,34 @@ for t in threads: t.join()
 open(sys.argv[1], "w").write("".join(f"{p} {said[p]}\n" for p in sorted(said)))
 )";
 
+// Each connection's states on the emulated host a ("SYN_SENT ESTABLISHED ..."), by
+// the server's port.
+std::map<std::string, std::string> states_on_a(const RealRun& r) {
+  std::map<std::string, std::string> port_of;  // conn id -> server port
+  std::stringstream rows(read_file(r.dir / "out/connections.csv"));
+  std::string line;
+  std::getline(rows, line);
+  const std::vector<std::string> header = split(line);
+  while (std::getline(rows, line)) {
+    const std::vector<std::string> f = split(line);
+    for (std::size_t i = 0; i < header.size() && i < f.size(); ++i)
+      if (header[i] == "server_address") port_of[f[0]] = f[i].substr(f[i].find(':') + 1);
+  }
+  std::map<std::string, std::string> states;
+  std::stringstream events(read_file(r.dir / "out/events.jsonl"));
+  while (std::getline(events, line)) {
+    if (line.find("\"ev\":\"state\"") == std::string::npos || line.find("\"host\":\"a\"") == std::string::npos)
+      continue;
+    const std::size_t c = line.find("\"conn\":") + 7;
+    const std::string conn = line.substr(c, line.find(',', c) - c);
+    const std::size_t to = line.find("\"to\":\"") + 6;
+    std::string& seq = states[port_of[conn]];
+    if (!seq.empty()) seq += ' ';
+    seq.append(line, to, line.find('"', to) - to);
+  }
+  return states;
+}
+
 // Teardowns against Linux's TCP, as the emulated client's state timeline shows them:
 // the client closes first (FIN_WAIT_1, FIN_WAIT_2, TIME_WAIT); Linux closes first
 // (CLOSE_WAIT, LAST_ACK, CLOSED); Linux resets; the client resets. Each ends with both
@@ -413,29 +441,7 @@ TEST(RealHosts, TeardownsWithLinux) {
   ASSERT_NE(r.program_status, -1) << "the Linux server did not see all four connections end\n" << r.log;
   EXPECT_EQ(read_file(r.dir / "result"), "9001 eof\n9002 closed first\n9003 reset it\n9004 was reset\n") << r.log;
 
-  // Each connection's states on the emulated client, by the port it connected to.
-  std::map<std::string, std::string> port_of;  // conn id -> server port
-  std::stringstream rows(read_file(r.dir / "out/connections.csv"));
-  std::string line;
-  std::getline(rows, line);
-  const std::vector<std::string> header = split(line);
-  while (std::getline(rows, line)) {
-    const std::vector<std::string> f = split(line);
-    for (std::size_t i = 0; i < header.size() && i < f.size(); ++i)
-      if (header[i] == "server_address") port_of[f[0]] = f[i].substr(f[i].find(':') + 1);
-  }
-  std::map<std::string, std::string> states;  // port -> "SYN_SENT ESTABLISHED ..."
-  std::stringstream events(read_file(r.dir / "out/events.jsonl"));
-  while (std::getline(events, line)) {
-    if (line.find("\"ev\":\"state\"") == std::string::npos || line.find("\"host\":\"a\"") == std::string::npos)
-      continue;
-    const std::size_t c = line.find("\"conn\":") + 7;
-    const std::string conn = line.substr(c, line.find(',', c) - c);
-    const std::size_t to = line.find("\"to\":\"") + 6;
-    std::string& seq = states[port_of[conn]];
-    if (!seq.empty()) seq += ' ';
-    seq.append(line, to, line.find('"', to) - to);
-  }
+  std::map<std::string, std::string> states = states_on_a(r);
   const auto has = [&](const std::string& port, const std::string& seq) {
     return states[port].find(seq) != std::string::npos;
   };
@@ -443,6 +449,41 @@ TEST(RealHosts, TeardownsWithLinux) {
   EXPECT_TRUE(has("9002", "ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED")) << states["9002"];
   EXPECT_TRUE(has("9003", "ESTABLISHED") && states["9003"].ends_with("CLOSED")) << states["9003"];
   EXPECT_TRUE(has("9004", "ESTABLISHED") && states["9004"].ends_with("CLOSED")) << states["9004"];
+  fs::remove_all(r.dir);
+}
+
+// A Linux client that closes the moment it is connected, then asks its kernel which
+// of its connections are in TIME_WAIT.
+const char* kCloseAtOnceClient = R"(
+import socket, subprocess, sys, time
+open(sys.argv[3] + ".ready", "w").close()
+for attempt in range(200):
+    try:
+        c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2); break
+    except OSError: time.sleep(0.1)
+c.close()
+time.sleep(1)
+said = subprocess.run(["ss", "-tanH", "state", "time-wait"], capture_output=True, text=True).stdout
+open(sys.argv[3], "w").write(said)
+)";
+
+// Both at once: the emulated server closes as it accepts (on the handshake's ACK) and
+// the Linux client as connect() returns, so the two FINs cross on the 50 ms path (Linux's close has 100 ms to
+// come before the server's FIN reaches it). Each
+// side gets a FIN in FIN_WAIT_1: CLOSING, then TIME_WAIT at both ends (RFC 9293 3.6,
+// figure 13) — the emulated server's timeline, and Linux's own socket table.
+TEST(RealHosts, SimultaneousCloseWithLinux) {
+  SKIP_UNLESS_REAL_HOSTS_CAN_RUN();
+  const RealRun r = run_with_linux("simclose",
+                                   "links:\n  - {ends: [a, r], delay: 1ms}\n  - {ends: [r, linux], delay: 50ms}\n"
+                                   "workload:\n  - {app: connect, from: linux, to: a:80, close: server}\n",
+                                   kCloseAtOnceClient, "198.18.0.1 80");
+  ASSERT_NE(r.program_status, -1) << "the Linux client never finished\n" << r.log;
+  const std::map<std::string, std::string> states = states_on_a(r);
+  ASSERT_EQ(states.count("80"), 1u) << r.log;
+  EXPECT_EQ(states.at("80"), "SYN_RECEIVED ESTABLISHED FIN_WAIT_1 CLOSING TIME_WAIT") << r.log;
+  EXPECT_NE(read_file(r.dir / "result").find("198.18.0.1:80"), std::string::npos)
+      << "Linux's socket is not in TIME_WAIT:\n" << read_file(r.dir / "result") << r.log;
   fs::remove_all(r.dir);
 }
 
