@@ -42,6 +42,8 @@ std::string_view cause_name(tcp::RetransmitCause c) {
       return "sack";
     case tcp::RetransmitCause::duplicate_syn:
       return "duplicate_syn";
+    case tcp::RetransmitCause::unknown:
+      return "unknown";
   }
   return "?";
 }

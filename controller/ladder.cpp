@@ -276,7 +276,7 @@ std::string LadderDrawing::finish() const {
     svg += fmt::format(R"(<text x="{:.1f}" y="74" font-size="14" font-weight="bold" text-anchor="middle">{}</text>)" "\n",
                        x_of_[s], xml_escape(c_.name[s].empty() ? (s == 0 ? "client" : "server") : c_.name[s]));
     svg += fmt::format(R"(<text x="{:.1f}" y="90" font-size="11" fill="#666" text-anchor="middle">{}</text>)" "\n", x_of_[s],
-                       xml_escape(c_.address[s]));
+                       xml_escape(c_.address[s] + (c_.real[s] ? " · real host, states inferred" : "")));
     svg += fmt::format(R"(<line x1="{:.1f}" y1="98" x2="{:.1f}" y2="{:.1f}" stroke="#444" stroke-width="2"/>)" "\n", x_of_[s],
                        x_of_[s], bottom);
   }
@@ -314,7 +314,7 @@ std::string ladder_mermaid(const ConnectionTrace& c) {
   std::string out = "sequenceDiagram\n";
   for (int s = 0; s < 2; ++s)
     out += fmt::format("    participant {} as {} {}{}\n", who(s), c.name[s].empty() ? (s == 0 ? "client" : "server") : c.name[s],
-                       c.address[s], c.real[s] ? " (real host)" : "");
+                       c.address[s], c.real[s] ? " (real host, states inferred)" : "");
   struct Item {
     std::int64_t t;
     int priority;

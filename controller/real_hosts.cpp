@@ -19,11 +19,21 @@ std::vector<std::uint32_t> real_hosts(const topology::Topology& topo) {
 
 struct RealHosts::Bridge final : PacketReceiver {
   Bridge(std::unique_ptr<TunDevice> d, LinkDirection& o, PacketPool& p, RealHostStats& s, std::string n,
-         std::string ns, std::uint32_t a)
-      : device(std::move(d)), out(o), pool(p), stats(s), name(std::move(n)), netns(std::move(ns)), address(a) {}
+         std::string ns, std::uint32_t a, std::uint32_t node_id, Engine& e, RealSide* t)
+      : device(std::move(d)),
+        out(o),
+        pool(p),
+        stats(s),
+        name(std::move(n)),
+        netns(std::move(ns)),
+        address(a),
+        node(node_id),
+        engine(e),
+        traces(t) {}
 
   // The emulated network delivers to the host: out to its stack.
   void receive(PacketPtr packet) override {
+    if (traces != nullptr) traces->delivered(node, engine.now().ns(), packet->bytes());
     if (device->write(packet->bytes()))
       ++stats.packets_out;
     else
@@ -43,6 +53,7 @@ struct RealHosts::Bridge final : PacketReceiver {
       PacketPtr p = pool.make(n);
       std::copy_n(buf.begin(), n, p->bytes().begin());
       ++stats.packets_in;
+      if (traces != nullptr) traces->sent(node, engine.now().ns(), p->bytes());
       out.send(std::move(p));
     }
   }
@@ -54,6 +65,9 @@ struct RealHosts::Bridge final : PacketReceiver {
   std::string name;
   std::string netns;
   std::uint32_t address;
+  std::uint32_t node;
+  Engine& engine;
+  RealSide* traces;
 };
 
 namespace {
@@ -82,7 +96,8 @@ std::uint32_t mtu_of(const topology::Topology& topo, std::uint32_t node) {
 
 }  // namespace
 
-RealHosts::RealHosts(const topology::Topology& topo, Network& network, PacketPool& pool, RealtimeDriver& driver) {
+RealHosts::RealHosts(const topology::Topology& topo, Network& network, PacketPool& pool, RealtimeDriver& driver,
+                     Engine& engine, RealSide* traces) {
   int prefix = std::min(common_prefix(topo), 30);
   std::vector<std::uint32_t> routes;
   if (prefix < 8) {
@@ -108,7 +123,7 @@ RealHosts::RealHosts(const topology::Topology& topo, Network& network, PacketPoo
       Link& link = network.link(network.host_link(node));
       const int d = network.host_link_direction(node);
       auto bridge = std::make_unique<Bridge>(std::move(tun), link.direction(d), pool, stats_, n.name(),
-                                             n.real().netns(), n.address());
+                                             n.real().netns(), n.address(), node, engine, traces);
       link.direction(1 - d).set_receiver(bridge.get());
       driver.watch(bridge->device->fd(), [b = bridge.get()] { b->drain(); });
       bridges_.push_back(std::move(bridge));

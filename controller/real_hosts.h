@@ -5,7 +5,7 @@
 // any packet (its impairments, captures and drops included). The host's own TCP in the
 // emulator is unused: the node is "elsewhere" (Network::set_elsewhere) — it starts no
 // connection and reports nothing; the emulated hosts' side of every connection is
-// recorded as usual.
+// recorded as usual, and the real side is inferred from the packets (real_side.h).
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "controller/real_side.h"
+#include "emulator/engine.h"
 #include "emulator/packet.h"
 #include "emulator/realtime.h"
 #include "emulator/tun.h"
@@ -35,9 +37,11 @@ class RealHosts {
  public:
   // Makes every real host's namespace and device and joins it to `network` (whose real
   // hosts the build marked elsewhere); the driver hands over what the devices send.
+  // `traces` (optional) is told of every packet in and out, to infer the real sides.
   // Throws std::runtime_error naming the host and what failed; what was made so far is
   // removed again.
-  RealHosts(const topology::Topology& topo, Network& network, PacketPool& pool, RealtimeDriver& driver);
+  RealHosts(const topology::Topology& topo, Network& network, PacketPool& pool, RealtimeDriver& driver,
+            Engine& engine, RealSide* traces = nullptr);
   ~RealHosts();
   RealHosts(const RealHosts&) = delete;
   RealHosts& operator=(const RealHosts&) = delete;

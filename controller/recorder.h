@@ -101,6 +101,11 @@ class Recorder final : public Observer, public TcpObserver {
     return seen_[(host * kSegmentClasses + static_cast<std::size_t>(segment_class)) * 2 + (sent ? 1 : 0)];
   }
 
+  // The side of a host's connection in the table, null if it has none (yet).
+  Side* side_of(std::uint32_t host, tcp::ConnId conn) {
+    const Where w = table_.find(host, conn.index, conn.generation);
+    return w.row == 0 ? nullptr : &table_.side(w);
+  }
   const std::vector<ConnectionRow>& connections() const { return table_.rows(); }
   const TraceNames& names() const { return names_; }
   std::uint64_t events_written() const { return log_.written(); }

@@ -544,10 +544,11 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
     // The wall clock decides when each event runs; the run ends when nothing is left
     // to do, at the stop time, or on Ctrl-C.
     RealtimeDriver driver(engine, Duration::nanoseconds(o.behind_ns));
+    std::optional<RealSide> real_sides;
     std::optional<RealHosts> real_hosts_here;
     if (!real.empty()) {
       try {
-        real_hosts_here.emplace(topo, built->network, pool, driver);
+        real_hosts_here.emplace(topo, built->network, pool, driver, engine, &real_sides.emplace(*recorder));
       } catch (const std::exception& e) {
         std::fprintf(err, "shakedown run: %s\n", e.what());
         return kRunFailed;

@@ -12,7 +12,8 @@ namespace shakedown::tcp {
 enum class SegmentKind : std::uint8_t { syn, syn_ack, data, fin, rst, ack };
 
 // Why a segment was sent again.
-enum class RetransmitCause : std::uint8_t { timeout, fast_retransmit, partial_ack, sack, duplicate_syn };
+// `unknown`: a real host's, inferred from what crossed its link (its timers are not seen).
+enum class RetransmitCause : std::uint8_t { timeout, fast_retransmit, partial_ack, sack, duplicate_syn, unknown };
 
 enum class EventKind : std::uint8_t {
   state_changed,   // from -> to
