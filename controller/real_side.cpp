@@ -137,12 +137,8 @@ void RealSide::sent(std::uint32_t host, std::int64_t t, std::span<const std::uin
         recorder_.tcp_event(host, facts(k, s), e);
       }
     }
-    if (s.peer_fin && !s.peer_fin_taken && !before(th.ack, s.peer_fin_seq + 1)) {
-      s.peer_fin_taken = true;
-      if (s.state == State::established || s.state == State::syn_received) change(host, t, k, s, State::close_wait);
-      else if (s.state == State::fin_wait_1) change(host, t, k, s, State::closing);
-      else if (s.state == State::fin_wait_2) change(host, t, k, s, State::time_wait);
-    }
+    if (before(s.handed_in_order, th.ack)) s.handed_in_order = th.ack;  // all it had, holes filled
+    if (s.peer_fin && !s.peer_fin_taken && !before(th.ack, s.peer_fin_seq + 1)) take_peer_fin(host, t, k, s);
   }
   if (len > 0 && before(th.seq, s.snd_max)) retransmitted(host, t, k, s, tcp::SegmentKind::data, th.seq);
   if (before(s.snd_max, th.seq + len)) s.snd_max = th.seq + len;
@@ -188,6 +184,7 @@ void RealSide::delivered(std::uint32_t host, std::int64_t t, std::span<const std
       s.have_irs = true;
       s.syn_arrived = t;
       s.handed_max = th.seq + 1;
+      s.handed_in_order = th.seq + 1;
       it = shadows_.insert_or_assign(k, s).first;
     }
     return report(&it->second);
@@ -213,11 +210,13 @@ void RealSide::delivered(std::uint32_t host, std::int64_t t, std::span<const std
       s.have_irs = true;
       s.rcv_acked = th.seq;  // nothing taken yet
       s.handed_max = th.seq + 1;
+      s.handed_in_order = th.seq + 1;
     }
     return;
   }
   if (before(s.handed_max, th.seq + len + (th.has(kFin) ? 1u : 0u)))
     s.handed_max = th.seq + len + (th.has(kFin) ? 1u : 0u);
+  if (!before(s.handed_in_order, th.seq) && before(s.handed_in_order, th.seq + len)) s.handed_in_order = th.seq + len;
   if (th.has(kAck)) {
     if (s.state == State::syn_received && th.ack == s.iss + 1) change(host, t, k, s, State::established);
     if (s.fin_sent && !before(th.ack, s.fin_seq + 1)) {
@@ -230,6 +229,16 @@ void RealSide::delivered(std::uint32_t host, std::int64_t t, std::span<const std
     s.peer_fin = true;
     s.peer_fin_seq = th.seq + len;
   }
+  // A FIN handed to it with everything before it is taken there and then (Linux takes
+  // what its device hands it in order); one beyond a hole, when its ACK covers it.
+  if (s.peer_fin && !s.peer_fin_taken && s.handed_in_order == s.peer_fin_seq) take_peer_fin(host, t, k, s);
+}
+
+void RealSide::take_peer_fin(std::uint32_t host, std::int64_t t, const Key& k, Shadow& s) {
+  s.peer_fin_taken = true;
+  if (s.state == State::established || s.state == State::syn_received) change(host, t, k, s, State::close_wait);
+  else if (s.state == State::fin_wait_1) change(host, t, k, s, State::closing);
+  else if (s.state == State::fin_wait_2) change(host, t, k, s, State::time_wait);
 }
 
 }  // namespace shakedown::controller

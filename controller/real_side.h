@@ -14,14 +14,17 @@
 //   ESTABLISHED         its ACK of the SYN-ACK leaves (active open); the ACK of its
 //                       SYN-ACK is handed to it (passive open)
 //   FIN_WAIT_1/LAST_ACK its FIN leaves (from ESTABLISHED / CLOSE_WAIT)
-//   CLOSE_WAIT/CLOSING/ its ACK covering the peer's FIN leaves: only then has it taken
-//   TIME_WAIT           the FIN (from ESTABLISHED / FIN_WAIT_1 / FIN_WAIT_2)
+//   CLOSE_WAIT/CLOSING/ the peer's FIN is handed to it with everything before it, or
+//   TIME_WAIT           (beyond a hole) its ACK covering the FIN leaves (from
+//                       ESTABLISHED / FIN_WAIT_1 / FIN_WAIT_2)
 //   FIN_WAIT_2/TIME_WAIT/ a segment acknowledging its FIN is handed to it (from
 //   CLOSED              FIN_WAIT_1 / CLOSING / LAST_ACK)
 //   CLOSED (reset)      it sends a RST, or is handed one at the sequence number it
 //                       expects next; refused: a RST answering its SYN
 //   bytes received      its cumulative ACK (what it has taken in order)
-// A side in TIME_WAIT counts as completed: its exchange of FINs is done, and Linux's
+// Deciding by what is handed to it, in the order it is handed, keeps a simultaneous
+// close a simultaneous close even when its own segments are read from the device a
+// little late. A side in TIME_WAIT counts as completed: its exchange of FINs is done, and Linux's
 // 60 s wait (TCP_TIMEWAIT_LEN) is not seen end. Segments with a bad checksum are what
 // Linux drops unread: they change nothing.
 #pragma once
@@ -63,6 +66,7 @@ class RealSide {
     std::uint32_t snd_max = 0;     // one past the highest sequence number it sent
     std::uint32_t rcv_acked = 0;   // the highest ACK it sent: its RCV.NXT as last seen
     std::uint32_t handed_max = 0;  // one past the highest sequence number handed to it
+    std::uint32_t handed_in_order = 0;  // one past what it was handed without a hole
     std::uint64_t taken = 0;       // in-order bytes its ACKs cover
     bool fin_sent = false, peer_fin = false, peer_fin_taken = false;
     std::uint32_t fin_seq = 0, peer_fin_seq = 0;
@@ -73,6 +77,7 @@ class RealSide {
   void retransmitted(std::uint32_t host, std::int64_t t, const Key& k, const Shadow& s, tcp::SegmentKind kind,
                      std::uint32_t seq);
   void ended(std::uint32_t host, std::int64_t t, const Key& k, Shadow& s, tcp::EventKind why);
+  void take_peer_fin(std::uint32_t host, std::int64_t t, const Key& k, Shadow& s);
 
   Recorder& recorder_;
   std::unordered_map<Key, Shadow, KeyHash> shadows_;

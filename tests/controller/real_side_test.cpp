@@ -88,7 +88,7 @@ struct Inferred : ::testing::Test {
 
 // An active open with its SYN sent twice, data with one retransmission, the peer's
 // data, and the active close: FIN_WAIT_2 when the FIN's ACK is handed to it, TIME_WAIT
-// only when its own ACK shows it took the peer's FIN.
+// when the peer's FIN is (with everything before it).
 TEST_F(Inferred, ActiveOpenAndClose) {
   sends(0, 1000, 0, kSyn);
   sends(1000 * kMs, 1000, 0, kSyn);
@@ -102,15 +102,15 @@ TEST_F(Inferred, ActiveOpenAndClose) {
   sends(1400 * kMs, 1201, 5051, kAck | kFin);
   EXPECT_EQ(states(), "SYN_SENT ESTABLISHED FIN_WAIT_1");
   gets(1420 * kMs, 5051, 1202, kAck);
+  EXPECT_EQ(states(), "SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2");
   gets(1430 * kMs, 5051, 1202, kAck | kFin);
-  EXPECT_EQ(states(), "SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2");  // the FIN is handed, not yet taken
   sends(1431 * kMs, 1202, 5052, kAck);
   const Side& s = linux_side();
   EXPECT_EQ(states(), "SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT");
   EXPECT_EQ(s.isn, 1000u);
   EXPECT_EQ(s.syn_sent, 0);
   EXPECT_EQ(s.established, 1021 * kMs);
-  EXPECT_EQ(s.time_wait_entered, 1431 * kMs);
+  EXPECT_EQ(s.time_wait_entered, 1430 * kMs);
   EXPECT_EQ(s.retransmissions[kRetransmitSyn], 1u);
   EXPECT_EQ(s.retransmissions[kRetransmitData], 1u);
   EXPECT_EQ(s.bytes_sent, 200u);
@@ -142,6 +142,35 @@ TEST_F(Inferred, PassiveOpenAndClose) {
   EXPECT_EQ(s.retransmissions[kRetransmitFin], 1u);
   EXPECT_EQ(s.closed, 260 * kMs);
   EXPECT_EQ(s.outcome, Outcome::completed);
+}
+
+// A simultaneous close: its FIN leaves, then the peer's FIN (not acknowledging its
+// own) is handed to it — CLOSING — then the ACK of its FIN — TIME_WAIT; even when its
+// ACK of the peer's FIN is read from the device after that ACK was handed to it.
+TEST_F(Inferred, SimultaneousClose) {
+  sends(0, 1000, 0, kSyn);
+  gets(20 * kMs, 5000, 1001, kSyn | kAck);
+  sends(21 * kMs, 1001, 5001, kAck);
+  sends(22 * kMs, 1001, 5001, kAck | kFin);
+  gets(40 * kMs, 5001, 1001, kAck | kFin);
+  gets(41 * kMs, 5002, 1002, kAck);
+  sends(42 * kMs, 1002, 5002, kAck);
+  EXPECT_EQ(states(), "SYN_SENT ESTABLISHED FIN_WAIT_1 CLOSING TIME_WAIT");
+  EXPECT_EQ(linux_side().time_wait_entered, 41 * kMs);
+}
+
+// A FIN handed beyond a hole is taken when the hole fills (Linux holds it until then),
+// and not before.
+TEST_F(Inferred, AFinBeyondAHoleWaitsForIt) {
+  gets(0, 7000, 0, kSyn);
+  sends(1 * kMs, 3000, 7001, kSyn | kAck);
+  gets(20 * kMs, 7001, 3001, kAck | kPsh, 100);
+  gets(21 * kMs, 7201, 3001, kAck | kFin);
+  sends(22 * kMs, 3001, 7101, kAck);
+  EXPECT_EQ(states(), "SYN_RECEIVED ESTABLISHED");
+  gets(30 * kMs, 7101, 3001, kAck | kPsh, 100);
+  EXPECT_EQ(states(), "SYN_RECEIVED ESTABLISHED CLOSE_WAIT");
+  EXPECT_EQ(linux_side().fin_received, 21 * kMs);
 }
 
 // A RST resets only at the sequence number it expects next (RFC 5961 3.2); one
