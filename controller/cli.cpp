@@ -615,6 +615,10 @@ int cli_main(int argc, char** argv) {
   sweep_cmd->add_option("-o,--out", sopt.out, "the folder (default: NAME-sweep): sweep.csv, sweep.svg, and each run")
       ->type_name("DIR");
   sweep_cmd->add_flag("-q,--quiet", sopt.quiet, "no table on the console");
+  sweep_cmd->add_option("--ranks", sopt.ranks,
+                        "run each value across N processes (shakedown run --ranks N; docs/distributed.md)")
+      ->check(CLI::Range(1u, topology::kMaxRanks))
+      ->type_name("N");
   sweep_cmd->footer(
       "Example:\n"
       "  shakedown sweep examples/retransmission/loss.template.yaml --vary loss=0%,5%,10%,20%,30%\n");

@@ -45,9 +45,9 @@ std::string failure_text(const ScenarioResult& r) {
 }
 
 
-// Runs one scenario as a child process (`shakedown run FILE --json`): a scenario that
-// crashes, or exhausts the memory, takes only itself down, and one that runs past the
-// time limit is killed. Fills the result's code, expectations and output.
+
+}  // namespace
+
 void run_isolated(const std::string& file, const std::string& dir, std::int64_t timeout_ns, std::uint32_t ranks,
                   ScenarioResult& r) {
   std::FILE* sink = std::tmpfile();
@@ -128,8 +128,6 @@ void run_isolated(const std::string& file, const std::string& dir, std::int64_t 
   std::fclose(sink);
   std::fclose(errors);
 }
-
-}  // namespace
 
 std::vector<std::string> find_scenarios(const std::vector<std::string>& paths, const std::string& filter) {
   std::vector<std::string> files;

@@ -37,6 +37,13 @@ struct ScenarioResult {
   bool passed() const { return code == 0; }
 };
 
+// Runs one file as a child process of this program (`shakedown run FILE --json --out
+// DIR`, no events or captures; across `ranks` processes when > 0): a run that crashes,
+// or exhausts the memory, takes only itself down, and one that runs past the time
+// limit (0: none) is killed. Fills the result's code, expectations and output.
+void run_isolated(const std::string& file, const std::string& dir, std::int64_t timeout_ns, std::uint32_t ranks,
+                  ScenarioResult& r);
+
 // The scenario files the paths name, sorted, filtered. Throws std::invalid_argument
 // for a path that does not exist.
 std::vector<std::string> find_scenarios(const std::vector<std::string>& paths, const std::string& filter);

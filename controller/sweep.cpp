@@ -12,6 +12,7 @@
 #include "controller/pictures.h"
 #include "controller/report.h"
 #include "controller/run.h"
+#include "controller/scenarios.h"
 #include "controller/text.h"
 #include "topologies/expect.h"
 #include "topologies/loader.h"
@@ -132,18 +133,41 @@ int sweep_main(const SweepOptions& o, std::FILE* out, std::FILE* err) {
       std::fprintf(err, "%s\n", e.what());
       return kBadInput;
     }
-    RunOptions ro;
-    ro.file = o.file;
-    ro.topology = &topo;
-    ro.out = (dir / fmt::format("{:02}-{}", i + 1, name)).string();
-    ro.events = "none";
-    ro.pcap = "none";
-    ro.quiet = true;
-    RunReport report;
-    ro.report = &report;
-    const int code = run_experiment(ro, out, err);
-    if (code != kSuccess && code != kExpectationFailed) return code;
-    const nlohmann::json summary = report.summary;
+    const std::string run_dir = (dir / fmt::format("{:02}-{}", i + 1, name)).string();
+    nlohmann::json summary;
+    if (o.ranks > 0) {
+      // Across processes: the file with this value goes beside its run, and the run is
+      // `shakedown run --ranks N`, whose summary.json is the one process's byte for byte.
+      const fs::path file = dir / fmt::format("{:02}-{}.yaml", i + 1, name);
+      std::ofstream(file, std::ios::binary) << t;
+      ScenarioResult r;
+      run_isolated(file.string(), run_dir, 0, o.ranks, r);
+      if (r.code != kSuccess && r.code != kExpectationFailed) {
+        std::fprintf(err, "shakedown sweep: the run for %s=%s failed (exit %d)%s%s\n", name.c_str(), values[i].c_str(),
+                     r.code, r.output.empty() ? "" : ":\n", r.output.c_str());
+        return r.code;
+      }
+      std::ifstream in_summary(fs::path(run_dir) / "summary.json");
+      summary = nlohmann::json::parse(in_summary, nullptr, /*allow_exceptions=*/false);
+      if (summary.is_discarded()) {
+        std::fprintf(err, "shakedown sweep: the run for %s=%s left no summary.json in %s\n", name.c_str(),
+                     values[i].c_str(), run_dir.c_str());
+        return kRunFailed;
+      }
+    } else {
+      RunOptions ro;
+      ro.file = o.file;
+      ro.topology = &topo;
+      ro.out = run_dir;
+      ro.events = "none";
+      ro.pcap = "none";
+      ro.quiet = true;
+      RunReport report;
+      ro.report = &report;
+      const int code = run_experiment(ro, out, err);
+      if (code != kSuccess && code != kExpectationFailed) return code;
+      summary = report.summary;
+    }
     std::vector<double> row;
     for (const auto& m : metrics) row.push_back(value_of(summary, m));
     table.push_back(row);

@@ -20,6 +20,9 @@ struct SweepOptions {
   std::vector<std::string> metrics;  // handshake.p50, connections.completed, ... (docs/expectations.md)
   std::string out;                   // default: NAME-sweep
   bool quiet = false;
+  // > 0: each value's run goes across this many processes (`shakedown run --ranks N`,
+  // docs/distributed.md); the table and chart are the same bytes as from one.
+  std::uint32_t ranks = 0;
 };
 
 int sweep_main(const SweepOptions& o, std::FILE* out = stdout, std::FILE* err = stderr);

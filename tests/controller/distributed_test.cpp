@@ -275,6 +275,24 @@ TEST(Distributed, TestCommandRunsScenariosAcrossProcesses) {
   EXPECT_EQ(failed_line(one.output), failed_line(two.output)) << one.output << "\n---\n" << two.output;
 }
 
+// `shakedown sweep --ranks 2`: each value's run across two processes; the table is the
+// one process's byte for byte, and each run's summary too.
+TEST(Distributed, SweepRunsEachValueAcrossProcesses) {
+  const std::string tmpl = kSource + "/examples/retransmission/loss.template.yaml";
+  const fs::path one = scratch("sweep-1"), two = scratch("sweep-2");
+  const std::string args = " --vary loss=0%,20% --metric handshake.p99 --metric retransmissions.syn -q -o ";
+  ASSERT_EQ(shell(kBin + " sweep " + tmpl + args + one.string() + " 2>&1").code, 0);
+  const Result r = shell(kBin + " sweep " + tmpl + args + two.string() + " --ranks 2 2>&1");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const std::string table = read_file(one / "sweep.csv");
+  EXPECT_NE(table.find("20%,"), std::string::npos) << table;
+  EXPECT_EQ(read_file(two / "sweep.csv"), table);
+  EXPECT_EQ(read_file(two / "02-loss" / "summary.json"), read_file(one / "02-loss" / "summary.json"));
+  EXPECT_NE(read_file(two / "02-loss" / "timing.json").find("\"rank\": 1,"), std::string::npos)
+      << read_file(two / "02-loss" / "timing.json");
+  EXPECT_EQ(shell(kBin + " sweep " + tmpl + args + two.string() + " --ranks 0 2>&1").code, 2);
+}
+
 // A bad file: one located error, printed once, exit 2 from every rank.
 TEST(Distributed, BadFileIsSaidOnce) {
   const fs::path dir = scratch("bad");
