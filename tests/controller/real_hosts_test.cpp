@@ -89,6 +89,19 @@ int wait_for(pid_t pid, double seconds) {
   return -1;
 }
 
+// Put before every program: connect() to the server its arguments name, trying until
+// the run has made the device (the program starts first).
+const char* kPrelude = R"(
+import socket, sys, time
+def connect():
+    for attempt in range(200):
+        try:
+            return socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("cannot connect to the emulated network")
+)";
+
 // A Linux server: takes one connection and keeps every byte it receives.
 const char* kServer = R"(
 import os, socket, sys
@@ -110,10 +123,7 @@ const char* kClient = R"(
 import os, socket, sys, time
 data = bytes((i * 7 + 3) % 251 for i in range(1000000))
 open(sys.argv[3] + ".ready", "w").close()
-for attempt in range(200):
-    try:
-        c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2); break
-    except OSError: time.sleep(0.1)
+c = connect()
 c.settimeout(60)
 c.sendall(data); c.shutdown(socket.SHUT_WR)
 while c.recv(65536): pass
@@ -157,7 +167,7 @@ RealRun run_with_linux(const std::string& test, const std::string& links_and_wor
     ADD_FAILURE() << "cannot make the namespace " << ns.name;
     return out;
   }
-  std::ofstream(out.dir / "program.py") << program;
+  std::ofstream(out.dir / "program.py") << kPrelude << program;
   std::ofstream(out.dir / "real.yaml") << "name: " << test << "\nseed: 3\nhosts:\n  a: {}\n  linux: {real: {netns: "
                                        << ns.name << "}}\nrouters: [r]\n" << links_and_workload;
   const std::string result = (out.dir / "result").string();
@@ -362,10 +372,7 @@ const char* kEchoClient = R"(
 import hashlib, random, socket, sys, threading, time
 data = random.Random(7).randbytes(1000000)
 open(sys.argv[3] + ".ready", "w").close()
-for attempt in range(200):
-    try:
-        c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2); break
-    except OSError: time.sleep(0.1)
+c = connect()
 c.settimeout(60)
 sender = threading.Thread(target=c.sendall, args=(data,)); sender.start()
 got = bytearray()
@@ -480,10 +487,7 @@ TEST(RealHosts, TeardownsWithLinux) {
 const char* kCloseAtOnceClient = R"(
 import socket, subprocess, sys, time
 open(sys.argv[3] + ".ready", "w").close()
-for attempt in range(200):
-    try:
-        c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2); break
-    except OSError: time.sleep(0.1)
+c = connect()
 c.close()
 time.sleep(1)
 said = subprocess.run(["ss", "-tanH", "state", "time-wait"], capture_output=True, text=True).stdout
