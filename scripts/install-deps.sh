@@ -21,6 +21,7 @@ packages=(
   libboost-dev                       # real time: Boost.Asio's event loop
   iproute2                           # real hosts: ip netns, ip addr, ip route
   python3                            # tests: the Linux programs on real hosts
+  curl                               # tests: curl as a real host's client
 )
 
 # --fuzz: also clang and its libFuzzer runtime, for the `fuzz` preset.

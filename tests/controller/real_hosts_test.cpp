@@ -412,6 +412,52 @@ TEST(RealHosts, ShakedownEchoServerReturnsALinuxClientsBytes) {
   fs::remove_all(r.dir);
 }
 
+// curl in the namespace fetches from an emulated request-response server (a bulk
+// responder): the response has no HTTP headers, so --http0.9 takes it as it comes.
+const char* kCurl = R"(
+import subprocess
+open(sys.argv[3] + ".ready", "w").close()
+for attempt in range(200):
+    r = subprocess.run(["curl", "-s", "--http0.9", "--max-time", "60", "-o", sys.argv[3] + ".body",
+                        "-w", "%{size_download}", f"http://{sys.argv[1]}:{sys.argv[2]}/"],
+                       capture_output=True, text=True)
+    if r.returncode != 7: break  # 7: could not connect (the device is not there yet)
+    time.sleep(0.1)
+open(sys.argv[3], "w").write(f"{r.returncode} {r.stdout}")
+)";
+
+// curl through 5% loss and reordering gets exactly the server's stream, 200,000 bytes;
+// its side (inferred) took them all and closed after the server.
+TEST(RealHosts, CurlFetchesFromAShakedownServer) {
+  SKIP_UNLESS_REAL_HOSTS_CAN_RUN();
+  if (shell("command -v curl").code != 0) GTEST_SKIP() << "SKIPPED, not passed: curl is not installed";
+  const RealRun r = run_with_linux("curl",
+                                   std::string(kLossyPath) +
+                                       "workload:\n  - {app: request-response, from: linux, to: a:80, request: 1B, "
+                                       "response: 200000B, close: server}\n",
+                                   kCurl, "198.18.0.1 80");
+  ASSERT_NE(r.program_status, -1) << "curl never finished\n" << r.log;
+  EXPECT_EQ(read_file(r.dir / "result"), "0 200000") << r.log;
+  const std::string address = r.col("client_address");
+  ASSERT_FALSE(r.col("server_isn").empty()) << r.log;
+  using shakedown::wire::Ipv4Address;
+  const auto port = static_cast<std::uint16_t>(std::stoi(address.substr(address.find(':') + 1)));
+  const std::uint64_t stream = shakedown::payload_stream(Ipv4Address{0xc6120001}, 80, Ipv4Address{0xc6120002}, port,
+                                                         static_cast<std::uint32_t>(std::stoul(r.col("server_isn"))));
+  std::vector<std::uint8_t> want(200000);
+  shakedown::fill_payload(stream, 0, want);
+  const std::string body = read_file(r.dir / "result.body");
+  ASSERT_EQ(body.size(), want.size()) << r.log;
+  EXPECT_TRUE(std::equal(want.begin(), want.end(), body.begin(),
+                         [](std::uint8_t x, char y) { return x == static_cast<std::uint8_t>(y); }))
+      << "curl got other bytes than the server sent";
+  EXPECT_EQ(r.col("server_bytes_sent"), "200000") << r.log;
+  EXPECT_EQ(r.col("client_bytes_received"), "200000") << r.log;
+  EXPECT_EQ(r.col("client_outcome"), "completed") << r.log;
+  EXPECT_EQ(r.col("client"), "linux") << r.log;
+  fs::remove_all(r.dir);
+}
+
 // A Linux server on four ports, one teardown each: 9001 reads to the end and closes;
 // 9002 closes at once; 9003 answers with RST (SO_LINGER 0); 9004 waits to be reset.
 const char* kTeardownServer = R"(
