@@ -1,14 +1,21 @@
 #include "controller/experiment.h"
 
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include <fmt/format.h>
+#include <google/protobuf/text_format.h>
 
+#include "controller/cli.h"
 #include "controller/connections_csv.h"
 #include "controller/run.h"
 #include "controller/text.h"
@@ -56,6 +63,11 @@ std::vector<const ConnectionRecord*> Results::connections_between(const std::str
 
 std::vector<TraceEvent> Results::events(std::string_view ev, std::optional<std::uint64_t> conn) const {
   std::vector<TraceEvent> out;
+  if (names_ == nullptr) {  // read back from events.jsonl
+    for (const TraceEvent& e : read_events_)
+      if ((!conn || e.conn == conn) && (ev.empty() || e.ev == ev)) out.push_back(e);
+    return out;
+  }
   fmt::memory_buffer line;
   for (const controller::TraceRecord& r : events_) {
     if (conn && r.conn != *conn) continue;
@@ -112,6 +124,11 @@ Experiment& Experiment::out(std::string dir) {
   return *this;
 }
 
+Experiment& Experiment::ranks(std::uint32_t n) {
+  ranks_ = n;
+  return *this;
+}
+
 Results Experiment::run() const {
   static std::atomic<std::uint64_t> runs{0};
   controller::RunOptions o;
@@ -119,6 +136,16 @@ Results Experiment::run() const {
   o.file = topology_.name().empty() ? "<topology>" : topology_.name();
   o.out = out_.empty() ? (fs::temp_directory_path() / fmt::format("shakedown-{}-{}-{}", topology_.name(), getpid(), ++runs)).string()
                        : out_;
+  if (ranks_ > 0) {
+    Results r = run_across_processes(o.out);
+    if (out_.empty())
+      r.temporary_ = std::shared_ptr<void>(nullptr, [dir = o.out](void*) {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+        fs::remove(dir + ".txtpb", ec);
+      });
+    return r;
+  }
   o.seed = seed_;
   if (until_) o.until_ns = until_->ns();
   o.events = events_;
@@ -162,6 +189,123 @@ Results Experiment::run() const {
     c.handshake = as_time(row.handshake());
     c.teardown = as_time(row.teardown());
     r.connections_.push_back(std::move(c));
+  }
+  return r;
+}
+
+// `shakedown run FILE.txtpb --ranks N` as a child, its canonical topology written beside
+// the run's folder; the results read back from the folder (summary.json,
+// connections.csv, events.jsonl) and its --json output (the expectations).
+Results Experiment::run_across_processes(const std::string& dir) const {
+  Results r;
+  r.dir_ = dir;
+  const std::string file = dir + ".txtpb";
+  {
+    std::string text;
+    google::protobuf::TextFormat::PrintToString(topology_, &text);
+    std::ofstream f(file, std::ios::binary);
+    f << text;
+    if (!f) {
+      r.exit_code_ = controller::kRunFailed;
+      r.errors_ = fmt::format("cannot write {}", file);
+      return r;
+    }
+  }
+  const char* env = std::getenv("SHAKEDOWN_BIN");
+  const std::string program = env != nullptr && *env != '\0' ? env : "shakedown";
+  std::vector<std::string> args = {program, "run",    file,   "--out", dir,    "--ranks", std::to_string(ranks_),
+                                   "--json", "--quiet", "--events", events_, "--pcap", captures_};
+  if (seed_) args.insert(args.end(), {"--seed", std::to_string(*seed_)});
+  if (until_) args.insert(args.end(), {"--until", fmt::format("{}ns", until_->ns())});
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::FILE* sink = std::tmpfile();
+  std::FILE* errors = std::tmpfile();
+  if (sink == nullptr || errors == nullptr) {
+    if (sink != nullptr) std::fclose(sink);
+    if (errors != nullptr) std::fclose(errors);
+    r.exit_code_ = controller::kRunFailed;
+    r.errors_ = fmt::format("cannot create a temporary file: {}", std::strerror(errno));
+    return r;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fileno(sink), 1);
+  posix_spawn_file_actions_adddup2(&actions, fileno(errors), 2);
+  pid_t pid = 0;
+  const int spawned = posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  int status = 0;
+  if (spawned != 0) {
+    r.exit_code_ = controller::kRunFailed;
+    r.errors_ = fmt::format("cannot start {} (set SHAKEDOWN_BIN to the shakedown program): {}", program,
+                            std::strerror(spawned));
+  } else {
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    r.exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : controller::kRunFailed;
+    r.errors_ = controller::read_back(errors);
+    if (WIFSIGNALED(status)) r.errors_ += fmt::format("the run was killed by signal {}\n", WTERMSIG(status));
+  }
+  const auto said = nlohmann::json::parse(controller::read_back(sink), nullptr, /*allow_exceptions=*/false);
+  std::fclose(sink);
+  std::fclose(errors);
+  if (!said.is_discarded() && said.contains("expectations"))
+    for (const auto& e : said["expectations"]) {
+      controller::ExpectationResult x;
+      x.text = e.value("expectation", "");
+      x.where = e.value("where", "");
+      x.passed = e.value("passed", false);
+      x.actual = e.value("actual", "");
+      x.detail = e.value("look_at", "");
+      r.expectations_.push_back(std::move(x));
+    }
+  if (r.exit_code_ == controller::kBadInput || spawned != 0) return r;
+  std::ifstream summary(fs::path(dir) / "summary.json");
+  r.summary_ = nlohmann::json::parse(summary, nullptr, /*allow_exceptions=*/false);
+  if (r.summary_.is_discarded()) r.summary_ = nlohmann::json();
+  // connections.csv: a header, then one row per connection; no field holds a comma.
+  std::ifstream csv(fs::path(dir) / "connections.csv");
+  std::string line;
+  std::vector<std::string> header;
+  const auto split = [](const std::string& l) {
+    std::vector<std::string> out(1);
+    for (const char ch : l) {
+      if (ch == ',') {
+        out.emplace_back();
+      } else {
+        out.back().push_back(ch);
+      }
+    }
+    return out;
+  };
+  if (std::getline(csv, line)) header = split(line);
+  while (std::getline(csv, line)) {
+    const std::vector<std::string> fields = split(line);
+    ConnectionRecord c;
+    for (std::size_t i = 0; i < header.size() && i < fields.size(); ++i) c.columns[header[i]] = fields[i];
+    c.id = std::stoull(c.columns["id"]);
+    c.outcome = c.columns["outcome"];
+    c.client = c.columns["client"];
+    c.server = c.columns["server"];
+    c.client_address = c.columns["client_address"];
+    c.server_address = c.columns["server_address"];
+    c.handshake = c.time("handshake_ns");
+    c.teardown = c.time("teardown_ns");
+    r.connections_.push_back(std::move(c));
+  }
+  std::ifstream events(fs::path(dir) / "events.jsonl");
+  while (std::getline(events, line)) {
+    TraceEvent e;
+    e.line = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (e.line.is_discarded()) continue;
+    e.t_ns = e.line.value("t", std::int64_t{0});
+    e.host = e.line.value("host", "");
+    if (e.line.contains("conn") && e.line["conn"].is_number_unsigned() && e.line["conn"].get<std::uint64_t>() != 0)
+      e.conn = e.line["conn"].get<std::uint64_t>();
+    e.ev = e.line.value("ev", "");
+    r.read_events_.push_back(std::move(e));
   }
   return r;
 }

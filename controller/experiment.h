@@ -79,6 +79,7 @@ class Results {
   std::vector<controller::ExpectationResult> expectations_;
   std::vector<controller::TraceRecord> events_;
   std::shared_ptr<const controller::TraceNames> names_;
+  std::vector<TraceEvent> read_events_;  // a run across processes: events.jsonl, read back
   std::shared_ptr<void> temporary_;  // removes dir_ with the last copy, when it was temporary
 };
 
@@ -96,6 +97,11 @@ class Experiment {
   // Where the files go (default: a fresh temporary folder, removed when the last copy
   // of the Results goes).
   Experiment& out(std::string dir);
+  // Across this many processes (`shakedown run --ranks N`, docs/distributed.md); 0, the
+  // default, runs in this process. The results are the same as from one process (the
+  // files byte for byte); they are read back from the run's folder. It needs the
+  // shakedown program: $SHAKEDOWN_BIN, else `shakedown` on the PATH, and mpirun.
+  Experiment& ranks(std::uint32_t n);
   topology::Topology& topology() { return topology_; }
 
   // Runs in this process and thread; deterministic like `shakedown run`.
@@ -108,6 +114,8 @@ class Experiment {
   std::string events_ = "all";
   std::string captures_ = "none";
   std::string out_;
+  std::uint32_t ranks_ = 0;
+  Results run_across_processes(const std::string& dir) const;
 };
 
 // A topology in code, with every default and check of the file format: the builder

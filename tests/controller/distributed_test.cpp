@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "controller/experiment.h"
 #include "controller/shell.h"
 
 #include <chrono>
@@ -291,6 +292,57 @@ TEST(Distributed, SweepRunsEachValueAcrossProcesses) {
   EXPECT_NE(read_file(two / "02-loss" / "timing.json").find("\"rank\": 1,"), std::string::npos)
       << read_file(two / "02-loss" / "timing.json");
   EXPECT_EQ(shell(kBin + " sweep " + tmpl + args + two.string() + " --ranks 0 2>&1").code, 2);
+}
+
+// The library across processes (Experiment::ranks): the results read back from a run
+// of two ranks are those of one process — summary, connections, events, states,
+// expectations — and a failure says why.
+TEST(Distributed, LibraryRunsAcrossProcesses) {
+  setenv("SHAKEDOWN_BIN", kBin.c_str(), 1);
+  const std::string file = kSource + "/tests/scenarios/pass/lossy-dumbbell.yaml";
+  const shakedown::Results one = shakedown::Experiment::from_file(file).seed(4).run();
+  const shakedown::Results two = shakedown::Experiment::from_file(file).seed(4).ranks(2).run();
+  ASSERT_EQ(one.exit_code(), 0) << one.errors();
+  ASSERT_EQ(two.exit_code(), 0) << two.errors();
+  EXPECT_EQ(two.summary(), one.summary());
+  ASSERT_EQ(two.connections().size(), one.connections().size());
+  ASSERT_GT(one.connections().size(), 0u);
+  for (std::size_t i = 0; i < one.connections().size(); ++i) {
+    EXPECT_EQ(two.connections()[i].columns, one.connections()[i].columns) << "connection " << i + 1;
+    EXPECT_EQ(two.connections()[i].outcome, one.connections()[i].outcome);
+    EXPECT_EQ(two.connections()[i].handshake, one.connections()[i].handshake);
+  }
+  const auto lines = [](const std::vector<shakedown::TraceEvent>& events) {
+    std::vector<std::string> out;
+    for (const auto& e : events) out.push_back(e.line.dump() + " " + e.host + " " + e.ev);
+    return out;
+  };
+  EXPECT_EQ(lines(two.events("", 1)), lines(one.events("", 1)));
+  EXPECT_EQ(two.events().size(), one.events().size());
+  EXPECT_EQ(two.state_at(1, 0, shakedown::Duration::milliseconds(100)),
+            one.state_at(1, 0, shakedown::Duration::milliseconds(100)));
+  ASSERT_EQ(two.expectations().size(), one.expectations().size());
+  ASSERT_GT(one.expectations().size(), 0u);
+  for (std::size_t i = 0; i < one.expectations().size(); ++i) {
+    EXPECT_EQ(two.expectations()[i].text, one.expectations()[i].text);
+    EXPECT_EQ(two.expectations()[i].passed, one.expectations()[i].passed);
+    EXPECT_EQ(two.expectations()[i].actual, one.expectations()[i].actual);
+  }
+  // Its folder and the topology written for it go with the last copy of the results.
+  std::string dir;
+  {
+    const shakedown::Results again = shakedown::Experiment::from_file(file).seed(4).ranks(2).run();
+    dir = again.dir();
+    EXPECT_TRUE(fs::exists(dir));
+    EXPECT_TRUE(fs::exists(dir + ".txtpb"));
+  }
+  EXPECT_FALSE(fs::exists(dir));
+  EXPECT_FALSE(fs::exists(dir + ".txtpb"));
+  setenv("SHAKEDOWN_BIN", "/nonexistent/shakedown", 1);
+  const shakedown::Results missing = shakedown::Experiment::from_file(file).ranks(2).run();
+  EXPECT_EQ(missing.exit_code(), 3);
+  EXPECT_NE(missing.errors().find("SHAKEDOWN_BIN"), std::string::npos) << missing.errors();
+  unsetenv("SHAKEDOWN_BIN");
 }
 
 // A bad file: one located error, printed once, exit 2 from every rank.
