@@ -430,6 +430,22 @@ nlohmann::ordered_json to_json(const std::vector<ExpectationResult>& results) {
   return a;
 }
 
+std::vector<ExpectationResult> expectations_from_json(const nlohmann::json& array) {
+  std::vector<ExpectationResult> out;
+  if (!array.is_array()) return out;
+  for (const auto& e : array) {
+    if (!e.is_object()) continue;
+    ExpectationResult x;
+    x.text = e.value("expectation", "");
+    x.where = e.value("where", "");
+    x.passed = e.value("passed", false);
+    x.actual = e.value("actual", "");
+    x.detail = e.value("look_at", "");
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
 std::string human(const std::vector<ExpectationResult>& results) {
   if (results.empty()) return {};
   const auto failed = std::count_if(results.begin(), results.end(), [](const auto& r) { return !r.passed; });

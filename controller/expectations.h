@@ -38,6 +38,9 @@ void prepare(Recorder& recorder, const topology::Topology& topology);
 std::vector<ExpectationResult> evaluate(const topology::Topology& topology, const Recorder& recorder,
                                         Network& network, const Summary& summary, const std::string& run_dir);
 
+// The results back from what to_json wrote (a summary's "expectations"): what a run in
+// another process said. Entries that are not objects are skipped.
+std::vector<ExpectationResult> expectations_from_json(const nlohmann::json& array);
 nlohmann::ordered_json to_json(const std::vector<ExpectationResult>& results);
 // "  expectations    3 passed, 1 failed" and a line per failure.
 std::string human(const std::vector<ExpectationResult>& results);

@@ -252,15 +252,7 @@ Results Experiment::run_across_processes(const std::string& dir) const {
   std::fclose(sink);
   std::fclose(errors);
   if (!said.is_discarded() && said.contains("expectations"))
-    for (const auto& e : said["expectations"]) {
-      controller::ExpectationResult x;
-      x.text = e.value("expectation", "");
-      x.where = e.value("where", "");
-      x.passed = e.value("passed", false);
-      x.actual = e.value("actual", "");
-      x.detail = e.value("look_at", "");
-      r.expectations_.push_back(std::move(x));
-    }
+    r.expectations_ = controller::expectations_from_json(said["expectations"]);
   if (r.exit_code_ == controller::kBadInput || spawned != 0) return r;
   std::ifstream summary(fs::path(dir) / "summary.json");
   r.summary_ = nlohmann::json::parse(summary, nullptr, /*allow_exceptions=*/false);

@@ -114,15 +114,7 @@ void run_isolated(const std::string& file, const std::string& dir, std::int64_t 
       const std::string json = read_back(sink);
       const auto summary = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
       if (!summary.is_discarded() && summary.contains("expectations"))
-        for (const auto& e : summary["expectations"]) {
-          ExpectationResult x;
-          x.text = e.value("expectation", "");
-          x.where = e.value("where", "");
-          x.passed = e.value("passed", false);
-          x.actual = e.value("actual", "");
-          x.detail = e.value("look_at", "");
-          r.expectations.push_back(std::move(x));
-        }
+        r.expectations = expectations_from_json(summary["expectations"]);
     }
   }
   std::fclose(sink);
