@@ -64,6 +64,7 @@ struct RealHosts::Bridge final : PacketReceiver {
   RealHostStats& stats;
   std::string name;
   std::string netns;
+  bool made = false;  // the run made the namespace (and removes it)
   std::uint32_t address;
   std::uint32_t node;
   Engine& engine;
@@ -114,7 +115,8 @@ RealHosts::RealHosts(const topology::Topology& topo, Network& network, PacketPoo
     const auto& n = topo.nodes(static_cast<int>(node));
     try {
       auto ns = std::make_unique<NetNamespace>(n.real().netns());
-      if (ns->created()) note_.add(ns->name());
+      const bool made = ns->created();
+      if (made) note_.add(ns->name());
       namespaces_.push_back(std::move(ns));
       // Run-unique: two runs joining one namespace must not reuse a device's name.
       const std::string device = fmt::format("sd{}t{}", getpid(), k++);
@@ -124,6 +126,7 @@ RealHosts::RealHosts(const topology::Topology& topo, Network& network, PacketPoo
       const int d = network.host_link_direction(node);
       auto bridge = std::make_unique<Bridge>(std::move(tun), link.direction(d), pool, stats_, n.name(),
                                              n.real().netns(), n.address(), node, engine, traces);
+      bridge->made = made;
       link.direction(1 - d).set_receiver(bridge.get());
       driver.watch(bridge->device->fd(), [b = bridge.get()] { b->drain(); });
       bridges_.push_back(std::move(bridge));
@@ -139,11 +142,8 @@ std::vector<std::string> RealHosts::describe() const {
   std::vector<std::string> out;
   for (std::size_t i = 0; i < bridges_.size(); ++i) {
     const Bridge& b = *bridges_[i];
-    const bool created = std::any_of(namespaces_.begin(), namespaces_.end(), [&](const auto& ns) {
-      return ns->name() == b.netns && ns->created();
-    });
     out.push_back(fmt::format("{} in netns {} ({}), {}.{}.{}.{} on {}", b.name, b.netns,
-                              created ? "made for this run" : "joined", b.address >> 24, (b.address >> 16) & 0xff,
+                              b.made ? "made for this run" : "joined", b.address >> 24, (b.address >> 16) & 0xff,
                               (b.address >> 8) & 0xff, b.address & 0xff, b.device->device()));
   }
   return out;
