@@ -113,9 +113,14 @@ TEST(RealtimeDriver, AWatchedDescriptorIsHandedOverAtTheClocksTime) {
     });
   });
   engine.at(TimePoint::zero() + Duration::seconds(30), [] {});
-  std::thread writer([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(60));
-    ASSERT_EQ(write(fds[1], "x", 1), 1);
+  // The writer starts with the run's first event, once the run's clock has started:
+  // its byte comes at least 60 ms into the run.
+  std::thread writer;
+  engine.at(TimePoint::zero(), [&] {
+    writer = std::thread([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(60));
+      ASSERT_EQ(write(fds[1], "x", 1), 1);
+    });
   });
   const auto start = Clock::now();
   EXPECT_EQ(driver.run(TimePoint::zero() + Duration::seconds(60), false), RealtimeDriver::Ended::kStopped);
