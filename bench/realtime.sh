@@ -76,28 +76,20 @@ print(f"{int(n) * 8 / float(t) / 1e6:.0f} Mbit/s, lateness p50 {r['lateness_p50_
 PY
 }
 
-cat > "$work/one-link.yaml" <<YAML
-name: one-link
-hosts:
-  sender: {real: {netns: $tx}}
-  receiver: {real: {netns: $rx}}
+# A file with the two Linux stacks as hosts: NAME, the hosts it adds, the rest.
+with_two_linux() {
+  printf 'name: %s\nhosts:\n  sender: {real: {netns: %s}}\n  receiver: {real: {netns: %s}}\n%s' "$1" "$tx" "$rx" "$2"
+  cat
+}
+with_two_linux one-link "" > "$work/one-link.yaml" <<YAML
 links:
   - {ends: [sender, receiver], delay: 1ms, queue: 10000}
 YAML
-cat > "$work/paced.yaml" <<YAML
-name: paced
-hosts:
-  sender: {real: {netns: $tx}}
-  receiver: {real: {netns: $rx}}
+with_two_linux paced "" > "$work/paced.yaml" <<YAML
 links:
   - {ends: [sender, receiver], delay: 1ms, rate: 200Mbps, queue: 1000}
 YAML
-cat > "$work/alongside.yaml" <<YAML
-name: alongside
-hosts:
-  sender: {real: {netns: $tx}}
-  receiver: {real: {netns: $rx}}
-  server: {}
+with_two_linux alongside $'  server: {}\n' > "$work/alongside.yaml" <<YAML
 generate:
   - star: {hub: r, hosts: client, count: 100}
 links:
