@@ -62,7 +62,7 @@ class RealSide {
     tcp::State state = tcp::State::listen;
     std::uint32_t iss = 0, irs = 0;
     bool have_irs = false;
-    std::int64_t syn_arrived = -1;
+    std::int64_t syn_arrived = kNever;
     std::uint32_t snd_max = 0;     // one past the highest sequence number it sent
     std::uint32_t rcv_acked = 0;   // the highest ACK it sent: its RCV.NXT as last seen
     std::uint32_t handed_max = 0;  // one past the highest sequence number handed to it

@@ -68,33 +68,29 @@ void Host::receive(PacketPtr packet) {
   if (in.dropped(tcp::EndpointDrop::no_listener)) drop(*packet, DropReason::no_listener);
   // Check every payload byte against the sender's stream, named by the sender's ISN,
   // which the connection knows once it has the peer's SYN. Bytes of another stream are
-  // wrong if TCP took them, stale if it refused them.
+  // wrong if TCP took them, stale if it refused them. A real peer's bytes are its
+  // program's: not checked, but kept while an echo server may send them back.
   const bool checked = checked_peer(h.src);
-  if (in.given() && !seg.value.payload.empty() && checked) {
+  if (in.given() && !seg.value.payload.empty()) {
     const tcp::Connection& c = endpoint_.connection(in.conn);
     if (c.state() != tcp::State::syn_sent) {
       const std::uint32_t first = th.seq + (th.has(wire::tcp_flags::kSyn) ? 1u : 0u);
       const std::uint32_t offset = first - (c.irs().raw() + 1);
-      const std::uint64_t stream = payload_stream(h.src, th.src_port, h.dst, th.dst_port, c.irs().raw());
       const auto payload = seg.value.payload;
       const tcp::Connection::Taken taken = in.taken;
-      const std::uint64_t all = payload_mismatches(stream, offset, payload);
-      const std::uint64_t took = taken.length == payload.size() || all == 0
-                                     ? all
-                                     : payload_mismatches(stream, offset + taken.skip,
-                                                          payload.subspan(taken.skip, taken.length));
-      stats_.payload_bytes_wrong += took;
-      stats_.payload_bytes_stale += all - took;
-      stats_.payload_bytes_verified += payload.size();
-    }
-  }
-  // A real peer's bytes are its program's: kept while an echo server may send them back.
-  if (in.given() && !checked && in.taken.length > 0) {
-    const tcp::Connection& c = endpoint_.connection(in.conn);
-    if (c.state() != tcp::State::syn_sent) {
-      const std::uint32_t first = th.seq + (th.has(wire::tcp_flags::kSyn) ? 1u : 0u);
-      keep_real_bytes(in.conn, first - (c.irs().raw() + 1) + in.taken.skip,
-                      seg.value.payload.subspan(in.taken.skip, in.taken.length));
+      if (checked) {
+        const std::uint64_t stream = payload_stream(h.src, th.src_port, h.dst, th.dst_port, c.irs().raw());
+        const std::uint64_t all = payload_mismatches(stream, offset, payload);
+        const std::uint64_t took = taken.length == payload.size() || all == 0
+                                       ? all
+                                       : payload_mismatches(stream, offset + taken.skip,
+                                                            payload.subspan(taken.skip, taken.length));
+        stats_.payload_bytes_wrong += took;
+        stats_.payload_bytes_stale += all - took;
+        stats_.payload_bytes_verified += payload.size();
+      } else if (taken.length > 0) {
+        keep_real_bytes(in.conn, offset + taken.skip, payload.subspan(taken.skip, taken.length));
+      }
     }
   }
   service();
