@@ -34,6 +34,26 @@ endif()
 add_library(shakedown_metis INTERFACE)
 target_include_directories(shakedown_metis SYSTEM INTERFACE ${METIS_INCLUDE_DIR})
 target_link_libraries(shakedown_metis INTERFACE ${METIS_LIBRARY})
+# ns-3 3.37 (the second engine, docs/ns3.md): Debian's libns3-dev, which needs
+# libgsl-dev without pulling it in. No CMake file is installed for it either.
+find_path(NS3_INCLUDE_DIR ns3/point-to-point-module.h)
+set(NS3_LIBRARIES "")
+foreach(module point-to-point internet traffic-control network core)
+  find_library(NS3_${module}_LIBRARY ns3-${module})
+  if(NOT NS3_${module}_LIBRARY)
+    set(NS3_INCLUDE_DIR NS3_INCLUDE_DIR-NOTFOUND)
+  endif()
+  list(APPEND NS3_LIBRARIES ${NS3_${module}_LIBRARY})
+endforeach()
+if(NOT NS3_INCLUDE_DIR)
+  message(FATAL_ERROR
+    "shakedown needs ns-3 3.37, which was not found.\n"
+    "On Debian 12 install the packages 'libns3-dev' and 'libgsl-dev' "
+    "(or run scripts/install-deps.sh, which installs everything the build needs).")
+endif()
+add_library(shakedown_ns3 INTERFACE)
+target_include_directories(shakedown_ns3 SYSTEM INTERFACE ${NS3_INCLUDE_DIR})
+target_link_libraries(shakedown_ns3 INTERFACE ${NS3_LIBRARIES})
 # MPI (distributed runs): Open MPI from Debian. The binary links it always and starts
 # it only under mpirun or srun.
 find_package(MPI COMPONENTS CXX QUIET)

@@ -15,7 +15,7 @@ add_library(shakedown::shakedown ALIAS shakedown_library)
 
 set(shakedown_exported
   shakedown_units shakedown_emulator shakedown_wire shakedown_tcp shakedown_nodes shakedown_apps
-  shakedown_topology_proto shakedown_topologies shakedown_controller shakedown_library shakedown_flags shakedown_metis)
+  shakedown_topology_proto shakedown_topologies shakedown_controller shakedown_library shakedown_flags shakedown_metis shakedown_ns3)
 foreach(t units emulator wire tcp nodes apps topology_proto topologies controller flags)
   set_target_properties(shakedown_${t} PROPERTIES EXPORT_NAME ${t})
 endforeach()

@@ -501,6 +501,12 @@ int cli_main(int argc, char** argv) {
                       "(docs/distributed.md; on a cluster start it with mpirun or srun yourself)")
       ->check(CLI::Range(1u, topology::kMaxRanks))
       ->type_name("N");
+  run_cmd->add_option("--engine", ro.engine,
+                      "shakedown (its own TCP), or ns3: the same file built as an ns-3 3.37 simulation\n"
+                      "with ns-3's TCP, writing the same files (docs/ns3.md); what ns-3 cannot express is\n"
+                      "refused up front, feature by feature")
+      ->check(CLI::IsMember({"shakedown", "ns3"}))
+      ->capture_default_str();
   run_cmd->add_flag("--realtime", ro.realtime,
                     "pace the run by the wall clock: each event runs when its time comes, and how late\n"
                     "events ran goes into summary.json (docs/realtime.md)");
@@ -521,6 +527,7 @@ int cli_main(int argc, char** argv) {
       "Examples:\n"
       "  shakedown run topologies/catalog/two-hosts.yaml\n"
       "  shakedown run topologies/catalog/dumbbell.yaml --out runs/dumbbell --seed 3 --events state,retransmit\n"
+      "  shakedown run topologies/catalog/dumbbell.yaml --engine ns3   (ns-3's TCP: docs/ns3.md)\n"
       "  sudo shakedown run laptop.yaml --realtime --until 60s   (a file with a real host: docs/realtime.md)\n");
 
   DiagramOptions dopt;

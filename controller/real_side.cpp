@@ -234,6 +234,14 @@ void RealSide::delivered(std::uint32_t host, std::int64_t t, std::span<const std
   if (s.peer_fin && !s.peer_fin_taken && s.handed_in_order == s.peer_fin_seq) take_peer_fin(host, t, k, s);
 }
 
+void RealSide::ended_by_timer(std::uint32_t host, std::int64_t t, wire::Ipv4Address remote,
+                              std::uint16_t local_port, std::uint16_t remote_port, tcp::EventKind why) {
+  const Key k{host, remote.value, local_port, remote_port};
+  const auto it = shadows_.find(k);
+  if (it == shadows_.end() || !it->second.opened) return;
+  ended(host, t, k, it->second, why);
+}
+
 void RealSide::take_peer_fin(std::uint32_t host, std::int64_t t, const Key& k, Shadow& s) {
   s.peer_fin_taken = true;
   if (s.state == State::established || s.state == State::syn_received) change(host, t, k, s, State::close_wait);

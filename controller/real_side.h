@@ -45,6 +45,12 @@ class RealSide {
   void sent(std::uint32_t host, std::int64_t t, std::span<const std::uint8_t> packet);
   // The emulated network handed this IPv4 packet to the real host `host` at `t` ns.
   void delivered(std::uint32_t host, std::int64_t t, std::span<const std::uint8_t> packet);
+  // The host's own stack says the connection ended where no segment shows it: a timer
+  // (TIME_WAIT's 2 MSL run out: `closed`; the SYN's or the data's retransmissions ran
+  // out: `timed_out`). For a stack that reports its states (ns-3's); a real host's
+  // timers are not seen.
+  void ended_by_timer(std::uint32_t host, std::int64_t t, wire::Ipv4Address remote, std::uint16_t local_port,
+                      std::uint16_t remote_port, tcp::EventKind why);
 
  private:
   struct Key {

@@ -22,6 +22,7 @@
 #include "controller/distributed.h"
 #include "controller/expectations.h"
 #include "controller/mpi.h"
+#include "controller/ns3_engine.h"
 #include "controller/partition.h"
 #include "controller/real_hosts.h"
 #include "controller/recorder.h"
@@ -403,6 +404,16 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
     std::fprintf(err, "shakedown run: --realtime runs in one process; run it without mpirun or --ranks\n");
     return kBadInput;
   }
+  const bool ns3 = o.engine == "ns3";
+  if (o.engine != "shakedown" && !ns3) {
+    std::fprintf(err, "shakedown run: --engine: unknown engine '%s'; expected shakedown or ns3\n", o.engine.c_str());
+    return kBadInput;
+  }
+  if (ns3 && (distributed || o.realtime)) {
+    std::fprintf(err, "shakedown run: --engine ns3 runs in one process in virtual time; run it without %s\n",
+                 o.realtime ? "--realtime" : "mpirun or --ranks");
+    return kBadInput;
+  }
   if (o.realtime && o.behind_ns <= 0) {
     std::fprintf(err, "shakedown run: --behind must be more than zero\n");
     return kBadInput;
@@ -422,6 +433,16 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
     if (!lead) plan = decode(bytes);
   }
   if (plan.code != kSuccess) return plan.code;
+  if (ns3) {
+    const std::vector<std::string> refused = ns3_refusals(topo);
+    if (!refused.empty()) {
+      std::string lines;
+      for (const std::string& r : refused) lines += "  " + r + "\n";
+      std::fprintf(err, "shakedown run: %s cannot run on ns-3 (docs/ns3.md); it asks for:\n%s", o.file.c_str(),
+                   lines.c_str());
+      return kBadInput;
+    }
+  }
   const std::vector<std::uint32_t> real = real_hosts(topo);
   if (!real.empty()) {
     const std::string first = topo.nodes(static_cast<int>(real.front())).name();
@@ -459,10 +480,12 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
   int built_code = kSuccess;
   try {
     capture = choose_captures(o.pcap, topo);
+    if (ns3 && capture.on && capture.mode != Captures::Mode::hosts)
+      throw std::invalid_argument("--engine ns3 writes captures per host (ns-3's own); not --pcap links");
     // Packet events cost a call per packet per hop: ask for them only when a sink
     // wants them (drop events, captures). The summary's drop counts come from the
     // counters every link, router and host keeps.
-    const bool packet_events = (kinds & kEventDrop) != 0 || capture.on;
+    const bool packet_events = !ns3 && ((kinds & kEventDrop) != 0 || capture.on);
     if (distributed) dist.emplace(*o.mpi, engine, pool, plan.partition);
     built.emplace(engine, pool, topo, packet_events ? &observers : nullptr, (kinds & kEventTimer) != 0,
                   dist ? &dist->here() : nullptr);
@@ -505,6 +528,8 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
       if (capture.on) {
         fs::remove_all(dir / "pcap");
         fs::create_directories(dir / "pcap");
+      }
+      if (capture.on && !ns3) {
         captures.emplace(topo, built->network, (dir / "pcap").string(), capture.mode, capture.hosts);
         (dist ? merged_packets : observers).add(*captures);
       }
@@ -533,7 +558,19 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
   bool interrupted = false;
   int code = kSuccess;
   std::optional<Lateness> lateness;  // a real-time run's
-  if (dist) {
+  std::optional<Ns3Result> on_ns3;
+  if (ns3) {
+    try {
+      RealSide sides(*recorder);
+      on_ns3 = run_ns3(topo, built->network, built->workloads, sides, limit.ns(), !until_ns,
+                       capture.on ? (dir / "pcap").string() : std::string(), capture.hosts,
+                       &InterruptHandler::interrupted);
+      interrupted = on_ns3->interrupted;
+    } catch (const std::exception& e) {
+      std::fprintf(err, "shakedown run: the ns-3 run failed: %s\n", e.what());
+      code = kRunFailed;
+    }
+  } else if (dist) {
     // Windows until nothing is left anywhere; Ctrl-C anywhere stops every rank at the
     // same window. A failure here is this rank's alone: it ends the run (run_experiment).
     while (dist->step(limit, g_interrupted != 0, *shipper, merger ? &*merger : nullptr))
@@ -593,10 +630,15 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
     }
     progress.clear();
   }
-  if (until_ns && !interrupted && code == kSuccess) engine.run_until(limit);
+  if (until_ns && !interrupted && code == kSuccess && !ns3) engine.run_until(limit);
   bool at_horizon = !until_ns && !interrupted && code == kSuccess && engine.events_pending() > 0;
   TimePoint simulated = engine.now();
   std::uint64_t events = engine.events_executed();
+  if (ns3) {
+    at_horizon = !until_ns && !interrupted && on_ns3 && on_ns3->stopped_at_limit;
+    simulated = TimePoint::from_ns(on_ns3 ? on_ns3->last_ns : 0);
+    events = on_ns3 ? on_ns3->events : 0;
+  }
   nlohmann::ordered_json ranks;
   if (dist) {
     // Events left anywhere; every rank's counters added up into rank 0's.
@@ -618,9 +660,12 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
   summary.events = events;
   summary.wall_seconds = wall();
   summary.interrupted = interrupted;
+  if (on_ns3)
+    for (std::size_t r = 0; r < summary.drops.size(); ++r) summary.drops[r] += on_ns3->drops[r];
   for (int w = 0; w < topo.workloads_size(); ++w) summary.not_started += built->workloads.stats(static_cast<std::size_t>(w)).not_started;
   const std::vector<ExpectationResult> expectations = evaluate(topo, *recorder, built->network, summary, dir.string());
   nlohmann::ordered_json summary_json = summary.to_json();
+  if (ns3) summary_json["engine"] = "ns3";  // a shakedown run's summary.json is as it always was
   if (!expectations.empty()) summary_json["expectations"] = to_json(expectations);
   if (lateness) {
     // Unlike the rest of summary.json, these depend on the machine and the moment.
@@ -666,6 +711,7 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
     std::string files = "summary.json, connections.csv";
     if (kinds != 0) files += fmt::format(", events.jsonl ({} lines)", recorder->events_written());
     if (captures) files += fmt::format(", pcap/ ({} files)", captures->files());
+    if (on_ns3 && capture.on) files += fmt::format(", pcap/ ({} files, ns-3's)", on_ns3->pcap_files);
     files += ", topology.txtpb, command.txt";
     std::fprintf(out, "  %-16s%s\n", "wrote", files.c_str());
     if (dist) std::fprintf(out, "  %-16s%s (timing.json)\n", "processes", dist->rank_line(ranks).c_str());

@@ -60,6 +60,9 @@ struct RunOptions {
   // be before the run counts as falling behind.
   bool realtime = false;
   std::int64_t behind_ns = 1'000'000;
+  // "shakedown", or "ns3": the topology built as an ns-3 simulation with ns-3's TCP
+  // (ns3_engine.h, docs/ns3.md), writing the same files.
+  std::string engine = "shakedown";
 };
 
 // Runs and returns the exit code (cli.h). Errors go to `err` with what and where; the

@@ -127,6 +127,16 @@ void Network::build(bool ecmp) {
   if (ecmp) add_equal_cost_paths();
 }
 
+std::optional<std::uint32_t> Network::route_link(std::uint32_t router, wire::Ipv4Address destination) const {
+  const Node& r = nodes_.at(router);
+  if (!r.router) return std::nullopt;
+  const std::optional<Route> route = r.router->routes().lookup(destination);
+  if (!route) return std::nullopt;
+  for (std::size_t k = 0; k < r.router_interfaces.size(); ++k)
+    if (r.router_interfaces[k] == route->interface) return r.links[k].link;
+  return std::nullopt;
+}
+
 // With every router's distances known, a first hop k from router s towards host v is
 // on a shortest path when w(k) + dist(peer, v) == dist(s, v).
 void Network::add_equal_cost_paths() {

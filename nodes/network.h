@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -62,6 +63,10 @@ class Network {
   std::uint32_t host_link(std::uint32_t host) const { return nodes_.at(host).links.at(0).link; }
   int host_link_direction(std::uint32_t host) const { return nodes_.at(host).links.at(0).direction; }
   std::size_t link_count() const { return links_.size(); }
+  // The link a router sends a host's packets on (its route to that address; the first
+  // path of several with ECMP); nullopt if it has none. For engines that route the same
+  // way (controller/ns3_engine.h).
+  std::optional<std::uint32_t> route_link(std::uint32_t router, wire::Ipv4Address destination) const;
   // Takes every link with exactly one end in `group` down (or back up): the group is
   // cut off from the rest of the network, as by a partition of a real one.
   void set_partitioned(const std::vector<std::uint32_t>& group, bool partitioned);

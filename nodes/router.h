@@ -37,6 +37,7 @@ class Router {
   std::uint32_t add_interface(LinkDirection& out);
   PacketReceiver& input(std::uint32_t interface) { return *inputs_[interface]; }
   RoutingTable& routes() { return routes_; }
+  const RoutingTable& routes() const { return routes_; }
   const RouterStats& stats() const { return stats_; }
   void set_stats(const RouterStats& s) { stats_ = s; }  // a distributed run's sums (RouterStats::each)
 

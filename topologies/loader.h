@@ -46,6 +46,9 @@ inline constexpr std::uint64_t kMaxFileBytes = 64ull << 20;
 // makes far from the 64-bit limit.
 inline constexpr std::int64_t kDefaultHorizonNs = 1'000'000ll * 1'000'000'000;
 inline constexpr std::int64_t kMaxHorizonNs = 100'000'000ll * 1'000'000'000;
+// A listener's queues when a workload says nothing (Linux's somaxconn and
+// tcp_max_syn_backlog).
+inline constexpr std::uint32_t kDefaultBacklog = 4096, kDefaultSynBacklog = 1024;
 inline constexpr std::uint64_t kMaxYamlValues = 8'000'000;
 // The ranks a distributed run may have (and a `partition:` may name).
 inline constexpr std::uint32_t kMaxRanks = 65536;

@@ -24,8 +24,8 @@ void Loader::workload(const YAML::Node& item, std::size_t index) {
   w->set_connections(1);
   w->set_repetitions(1);
   w->set_chunk(1448);
-  w->set_backlog(4096);
-  w->set_syn_backlog(1024);
+  w->set_backlog(kDefaultBacklog);
+  w->set_syn_backlog(kDefaultSynBacklog);
   bool have_app = false, have_from = false, have_to = false;
   static const std::vector<std::string_view> keys = {
       "name",     "app",   "from",     "to",         "connections", "start",   "bytes",
