@@ -246,10 +246,11 @@ class Run {
                        if (to != TcpSocket::CLOSED || from == TcpSocket::CLOSED || from == TcpSocket::LISTEN) return;
                        const std::int64_t t = Simulator::Now().GetNanoSeconds();
                        last_ns_ = std::max(last_ns_, t);
-                       // Segments report every other end first (the side has seen them);
-                       // what is left is a timer's.
+                       // Segments report a RST first (the side has seen it). What is left:
+                       // TIME_WAIT's end; LAST_ACK left on an ACK (ns-3 takes any ACK at the
+                       // next sequence number, docs/ns3.md); else retransmissions ran out.
                        reports_.ended(p->host, t, p->remote, p->local_port, p->remote_port,
-                                      from != TcpSocket::TIME_WAIT);
+                                      from != TcpSocket::TIME_WAIT && from != TcpSocket::LAST_ACK);
                      }));
   }
 
