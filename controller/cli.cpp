@@ -27,6 +27,7 @@
 
 #include <fmt/format.h>
 
+#include "controller/compare.h"
 #include "controller/mpi.h"
 #include "controller/partition.h"
 #include "controller/pictures.h"
@@ -574,6 +575,25 @@ int cli_main(int argc, char** argv) {
   inspect_cmd->add_option("--conn", inspect_conn, "the connection's id (the first column of connections.csv)")
       ->check(connection_id);
 
+  CompareOptions copt;
+  CLI::App* compare_cmd = app.add_subcommand(
+      "compare", "Two runs of one file side by side (e.g. shakedown's engine against ns-3's, docs/ns3.md):\n"
+                 "outcomes, handshake and teardown percentiles, retransmissions, drops and bytes; the\n"
+                 "connections paired (by server port, client and the order the client started them) and\n"
+                 "those that differ most listed, with the two ladders of the first in an HTML page.");
+  compare_cmd->add_option("RUN_A", copt.a, "the folder of one run")->required()->check(CLI::ExistingDirectory);
+  compare_cmd->add_option("RUN_B", copt.b, "the folder of the other")->required()->check(CLI::ExistingDirectory);
+  compare_cmd->add_option("--html", copt.html, "also write the report and the two ladders to this page")
+      ->type_name("FILE");
+  compare_cmd->add_option("--top", copt.top, "how many differing connections to list")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+  compare_cmd->footer(
+      "Example:\n"
+      "  shakedown run topologies/catalog/dumbbell.yaml --out a\n"
+      "  shakedown run topologies/catalog/dumbbell.yaml --out b --engine ns3\n"
+      "  shakedown compare a b --html a-b.html\n");
+
   CLI::App* cleanup_cmd = app.add_subcommand(
       "cleanup", "Remove the network namespaces that real-time runs made and could not remove themselves\n"
                  "(a run killed with SIGKILL, a machine that lost power). Runs still going are left alone.");
@@ -691,6 +711,7 @@ int cli_main(int argc, char** argv) {
     }
     if (sweep_cmd->parsed()) return sweep_main(sopt);
     if (inspect_cmd->parsed()) return inspect(inspect_dir, inspect_conn);
+    if (compare_cmd->parsed()) return compare(copt);
     if (cleanup_cmd->parsed()) {
       const std::vector<std::string> removed = CleanupNote::clean_up_after_dead_runs();
       for (const std::string& n : removed) std::printf("removed network namespace %s\n", n.c_str());

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "controller/compare.h"
 #include "controller/run.h"
 #include "support/files.h"
 
@@ -247,6 +248,47 @@ TEST(Ns3Engine, CapturesOpenInTsharkWithValidChecksums) {
                   .size();
   }
   EXPECT_EQ(syns, 40u);
+}
+
+// shakedown compare pairs the connections of the two engines' runs and finds them the
+// same where they are (lossless, no rates) and ranks where they are not (with rates,
+// where header bytes differ), with the two ladders of the one that differs most.
+TEST(Ns3Engine, CompareFindsTheSameAndRanksTheDifferent) {
+  TempDir dir;
+  write(dir.file("free.yaml"), kLossless);
+  std::string rated = kLossless;
+  for (const char* d : {"2ms}", "3ms}", "5ms}", "7ms}", "1ms}"}) {
+    const std::size_t at = rated.find(d);
+    rated.replace(at, std::string(d).size(), std::string(d).substr(0, 3) + ", rate: 100Mbps}");
+  }
+  write(dir.file("rated.yaml"), rated);
+  for (const char* f : {"free", "rated"}) {
+    ASSERT_EQ(run(dir.file(std::string(f) + ".yaml"), dir.file(std::string(f) + "-a"), "shakedown").code, 0);
+    ASSERT_EQ(run(dir.file(std::string(f) + ".yaml"), dir.file(std::string(f) + "-b"), "ns3").code, 0);
+  }
+  const Comparison same = compare_runs(dir.file("free-a"), dir.file("free-b"));
+  EXPECT_EQ(same.name_a, "shakedown");
+  EXPECT_EQ(same.name_b, "ns3");
+  EXPECT_EQ(same.pairs.size(), 40u);
+  EXPECT_EQ(same.only_a + same.only_b, 0u);
+  EXPECT_EQ(same.handshake_equal, 40u);
+  EXPECT_EQ(same.teardown_equal, 40u);
+  EXPECT_NE(compare_text(same, 10).find("every paired connection has the same"), std::string::npos);
+
+  const Comparison differ = compare_runs(dir.file("rated-a"), dir.file("rated-b"));
+  ASSERT_EQ(differ.pairs.size(), 40u);
+  EXPECT_LT(differ.handshake_equal, 40u) << "ns-3's SYN is 4 bytes shorter: 320 ns less per 100 Mbit/s hop";
+  for (const ConnectionDifference& d : differ.pairs) EXPECT_LE(d.size(), differ.pairs.front().size());
+  EXPECT_GT(differ.pairs.front().size(), 0);
+  CompareOptions o;
+  o.a = dir.file("rated-a");
+  o.b = dir.file("rated-b");
+  const std::string page = compare_html(differ, o);
+  std::size_t svgs = 0;
+  for (std::size_t at = page.find("<svg"); at != std::string::npos; at = page.find("<svg", at + 1)) ++svgs;
+  EXPECT_EQ(svgs, 2u) << "the two ladders of the connection that differs most";
+
+  EXPECT_THROW(compare_runs(dir.file("rated-a"), dir.file("nowhere")), std::runtime_error);
 }
 
 }  // namespace
