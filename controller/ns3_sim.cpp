@@ -328,37 +328,30 @@ class Run {
     if (w.server_closes ? done_sending && done_receiving : c.peer_closed && done_sending) close(c);
   }
 
-  static std::vector<std::uint8_t> bytes_of(const ns3::Ipv4Header& ip, Ptr<const ns3::Packet> segment) {
-    Ptr<ns3::Packet> p = segment->Copy();
-    p->AddHeader(ip);
-    std::vector<std::uint8_t> b(p->GetSize());
-    p->CopyData(b.data(), static_cast<std::uint32_t>(b.size()));
-    return b;
-  }
-
+  // Every packet the host's IPv4 layer sends, and every one it hands up, as bytes.
   void watch_host(std::uint32_t host, Ptr<ns3::Ipv4L3Protocol> l3) {
     using namespace ns3;
-    using Sent = Callback<void, const Ipv4Header&, Ptr<const Packet>, std::uint32_t>;
-    l3->TraceConnectWithoutContext("SendOutgoing", Sent([this, host](const Ipv4Header& ip, Ptr<const Packet> p,
-                                                                     std::uint32_t) {
-                                     const std::int64_t t = Simulator::Now().GetNanoSeconds();
-                                     last_ns_ = std::max(last_ns_, t);
-                                     const std::vector<std::uint8_t> b = bytes_of(ip, p);
-                                     reports_.sent(host, t, b.data(), b.size());
-                                   }));
-    l3->TraceConnectWithoutContext("LocalDeliver", Sent([this, host](const Ipv4Header& ip, Ptr<const Packet> p,
-                                                                     std::uint32_t) {
-                                     const std::int64_t t = Simulator::Now().GetNanoSeconds();
-                                     last_ns_ = std::max(last_ns_, t);
-                                     const std::vector<std::uint8_t> b = bytes_of(ip, p);
-                                     reports_.delivered(host, t, b.data(), b.size());
-                                   }));
+    for (const bool sent : {true, false})
+      l3->TraceConnectWithoutContext(
+          sent ? "SendOutgoing" : "LocalDeliver",
+          Callback<void, const Ipv4Header&, Ptr<const Packet>, std::uint32_t>(
+              [this, host, sent](const Ipv4Header& ip, Ptr<const Packet> segment, std::uint32_t) {
+                const std::int64_t t = Simulator::Now().GetNanoSeconds();
+                last_ns_ = std::max(last_ns_, t);
+                Ptr<Packet> p = segment->Copy();
+                p->AddHeader(ip);
+                bytes_.resize(p->GetSize());
+                p->CopyData(bytes_.data(), static_cast<std::uint32_t>(bytes_.size()));
+                sent ? reports_.sent(host, t, bytes_.data(), bytes_.size())
+                     : reports_.delivered(host, t, bytes_.data(), bytes_.size());
+              }));
   }
 
   const Simulation& sim_;
   Reports& reports_;
   Result result_;
   std::int64_t last_ns_ = 0;
+  std::vector<std::uint8_t> bytes_;  // a packet being reported
   ns3::NodeContainer nodes_;
   std::vector<std::array<std::uint32_t, 2>> ifaces_;  // by link: the interfaces of end a and end b
   std::vector<Ptr<ns3::Socket>> listeners_;

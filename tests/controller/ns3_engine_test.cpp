@@ -59,6 +59,23 @@ std::vector<ConnectionRow> ordered(std::vector<ConnectionRow> rows) {
   return rows;
 }
 
+// The file on both engines, each run checked to have succeeded; their rows in the
+// order both agree on.
+struct Both {
+  Ran ours, ns3;
+  std::vector<ConnectionRow> a, b;
+};
+Both run_both(const TempDir& dir, const std::string& yaml) {
+  write(dir.file("t.yaml"), yaml);
+  Both r{run(dir.file("t.yaml"), dir.file("ours"), "shakedown"), run(dir.file("t.yaml"), dir.file("ns3"), "ns3"), {},
+         {}};
+  EXPECT_EQ(r.ours.code, 0) << r.ours.err;
+  EXPECT_EQ(r.ns3.code, 0) << r.ns3.err;
+  r.a = ordered(r.ours.report.connections);
+  r.b = ordered(r.ns3.report.connections);
+  return r;
+}
+
 // Every time of a side that the table keeps.
 std::vector<std::int64_t> times(const Side& s) {
   return {s.syn_sent,  s.syn_received,       s.synack_sent, s.synack_received,   s.established,
@@ -89,13 +106,9 @@ workload:
 // ESTABLISHED, both FINs, TIME_WAIT and its end after 2 MSL, CLOSED.
 TEST(Ns3Engine, LosslessOpenAndCloseAgreeToTheNanosecond) {
   TempDir dir;
-  write(dir.file("t.yaml"), kLossless);
-  const Ran ours = run(dir.file("t.yaml"), dir.file("ours"), "shakedown");
-  const Ran ns3 = run(dir.file("t.yaml"), dir.file("ns3"), "ns3");
-  ASSERT_EQ(ours.code, 0) << ours.err;
-  ASSERT_EQ(ns3.code, 0) << ns3.err;
-  const auto a = ordered(ours.report.connections);
-  const auto b = ordered(ns3.report.connections);
+  const Both r = run_both(dir, kLossless);
+  const auto& a = r.a;
+  const auto& b = r.b;
   ASSERT_EQ(a.size(), 40u);
   ASSERT_EQ(b.size(), 40u);
   int time_waits = 0;
@@ -110,8 +123,8 @@ TEST(Ns3Engine, LosslessOpenAndCloseAgreeToTheNanosecond) {
     }
   }
   EXPECT_EQ(time_waits, 40) << "one side of each connection waits out 2 MSL";
-  EXPECT_EQ(ns3.report.summary["engine"], "ns3");
-  EXPECT_FALSE(ours.report.summary.contains("engine")) << "a shakedown run's summary.json is as it was";
+  EXPECT_EQ(r.ns3.report.summary["engine"], "ns3");
+  EXPECT_FALSE(r.ours.report.summary.contains("engine")) << "a shakedown run's summary.json is as it was";
 }
 
 // With data the two TCPs differ in when they send (docs/ns3.md: ns-3 writes a segment
@@ -120,7 +133,7 @@ TEST(Ns3Engine, LosslessOpenAndCloseAgreeToTheNanosecond) {
 // and the handshakes (before any data) still agree to the nanosecond.
 TEST(Ns3Engine, DataWorkloadsDeliverTheSameBytes) {
   TempDir dir;
-  write(dir.file("t.yaml"), R"(name: data
+  const Both r = run_both(dir, R"(name: data
 seed: 5
 hosts: [c1, c2, server]
 routers: [r]
@@ -133,12 +146,8 @@ workload:
   - {app: bulk, from: c1, to: server:81, bytes: 2MB, connections: 2, start: {at: 1s}}
   - {app: echo, from: c2, to: server:82, request: 50000B, repetitions: 2, connections: 2, close: server, start: {at: 2s}}
 )");
-  const Ran ours = run(dir.file("t.yaml"), dir.file("ours"), "shakedown");
-  const Ran ns3 = run(dir.file("t.yaml"), dir.file("ns3"), "ns3");
-  ASSERT_EQ(ours.code, 0) << ours.err;
-  ASSERT_EQ(ns3.code, 0) << ns3.err;
-  const auto a = ordered(ours.report.connections);
-  const auto b = ordered(ns3.report.connections);
+  const auto& a = r.a;
+  const auto& b = r.b;
   ASSERT_EQ(a.size(), 14u);
   ASSERT_EQ(b.size(), 14u);
   std::uint64_t bytes = 0;
@@ -162,7 +171,7 @@ workload:
 // each other's difference (sqrt(2) sigma): a false alarm about once in 150,000 runs.
 TEST(Ns3Engine, RandomLossDelaysAsManyHandshakes) {
   TempDir dir;
-  write(dir.file("t.yaml"), R"(name: loss
+  const Both r = run_both(dir, R"(name: loss
 seed: 11
 hosts: [client, server]
 links:
@@ -170,24 +179,20 @@ links:
 workload:
   - {app: connect, from: client, to: server:80, connections: 2000, start: {uniform: [0s, 200s]}}
 )");
-  const Ran ours = run(dir.file("t.yaml"), dir.file("ours"), "shakedown");
-  const Ran ns3 = run(dir.file("t.yaml"), dir.file("ns3"), "ns3");
-  ASSERT_EQ(ours.code, 0) << ours.err;
-  ASSERT_EQ(ns3.code, 0) << ns3.err;
   const double n = 2000, p = 0.05, q = 1 - (1 - p) * (1 - p);
   const double sigma = std::sqrt(q * (1 - q) / n);
-  const auto delayed = [&](const Ran& r) {
-    EXPECT_EQ(r.report.connections.size(), 2000u);
+  const auto delayed = [&](const Ran& one) {
+    EXPECT_EQ(one.report.connections.size(), 2000u);
     double late = 0;
-    for (const ConnectionRow& c : r.report.connections)
+    for (const ConnectionRow& c : one.report.connections)
       if (c.handshake() == kNever || c.handshake() > 1'000'000'000) ++late;
     return late / n;
   };
-  const double f_ours = delayed(ours), f_ns3 = delayed(ns3);
+  const double f_ours = delayed(r.ours), f_ns3 = delayed(r.ns3);
   EXPECT_NEAR(f_ours, q, 4.5 * sigma);
   EXPECT_NEAR(f_ns3, q, 4.5 * sigma);
   EXPECT_NEAR(f_ns3, f_ours, 4.5 * std::sqrt(2.0) * sigma);
-  EXPECT_GT(ns3.report.summary["drops"]["loss"].get<std::uint64_t>(), 0u);
+  EXPECT_GT(r.ns3.report.summary["drops"]["loss"].get<std::uint64_t>(), 0u);
 }
 
 // What ns-3 cannot express is refused before anything runs: one line per feature,
