@@ -204,7 +204,8 @@ ns3sim::Direction direction_of(const topology::Direction& d) {
 
 Ns3Result run_ns3(const topology::Topology& topo, const Network& network, const apps::Workloads& workloads,
                   RealSide& side, std::int64_t limit_ns, bool stop_when_idle, const std::string& pcap_dir,
-                  const std::vector<std::uint32_t>& pcap_hosts, bool (*interrupted)()) {
+                  const std::vector<std::uint32_t>& pcap_hosts,
+                  const std::function<bool(std::int64_t now_ns, std::uint64_t events)>& keep_going) {
   ns3sim::Simulation sim;
   sim.seed = topo.seed();
   sim.limit_ns = limit_ns;
@@ -258,7 +259,7 @@ Ns3Result run_ns3(const topology::Topology& topo, const Network& network, const 
     s.server_closes = w.close() == topology::Workload::SERVER || w.close() == topology::Workload::BOTH;
   }
   ToSide reports(side);
-  const ns3sim::Result r = ns3sim::run(sim, reports, interrupted);
+  const ns3sim::Result r = ns3sim::run(sim, reports, keep_going);
   Ns3Result out;
   out.events = r.events;
   out.last_ns = r.last_ns;

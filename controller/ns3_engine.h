@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -49,9 +50,11 @@ struct Ns3Result {
 // routes and the workloads' start times are used as they are. pcap_dir non-empty: one
 // capture per host there (ns-3's own, PPP framing), named as shakedown names them, for
 // `pcap_hosts` (empty: every host).
-// `interrupted` is polled every 10 ms simulated.
+// `keep_going` is called every 10 ms simulated with ns-3's clock and event count (the
+// progress line); false stops the run there (Ctrl-C).
 Ns3Result run_ns3(const topology::Topology& topo, const Network& network, const apps::Workloads& workloads,
                   RealSide& side, std::int64_t limit_ns, bool stop_when_idle, const std::string& pcap_dir,
-                  const std::vector<std::uint32_t>& pcap_hosts, bool (*interrupted)());
+                  const std::vector<std::uint32_t>& pcap_hosts,
+                  const std::function<bool(std::int64_t now_ns, std::uint64_t events)>& keep_going);
 
 }  // namespace shakedown::controller

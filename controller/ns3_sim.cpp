@@ -164,7 +164,7 @@ class Run {
     c.socket->Connect(InetSocketAddress(Ipv4Address(c.remote), c.remote_port));
   }
 
-  Result finish_run(bool (*interrupted)()) {
+  Result finish_run(const std::function<bool(std::int64_t, std::uint64_t)>& keep_going) {
     using namespace ns3;
     // Every 10 ms of simulated time (and at the stop time): Ctrl-C, the stop time, and
     // whether anything but this check is left to happen.
@@ -174,7 +174,7 @@ class Run {
     check = [&] {
       ++checks;
       const std::int64_t now = Simulator::Now().GetNanoSeconds();
-      if (interrupted()) {
+      if (!keep_going(now, Simulator::GetEventCount() - checks)) {
         result_.interrupted = true;
         Simulator::Stop();
       } else if (now >= sim_.limit_ns) {
@@ -360,7 +360,8 @@ class Run {
 
 }  // namespace
 
-Result run(const Simulation& sim, Reports& reports, bool (*interrupted)()) {
+Result run(const Simulation& sim, Reports& reports,
+           const std::function<bool(std::int64_t now_ns, std::uint64_t events)>& keep_going) {
   using namespace ns3;
   Simulator::Destroy();
   // Real checksums, as every shakedown packet has: captures open cleanly, and the
@@ -373,7 +374,7 @@ Result run(const Simulation& sim, Reports& reports, bool (*interrupted)()) {
     Run run(sim, reports);
     run.build();
     for (const Workload& w : sim.workloads) run.add(w);
-    result = run.finish_run(interrupted);
+    result = run.finish_run(keep_going);
     Simulator::Destroy();
   }
   return result;

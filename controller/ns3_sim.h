@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -106,8 +107,9 @@ struct Result {
   std::uint64_t pcap_files = 0;
 };
 
-// Builds and runs the simulation (Simulator::Destroy before and after). `interrupted`
-// is polled every 10 ms of simulated time.
-Result run(const Simulation& sim, Reports& reports, bool (*interrupted)());
+// Builds and runs the simulation (Simulator::Destroy before and after). Every 10 ms of
+// simulated time `keep_going` is given ns-3's clock and event count; false stops the run.
+Result run(const Simulation& sim, Reports& reports,
+           const std::function<bool(std::int64_t now_ns, std::uint64_t events)>& keep_going);
 
 }  // namespace shakedown::ns3sim

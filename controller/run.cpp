@@ -137,10 +137,14 @@ class Progress {
   // `note`: appended to the line (a real-time run falling behind says so).
   void update(const Engine& engine, const Recorder& recorder, double wall, std::uint64_t events = 0,
               std::string_view note = {}) {
+    update(engine.now().ns(), events == 0 ? engine.events_executed() : events, recorder, wall, note);
+  }
+  // Another engine's clock and count (ns-3's).
+  void update(std::int64_t now_ns, std::uint64_t events, const Recorder& recorder, double wall,
+              std::string_view note = {}) {
     if (!on_ || wall - last_ < 0.25) return;
     last_ = wall;
-    const double sim = static_cast<double>(engine.now().ns()) / 1e9;
-    if (events == 0) events = engine.events_executed();
+    const double sim = static_cast<double>(now_ns) / 1e9;
     const double rate = wall > 0 ? static_cast<double>(events) / wall : 0;
     std::string eta;
     if (until_ && sim > 0) {
@@ -148,9 +152,8 @@ class Progress {
       eta = fmt::format(" | ETA {:.0f}s", std::max(0.0, left));
     }
     const std::size_t open = recorder.open_connections();
-    std::fprintf(err_, "\r\033[K  sim %.3fs | wall %.1fs | %.2f M events/s | %zu open, %zu done%s%.*s", sim, wall,
-                 rate / 1e6, open, recorder.connections().size() - open, eta.c_str(), static_cast<int>(note.size()),
-                 note.data());
+    std::fprintf(err_, "\r\033[K  sim %.3fs | wall %.1fs | %.2f M events/s | %zu open, %zu done%s%s", sim, wall,
+                 rate / 1e6, open, recorder.connections().size() - open, eta.c_str(), std::string(note).c_str());
     std::fflush(err_);
     shown_ = true;
   }
@@ -564,7 +567,11 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
       RealSide sides(*recorder);
       on_ns3 = run_ns3(topo, built->network, built->workloads, sides, limit.ns(), !until_ns,
                        capture.on ? (dir / "pcap").string() : std::string(), capture.hosts,
-                       &InterruptHandler::interrupted);
+                       [&](std::int64_t now_ns, std::uint64_t ns3_events) {
+                         progress.update(now_ns, ns3_events, *recorder, wall());
+                         return g_interrupted == 0;
+                       });
+      progress.clear();
       interrupted = on_ns3->interrupted;
     } catch (const std::exception& e) {
       std::fprintf(err, "shakedown run: the ns-3 run failed: %s\n", e.what());

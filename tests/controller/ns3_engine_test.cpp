@@ -1,7 +1,12 @@
 // ns-3 as a second engine (docs/ns3.md): the same file on both engines, compared
 // connection by connection; what ns-3 cannot express refused, each feature named with
 // its place; ns-3's captures read back by tshark.
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -10,6 +15,7 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "controller/compare.h"
 #include "controller/run.h"
@@ -253,6 +259,27 @@ TEST(Ns3Engine, CapturesOpenInTsharkWithValidChecksums) {
                   .size();
   }
   EXPECT_EQ(syns, 40u);
+}
+
+// Ctrl-C stops an ns-3 run at its next check (10 ms simulated) and every file is
+// written whole up to then, as on shakedown's engine.
+TEST(Ns3Engine, CtrlCStopsTheRunAndLeavesWholeFiles) {
+  TempDir dir;
+  std::thread press([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    kill(getpid(), SIGINT);
+  });
+  const Ran r = run(std::string(SHAKEDOWN_CATALOG) + "/star-reference.yaml", dir.file("out"), "ns3");
+  press.join();
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_NE(r.err.find("interrupted at"), std::string::npos) << r.err;
+  EXPECT_EQ(r.report.summary["interrupted"], true);
+  EXPECT_LT(r.report.summary["simulated_ns"].get<std::int64_t>(), 60'000'000'000) << "stopped long before the end";
+  const auto lines = shakedown::testing::lines(slurp(dir.file("out/connections.csv")));
+  ASSERT_GT(lines.size(), 1u);
+  EXPECT_EQ(lines.size() - 1, r.report.connections.size());
+  for (const std::string& line : shakedown::testing::lines(slurp(dir.file("out/events.jsonl"))))
+    EXPECT_TRUE(nlohmann::json::accept(line)) << line;
 }
 
 // shakedown compare pairs the connections of the two engines' runs and finds them the
