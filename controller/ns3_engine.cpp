@@ -108,8 +108,13 @@ std::vector<std::string> ns3_refusals(const topology::Topology& topo) {
     direction_refusals(topo, l, l.backward(), "backward", out);
   }
   if (topo.ecmp()) out.push_back({"ecmp", "routing"});
-  for (const topology::Fault& f : topo.faults())
-    out.push_back({"faults (not yet mapped to ns-3)", f.description().empty() ? "a fault" : f.description()});
+  for (const topology::Fault& f : topo.faults()) {
+    const std::string where = f.description().empty() ? "a fault" : f.description();
+    if (!f.has_packet())
+      out.push_back({"faults other than dropping matched packets (not yet mapped to ns-3)", where});
+    else if (f.packet().action() != topology::PacketFault::DROP)
+      out.push_back({"a packet fault that delays, duplicates or corrupts (ns-3's error models drop)", where});
+  }
   for (const topology::Workload& w : topo.workloads()) {
     const std::string where = fmt::format("workload '{}'", w.name());
     const auto no = [&](const char* what) { out.push_back({what, where}); };
@@ -224,6 +229,27 @@ Ns3Result run_ns3(const topology::Topology& topo, const Network& network, const 
   }
   for (const topology::Link& l : topo.links())
     sim.links.push_back({l.a(), l.b(), l.forward().delay_ns(), direction_of(l.forward()), direction_of(l.backward())});
+  for (const topology::Fault& f : topo.faults()) {
+    const topology::PacketFault& p = f.packet();  // ns3_refusals let only packet drops through
+    ns3sim::Fault n;
+    n.flags = static_cast<std::uint8_t>(p.flags());
+    n.flags_mask = static_cast<std::uint8_t>(p.flags_mask());
+    n.has_src = p.has_src();
+    if (n.has_src) n.src = network.address(p.src()).value;
+    n.has_dst = p.has_dst();
+    if (n.has_dst) n.dst = network.address(p.dst()).value;
+    n.src_port = p.has_src_port() ? static_cast<std::int32_t>(p.src_port()) : -1;
+    n.dst_port = p.has_dst_port() ? static_cast<std::int32_t>(p.dst_port()) : -1;
+    n.with_payload = p.with_payload();
+    n.nth.assign(p.nth().begin(), p.nth().end());
+    std::sort(n.nth.begin(), n.nth.end());
+    if (!n.nth.empty() && n.nth.front() == 0) n.nth.clear();  // 0: every match
+    n.first = p.first();
+    n.from_ns = p.from_ns();
+    n.until_ns = p.until_ns();
+    ns3sim::Link& l = sim.links.at(p.link());
+    (p.direction() == 0 ? l.forward : l.backward).faults.push_back(std::move(n));
+  }
   // Every router's route to every host, as shakedown's routers have them.
   for (std::uint32_t r = 0; r < sim.nodes.size(); ++r) {
     if (sim.nodes[r].host) continue;
@@ -270,6 +296,7 @@ Ns3Result run_ns3(const topology::Topology& topo, const Network& network, const 
   out.drops[static_cast<int>(DropReason::queue_full)] = r.drops[ns3sim::kDropQueue];
   out.drops[static_cast<int>(DropReason::ttl)] = r.drops[ns3sim::kDropTtl];
   out.drops[static_cast<int>(DropReason::no_route)] = r.drops[ns3sim::kDropNoRoute];
+  out.drops[static_cast<int>(DropReason::fault)] = r.drops[ns3sim::kDropFault];
   return out;
 }
 

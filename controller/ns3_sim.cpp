@@ -31,6 +31,62 @@ struct Conn {
   std::uint64_t in() const { return w->response * w->rounds; }
 };
 
+// The receiving device's error model: the direction's packet faults, then its random
+// loss (a RateErrorModel). A packet is matched as it arrives; it was handed to the
+// link `delay` earlier (exactly, on a link without a rate), which is the time a
+// fault's window is compared with.
+class FaultModel : public ns3::ErrorModel {
+ public:
+  FaultModel(const std::vector<Fault>& faults, std::int64_t delay_ns, Ptr<ns3::ErrorModel> loss)
+      : faults_(faults), delay_ns_(delay_ns), loss_(loss), matches_(faults.size(), 0) {}
+  bool last_was_fault = false;
+
+ private:
+  bool DoCorrupt(Ptr<ns3::Packet> p) override {
+    last_was_fault = false;
+    const std::int64_t handed = ns3::Simulator::Now().GetNanoSeconds() - delay_ns_;
+    bytes_.resize(p->GetSize());
+    p->CopyData(bytes_.data(), static_cast<std::uint32_t>(bytes_.size()));
+    // Every fault counts its matches, whatever another does with the packet.
+    for (std::size_t i = 0; i < faults_.size(); ++i) {
+      const Fault& f = faults_[i];
+      if (handed < f.from_ns || (f.until_ns > 0 && handed >= f.until_ns) || !matches(f)) continue;
+      const std::uint32_t n = ++matches_[i];
+      if ((f.nth.empty() && f.first == 0) || n <= f.first || std::binary_search(f.nth.begin(), f.nth.end(), n))
+        last_was_fault = true;
+    }
+    return last_was_fault || (loss_ && loss_->IsCorrupt(p));
+  }
+  void DoReset() override {}
+
+  // bytes_: a 2-byte PPP header (the device has not taken it off yet), IPv4, TCP.
+  bool matches(const Fault& f) const {
+    constexpr std::size_t kPpp = 2;
+    if (bytes_.size() < kPpp + 20 || bytes_[kPpp + 9] != 6) return false;
+    const std::uint8_t* ip = bytes_.data() + kPpp;
+    const std::size_t ihl = static_cast<std::size_t>(ip[0] & 0x0f) * 4;
+    const std::size_t total = static_cast<std::size_t>(ip[2]) << 8 | ip[3];
+    if (bytes_.size() < kPpp + ihl + 20 || total < ihl + 20) return false;
+    const auto u32 = [](const std::uint8_t* b) {
+      return std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
+    };
+    if (f.has_src && u32(ip + 12) != f.src) return false;
+    if (f.has_dst && u32(ip + 16) != f.dst) return false;
+    const std::uint8_t* tcp = ip + ihl;
+    const int sport = tcp[0] << 8 | tcp[1], dport = tcp[2] << 8 | tcp[3];
+    if ((f.src_port >= 0 && sport != f.src_port) || (f.dst_port >= 0 && dport != f.dst_port)) return false;
+    if ((tcp[13] & f.flags_mask) != (f.flags & f.flags_mask)) return false;
+    const std::size_t header = static_cast<std::size_t>(tcp[12] >> 4) * 4;
+    return !f.with_payload || total > ihl + header;
+  }
+
+  std::vector<Fault> faults_;
+  std::int64_t delay_ns_;
+  Ptr<ns3::ErrorModel> loss_;
+  std::vector<std::uint32_t> matches_;
+  std::vector<std::uint8_t> bytes_;
+};
+
 class Run {
  public:
   Run(const Simulation& sim, Reports& reports) : sim_(sim), reports_(reports) {}
@@ -64,14 +120,21 @@ class Run {
           q->SetMaxSize(QueueSize(QueueSizeUnit::PACKETS, out.queue_packets));
         q->TraceConnectWithoutContext("Drop", Callback<void, Ptr<const Packet>>(
                                                   [this](Ptr<const Packet>) { ++result_.drops[kDropQueue]; }));
+        Ptr<RateErrorModel> loss;
         if (in.loss > 0) {
-          Ptr<RateErrorModel> em = CreateObject<RateErrorModel>();
-          em->SetAttribute("ErrorRate", DoubleValue(in.loss));
-          em->SetAttribute("ErrorUnit", StringValue("ERROR_UNIT_PACKET"));
-          dev->SetReceiveErrorModel(em);
+          loss = CreateObject<RateErrorModel>();
+          loss->SetAttribute("ErrorRate", DoubleValue(in.loss));
+          loss->SetAttribute("ErrorUnit", StringValue("ERROR_UNIT_PACKET"));
         }
-        dev->TraceConnectWithoutContext("PhyRxDrop", Callback<void, Ptr<const Packet>>(
-                                                         [this](Ptr<const Packet>) { ++result_.drops[kDropLoss]; }));
+        Ptr<FaultModel> faults;
+        if (!in.faults.empty()) faults = CreateObject<FaultModel>(in.faults, l.delay_ns, loss);
+        if (faults)
+          dev->SetReceiveErrorModel(faults);
+        else if (loss)
+          dev->SetReceiveErrorModel(loss);
+        dev->TraceConnectWithoutContext("PhyRxDrop", Callback<void, Ptr<const Packet>>([this, faults](Ptr<const Packet>) {
+                                          ++result_.drops[faults && faults->last_was_fault ? kDropFault : kDropLoss];
+                                        }));
         Ptr<Ipv4> ipv4 = nodes_.Get(node)->GetObject<Ipv4>();
         const std::int32_t iface = ipv4->AddInterface(dev);
         const Node& spec = sim_.nodes[node];

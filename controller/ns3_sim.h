@@ -38,12 +38,26 @@ struct Node {
   bool pcap = false;          // hosts: a capture of its device
 };
 
+// "Drop the nth packet on this link direction that matches" (a topology's packet fault
+// with action drop): matched as the far end receives it.
+struct Fault {
+  std::uint8_t flags = 0, flags_mask = 0;  // mask 0: any flags
+  bool has_src = false, has_dst = false;
+  std::uint32_t src = 0, dst = 0;  // IPv4, host order
+  std::int32_t src_port = -1, dst_port = -1;  // -1: any
+  bool with_payload = false;
+  std::vector<std::uint32_t> nth;  // sorted; empty with first 0: every match
+  std::uint32_t first = 0;
+  std::int64_t from_ns = 0, until_ns = 0;  // when handed to the link; until 0: the end
+};
+
 struct Direction {
   std::uint64_t rate_bps = 0;  // 0: unlimited
   std::uint32_t mtu = 0;       // 0: the device's default
   std::uint32_t queue_packets = 1000;
   std::uint64_t queue_bytes = 0;  // non-zero: the limit is in bytes instead
   double loss = 0;                // random, per packet
+  std::vector<Fault> faults;
 };
 
 struct Link {
@@ -96,7 +110,7 @@ class Reports {
                      std::uint16_t remote_port, bool timed_out) = 0;
 };
 
-enum Drop : int { kDropLoss, kDropQueue, kDropTtl, kDropNoRoute, kDrops };
+enum Drop : int { kDropLoss, kDropQueue, kDropTtl, kDropNoRoute, kDropFault, kDrops };
 
 struct Result {
   std::uint64_t events = 0;  // ns-3's, less the run's own checks
