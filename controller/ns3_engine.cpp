@@ -42,7 +42,6 @@ void direction_refusals(const topology::Topology& topo, const topology::Link& l,
   if (d.has_four_state()) no("4-state loss");
   if (d.has_random_loss() && d.random_loss().correlation() != 0) no("loss correlation");
   if (d.packet_overhead() != 0 || d.cell_size() != 0 || d.cell_overhead() != 0) no("packet or cell overheads");
-  if (d.down()) no("a link that starts down");
   if (d.queue_packets() != 0 && d.queue_bytes() != 0)
     no("a queue limited both in packets and in bytes (ns-3's queue has one limit)");
 }
@@ -110,8 +109,8 @@ std::vector<std::string> ns3_refusals(const topology::Topology& topo) {
   if (topo.ecmp()) out.push_back({"ecmp", "routing"});
   for (const topology::Fault& f : topo.faults()) {
     const std::string where = f.description().empty() ? "a fault" : f.description();
-    if (!f.has_packet())
-      out.push_back({"faults other than dropping matched packets (not yet mapped to ns-3)", where});
+    if (f.has_link_set() || f.has_crash())
+      out.push_back({"link changes and crashes (not yet mapped to ns-3)", where});
     else if (f.packet().action() != topology::PacketFault::DROP)
       out.push_back({"a packet fault that delays, duplicates or corrupts (ns-3's error models drop)", where});
   }
@@ -197,6 +196,7 @@ ns3sim::Tcp tcp_of(const topology::Tcp& t) {
 
 ns3sim::Direction direction_of(const topology::Direction& d) {
   ns3sim::Direction n;
+  n.down = d.down();
   n.rate_bps = d.rate_bps();
   n.mtu = d.mtu();
   n.queue_packets = d.queue_packets();
@@ -229,7 +229,23 @@ Ns3Result run_ns3(const topology::Topology& topo, const Network& network, const 
   }
   for (const topology::Link& l : topo.links())
     sim.links.push_back({l.a(), l.b(), l.forward().delay_ns(), direction_of(l.forward()), direction_of(l.backward())});
+  // Links down (held, as shakedown holds them), and a partition's: every link with
+  // exactly one end in the group.
+  const auto hold = [&](std::int64_t at, std::int64_t duration, std::uint32_t link) {
+    sim.holds.push_back({at, link, true});
+    if (duration > 0) sim.holds.push_back({at + duration, link, false});
+  };
   for (const topology::Fault& f : topo.faults()) {
+    if (f.has_link_down()) hold(f.at_ns(), f.link_down().duration_ns(), f.link_down().link());
+    if (!f.has_partition()) continue;
+    std::vector<bool> inside(static_cast<std::size_t>(topo.nodes_size()), false);
+    for (const std::uint32_t n : f.partition().nodes()) inside.at(n) = true;
+    for (std::uint32_t l = 0; l < static_cast<std::uint32_t>(topo.links_size()); ++l)
+      if (inside[topo.links(static_cast<int>(l)).a()] != inside[topo.links(static_cast<int>(l)).b()])
+        hold(f.at_ns(), f.partition().duration_ns(), l);
+  }
+  for (const topology::Fault& f : topo.faults()) {
+    if (!f.has_packet()) continue;
     const topology::PacketFault& p = f.packet();  // ns3_refusals let only packet drops through
     ns3sim::Fault n;
     n.flags = static_cast<std::uint8_t>(p.flags());
@@ -297,6 +313,7 @@ Ns3Result run_ns3(const topology::Topology& topo, const Network& network, const 
   out.drops[static_cast<int>(DropReason::ttl)] = r.drops[ns3sim::kDropTtl];
   out.drops[static_cast<int>(DropReason::no_route)] = r.drops[ns3sim::kDropNoRoute];
   out.drops[static_cast<int>(DropReason::fault)] = r.drops[ns3sim::kDropFault];
+  out.drops[static_cast<int>(DropReason::link_down)] = r.drops[ns3sim::kDropLinkDown];
   return out;
 }
 

@@ -31,19 +31,24 @@ struct Conn {
   std::uint64_t in() const { return w->response * w->rounds; }
 };
 
-// The receiving device's error model: the direction's packet faults, then its random
-// loss (a RateErrorModel). A packet is matched as it arrives; it was handed to the
-// link `delay` earlier (exactly, on a link without a rate), which is the time a
-// fault's window is compared with.
+// The receiving device's error model: a link held down drops everything that arrives;
+// then the direction's packet faults; then its random loss (a RateErrorModel). A
+// packet is matched as it arrives; it was handed to the link `delay` earlier (exactly,
+// on a link without a rate), which is the time a fault's window is compared with.
 class FaultModel : public ns3::ErrorModel {
  public:
   FaultModel(const std::vector<Fault>& faults, std::int64_t delay_ns, Ptr<ns3::ErrorModel> loss)
       : faults_(faults), delay_ns_(delay_ns), loss_(loss), matches_(faults.size(), 0) {}
-  bool last_was_fault = false;
+  int holds = 0;  // down while any
+  Drop last = kDropLoss;  // why the last packet it dropped was dropped
 
  private:
   bool DoCorrupt(Ptr<ns3::Packet> p) override {
-    last_was_fault = false;
+    if (holds > 0) {
+      last = kDropLinkDown;
+      return true;
+    }
+    bool fault = false;
     const std::int64_t handed = ns3::Simulator::Now().GetNanoSeconds() - delay_ns_;
     bytes_.resize(p->GetSize());
     p->CopyData(bytes_.data(), static_cast<std::uint32_t>(bytes_.size()));
@@ -53,9 +58,10 @@ class FaultModel : public ns3::ErrorModel {
       if (handed < f.from_ns || (f.until_ns > 0 && handed >= f.until_ns) || !matches(f)) continue;
       const std::uint32_t n = ++matches_[i];
       if ((f.nth.empty() && f.first == 0) || n <= f.first || std::binary_search(f.nth.begin(), f.nth.end(), n))
-        last_was_fault = true;
+        fault = true;
     }
-    return last_was_fault || (loss_ && loss_->IsCorrupt(p));
+    last = fault ? kDropFault : kDropLoss;
+    return fault || (loss_ && loss_->IsCorrupt(p));
   }
   void DoReset() override {}
 
@@ -98,6 +104,9 @@ class Run {
     internet.Install(nodes_);
     std::uint32_t next_router_address = 0x64400001;  // 100.64.0.1 on: routers' interfaces, never a host's
     ifaces_.resize(sim_.links.size());
+    receivers_.resize(sim_.links.size());
+    std::vector<bool> held(sim_.links.size(), false);
+    for (const LinkHold& h : sim_.holds) held.at(h.link) = true;
     for (std::size_t li = 0; li < sim_.links.size(); ++li) {
       const Link& l = sim_.links[li];
       PointToPointHelper p2p;
@@ -127,13 +136,17 @@ class Run {
           loss->SetAttribute("ErrorUnit", StringValue("ERROR_UNIT_PACKET"));
         }
         Ptr<FaultModel> faults;
-        if (!in.faults.empty()) faults = CreateObject<FaultModel>(in.faults, l.delay_ns, loss);
-        if (faults)
+        if (!in.faults.empty() || in.down || held[li])
+          faults = CreateObject<FaultModel>(in.faults, l.delay_ns, loss);
+        if (faults) {
+          faults->holds = in.down ? 1 : 0;
           dev->SetReceiveErrorModel(faults);
-        else if (loss)
+          receivers_[li][static_cast<std::size_t>(1 - end)] = faults;
+        } else if (loss) {
           dev->SetReceiveErrorModel(loss);
+        }
         dev->TraceConnectWithoutContext("PhyRxDrop", Callback<void, Ptr<const Packet>>([this, faults](Ptr<const Packet>) {
-                                          ++result_.drops[faults && faults->last_was_fault ? kDropFault : kDropLoss];
+                                          ++result_.drops[faults ? faults->last : kDropLoss];
                                         }));
         Ptr<Ipv4> ipv4 = nodes_.Get(node)->GetObject<Ipv4>();
         const std::int32_t iface = ipv4->AddInterface(dev);
@@ -172,6 +185,11 @@ class Run {
                                                               TypeIdValue(TypeId::LookupByName(spec.tcp.congestion)));
       watch_host(n, l3);
     }
+    // Holds: both directions' receivers (index 0 receives what end a sends).
+    for (const LinkHold& h : sim_.holds)
+      Simulator::Schedule(NanoSeconds(h.at_ns), [this, h] {
+        for (const Ptr<FaultModel>& m : receivers_[h.link]) m->holds += h.hold ? 1 : (m->holds > 0 ? -1 : 0);
+      });
     for (const Route& r : sim_.routes)
       routing.GetStaticRouting(nodes_.Get(r.router)->GetObject<Ipv4>())
           ->AddHostRouteTo(Ipv4Address(r.destination), iface_of(r.router, r.link));
@@ -417,6 +435,8 @@ class Run {
   std::vector<std::uint8_t> bytes_;  // a packet being reported
   ns3::NodeContainer nodes_;
   std::vector<std::array<std::uint32_t, 2>> ifaces_;  // by link: the interfaces of end a and end b
+  // By link: the error models of the device at b (what a sends) and at a.
+  std::vector<std::array<Ptr<FaultModel>, 2>> receivers_;
   std::vector<Ptr<ns3::Socket>> listeners_;
   std::deque<Conn> conns_;  // stable addresses: the callbacks hold pointers
 };

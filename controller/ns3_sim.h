@@ -58,12 +58,21 @@ struct Direction {
   std::uint64_t queue_bytes = 0;  // non-zero: the limit is in bytes instead
   double loss = 0;                // random, per packet
   std::vector<Fault> faults;
+  bool down = false;  // down from the start, for the whole run
 };
 
 struct Link {
   std::uint32_t a = 0, b = 0;
   std::int64_t delay_ns = 0;  // both ways
   Direction forward, backward;  // a to b, b to a
+};
+
+// A link held down (both directions) from `at_ns`, or released; holds count, as
+// shakedown's do: a link is up when every hold is released.
+struct LinkHold {
+  std::int64_t at_ns = 0;
+  std::uint32_t link = 0;
+  bool hold = true;
 };
 
 struct Route {
@@ -91,6 +100,7 @@ struct Simulation {
   std::vector<Node> nodes;
   std::vector<Link> links;
   std::vector<Route> routes;
+  std::vector<LinkHold> holds;
   std::vector<Workload> workloads;
   std::int64_t limit_ns = 0;
   bool stop_when_idle = true;
@@ -110,7 +120,7 @@ class Reports {
                      std::uint16_t remote_port, bool timed_out) = 0;
 };
 
-enum Drop : int { kDropLoss, kDropQueue, kDropTtl, kDropNoRoute, kDropFault, kDrops };
+enum Drop : int { kDropLoss, kDropQueue, kDropTtl, kDropNoRoute, kDropFault, kDropLinkDown, kDrops };
 
 struct Result {
   std::uint64_t events = 0;  // ns-3's, less the run's own checks

@@ -216,7 +216,7 @@ defaults:
 workload:
   - {app: stream, from: client, to: server:80, rate: 1Mbps, duration: 1s}
 faults:
-  - {at: 1s, link: [client, r], down: 1s}
+  - {at: 1s, crash: server}
   - {match: {link: [client, r], flags: SYN}, delay: 2s}
 )");
   const Ran r = run(dir.file("t.yaml"), dir.file("out"), "ns3");
@@ -227,8 +227,7 @@ faults:
                            "reorder: link 'r'—'server' (forward)",
                            "tcp two_way_handshake (a teaching variant of shakedown's TCP): 'client', 'server'",
                            "app stream: workload 'workload1'",
-                           "faults other than dropping matched packets (not yet mapped to ns-3): {at: 1s, link: "
-                           "[client, r], down: 1s}",
+                           "link changes and crashes (not yet mapped to ns-3): {at: 1s, crash: server}",
                            "a packet fault that delays, duplicates or corrupts (ns-3's error models drop): {match: "
                            "{link: [client, r], flags: SYN}, delay: 2s}"})
     EXPECT_NE(r.err.find(want), std::string::npos) << "missing: " << want << "\nin:\n" << r.err;
@@ -292,6 +291,39 @@ TEST(Ns3Engine, PacketFaultsDropTheSameSegments) {
   EXPECT_EQ(w.b[0].side[1].bytes_received, 1000u);
   EXPECT_EQ(w.ns3.report.summary["drops"]["fault"], 1);
   EXPECT_EQ(w.ns3.report.summary["drops"]["loss"], 0);
+}
+
+// A link held down and a partition, on both engines: the SYNs sent into them are lost
+// (drops counted as link_down on both), retransmitted with the same backoff, and every
+// connection's handshake and teardown agree to the nanosecond.
+TEST(Ns3Engine, LinkDownAndPartitionAgreeToTheNanosecond) {
+  TempDir dir;
+  const Both r = run_both(dir, R"(name: down
+seed: 2
+hosts: [c1, c2, server]
+routers: [r]
+links:
+  - {ends: [c1, r], delay: 5ms}
+  - {ends: [c2, r], delay: 5ms}
+  - {ends: [r, server], delay: 5ms}
+workload:
+  - {app: connect, from: [c1, c2], to: server:80, connections: 10, start: {uniform: [0s, 4s]}}
+faults:
+  - {at: 1s, link: [c1, r], down: 2s}
+  - {at: 2500ms, partition: [c2], for: 1s}
+)");
+  ASSERT_EQ(r.a.size(), 20u);
+  ASSERT_EQ(r.b.size(), 20u);
+  std::uint32_t syns = 0;
+  for (std::size_t i = 0; i < r.a.size(); ++i) {
+    EXPECT_EQ(r.b[i].outcome(), Outcome::completed);
+    EXPECT_EQ(r.b[i].handshake(), r.a[i].handshake()) << "connection " << r.b[i].id;
+    EXPECT_EQ(r.b[i].teardown(), r.a[i].teardown()) << "connection " << r.b[i].id;
+    syns += r.b[i].side[0].retransmissions[kRetransmitSyn];
+  }
+  EXPECT_GT(syns, 0u) << "some SYNs went into the link while it was down";
+  EXPECT_EQ(r.ns3.report.summary["drops"]["link_down"], r.ours.report.summary["drops"]["link_down"]);
+  EXPECT_EQ(r.ns3.report.summary["drops"]["link_down"], syns);
 }
 
 // Ctrl-C stops an ns-3 run at its next check (10 ms simulated) and every file is
