@@ -109,8 +109,20 @@ std::vector<std::string> ns3_refusals(const topology::Topology& topo) {
   if (topo.ecmp()) out.push_back({"ecmp", "routing"});
   for (const topology::Fault& f : topo.faults()) {
     const std::string where = f.description().empty() ? "a fault" : f.description();
-    if (f.has_link_set() || f.has_crash())
-      out.push_back({"link changes and crashes (not yet mapped to ns-3)", where});
+    if (f.has_crash()) out.push_back({"crashes (not yet mapped to ns-3)", where});
+    if (f.has_link_set()) {
+      // Whole new settings, held to what a link's own are; the delay stays one for both
+      // directions.
+      const topology::LinkSet& set = f.link_set();
+      const topology::Link& l = topo.links(static_cast<int>(set.link()));
+      std::vector<Refusal> changed;
+      if (set.has_forward()) direction_refusals(topo, l, set.forward(), "forward", changed);
+      if (set.has_backward()) direction_refusals(topo, l, set.backward(), "backward", changed);
+      for (Refusal& r : changed) out.push_back({r.what, where});
+      const std::int64_t fwd = set.has_forward() ? set.forward().delay_ns() : l.forward().delay_ns();
+      const std::int64_t bwd = set.has_backward() ? set.backward().delay_ns() : l.backward().delay_ns();
+      if (fwd != bwd) out.push_back({"a delay that differs by direction (ns-3's channel has one)", where});
+    }
     else if (f.packet().action() != topology::PacketFault::DROP)
       out.push_back({"a packet fault that delays, duplicates or corrupts (ns-3's error models drop)", where});
   }
@@ -236,6 +248,18 @@ Ns3Result run_ns3(const topology::Topology& topo, const Network& network, const 
     if (duration > 0) sim.holds.push_back({at + duration, link, false});
   };
   for (const topology::Fault& f : topo.faults()) {
+    if (f.has_link_set()) {
+      const topology::LinkSet& set = f.link_set();
+      ns3sim::LinkChange c;
+      c.at_ns = f.at_ns();
+      c.link = set.link();
+      c.delay_ns = set.has_forward() ? set.forward().delay_ns() : set.backward().delay_ns();
+      c.forward_set = set.has_forward();
+      c.backward_set = set.has_backward();
+      if (c.forward_set) c.forward = direction_of(set.forward());
+      if (c.backward_set) c.backward = direction_of(set.backward());
+      sim.changes.push_back(std::move(c));
+    }
     if (f.has_link_down()) hold(f.at_ns(), f.link_down().duration_ns(), f.link_down().link());
     if (!f.has_partition()) continue;
     std::vector<bool> inside(static_cast<std::size_t>(topo.nodes_size()), false);

@@ -39,12 +39,24 @@ class FaultModel : public ns3::ErrorModel {
  public:
   FaultModel(const std::vector<Fault>& faults, std::int64_t delay_ns, Ptr<ns3::ErrorModel> loss)
       : faults_(faults), delay_ns_(delay_ns), loss_(loss), matches_(faults.size(), 0) {}
-  int holds = 0;  // down while any
+  int holds = 0;      // down while any
+  bool down = false;  // the direction's own setting
   Drop last = kDropLoss;  // why the last packet it dropped was dropped
+
+  void set_delay(std::int64_t ns) { delay_ns_ = ns; }
+  void set_loss(double p) {
+    if (!loss_ && p == 0) return;
+    if (!loss_) {
+      auto m = ns3::CreateObject<ns3::RateErrorModel>();
+      m->SetAttribute("ErrorUnit", ns3::StringValue("ERROR_UNIT_PACKET"));
+      loss_ = m;
+    }
+    loss_->SetAttribute("ErrorRate", ns3::DoubleValue(p));
+  }
 
  private:
   bool DoCorrupt(Ptr<ns3::Packet> p) override {
-    if (holds > 0) {
+    if (holds > 0 || down) {
       last = kDropLinkDown;
       return true;
     }
@@ -105,8 +117,10 @@ class Run {
     std::uint32_t next_router_address = 0x64400001;  // 100.64.0.1 on: routers' interfaces, never a host's
     ifaces_.resize(sim_.links.size());
     receivers_.resize(sim_.links.size());
-    std::vector<bool> held(sim_.links.size(), false);
+    devices_.resize(sim_.links.size());
+    std::vector<bool> held(sim_.links.size(), false);  // a hold or a change: models on both devices
     for (const LinkHold& h : sim_.holds) held.at(h.link) = true;
+    for (const LinkChange& c : sim_.changes) held.at(c.link) = true;
     for (std::size_t li = 0; li < sim_.links.size(); ++li) {
       const Link& l = sim_.links[li];
       PointToPointHelper p2p;
@@ -119,14 +133,9 @@ class Run {
         const Direction& in = end == 0 ? l.backward : l.forward;
         const std::uint32_t node = end == 0 ? l.a : l.b;
         auto dev = DynamicCast<PointToPointNetDevice>(devices.Get(static_cast<std::uint32_t>(end)));
-        // No rate: as good as none (a 1,500-byte packet takes 0 ns at a petabit).
-        dev->SetDataRate(ns3::DataRate(out.rate_bps != 0 ? out.rate_bps : 1'000'000'000'000'000ull));
-        if (out.mtu != 0) dev->SetMtu(static_cast<std::uint16_t>(std::min<std::uint32_t>(out.mtu, 65535)));
+        devices_[li][static_cast<std::size_t>(end)] = dev;
+        configure_device(dev, out);
         Ptr<Queue<Packet>> q = dev->GetQueue();
-        if (out.queue_bytes != 0)
-          q->SetMaxSize(QueueSize(QueueSizeUnit::BYTES, static_cast<std::uint32_t>(out.queue_bytes)));
-        else
-          q->SetMaxSize(QueueSize(QueueSizeUnit::PACKETS, out.queue_packets));
         q->TraceConnectWithoutContext("Drop", Callback<void, Ptr<const Packet>>(
                                                   [this](Ptr<const Packet>) { ++result_.drops[kDropQueue]; }));
         Ptr<RateErrorModel> loss;
@@ -139,7 +148,7 @@ class Run {
         if (!in.faults.empty() || in.down || held[li])
           faults = CreateObject<FaultModel>(in.faults, l.delay_ns, loss);
         if (faults) {
-          faults->holds = in.down ? 1 : 0;
+          faults->down = in.down;
           dev->SetReceiveErrorModel(faults);
           receivers_[li][static_cast<std::size_t>(1 - end)] = faults;
         } else if (loss) {
@@ -189,6 +198,22 @@ class Run {
     for (const LinkHold& h : sim_.holds)
       Simulator::Schedule(NanoSeconds(h.at_ns), [this, h] {
         for (const Ptr<FaultModel>& m : receivers_[h.link]) m->holds += h.hold ? 1 : (m->holds > 0 ? -1 : 0);
+      });
+    // Changes: the channel's delay, the sending device's rate, MTU and queue, the
+    // receiving device's loss and down.
+    for (const LinkChange& c : sim_.changes)
+      Simulator::Schedule(NanoSeconds(c.at_ns), [this, c] {
+        if (c.delay_ns >= 0) {
+          devices_[c.link][0]->GetChannel()->SetAttribute("Delay", TimeValue(NanoSeconds(c.delay_ns)));
+          for (const Ptr<FaultModel>& m : receivers_[c.link]) m->set_delay(c.delay_ns);
+        }
+        for (int d = 0; d < 2; ++d) {
+          if (!(d == 0 ? c.forward_set : c.backward_set)) continue;
+          const Direction& n = d == 0 ? c.forward : c.backward;
+          configure_device(devices_[c.link][static_cast<std::size_t>(d)], n);
+          receivers_[c.link][static_cast<std::size_t>(d)]->set_loss(n.loss);
+          receivers_[c.link][static_cast<std::size_t>(d)]->down = n.down;
+        }
       });
     for (const Route& r : sim_.routes)
       routing.GetStaticRouting(nodes_.Get(r.router)->GetObject<Ipv4>())
@@ -276,6 +301,19 @@ class Run {
   }
 
  private:
+  // A device's side of a direction: what it sends at, how big, how much it queues.
+  static void configure_device(Ptr<ns3::PointToPointNetDevice> dev, const Direction& out) {
+    using namespace ns3;
+    // No rate: as good as none (a 1,500-byte packet takes 0 ns at a petabit).
+    dev->SetDataRate(ns3::DataRate(out.rate_bps != 0 ? out.rate_bps : 1'000'000'000'000'000ull));
+    if (out.mtu != 0) dev->SetMtu(static_cast<std::uint16_t>(std::min<std::uint32_t>(out.mtu, 65535)));
+    Ptr<Queue<Packet>> q = dev->GetQueue();
+    if (out.queue_bytes != 0)
+      q->SetMaxSize(QueueSize(QueueSizeUnit::BYTES, static_cast<std::uint32_t>(out.queue_bytes)));
+    else
+      q->SetMaxSize(QueueSize(QueueSizeUnit::PACKETS, out.queue_packets));
+  }
+
   std::uint32_t iface_of(std::uint32_t node, std::uint32_t link) const {
     return ifaces_[link][sim_.links[link].a == node ? 0 : 1];
   }
@@ -437,6 +475,7 @@ class Run {
   std::vector<std::array<std::uint32_t, 2>> ifaces_;  // by link: the interfaces of end a and end b
   // By link: the error models of the device at b (what a sends) and at a.
   std::vector<std::array<Ptr<FaultModel>, 2>> receivers_;
+  std::vector<std::array<Ptr<ns3::PointToPointNetDevice>, 2>> devices_;  // by link: at a, at b
   std::vector<Ptr<ns3::Socket>> listeners_;
   std::deque<Conn> conns_;  // stable addresses: the callbacks hold pointers
 };

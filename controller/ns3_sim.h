@@ -75,6 +75,15 @@ struct LinkHold {
   bool hold = true;
 };
 
+// A fault's new settings for one or both directions of a link, whole.
+struct LinkChange {
+  std::int64_t at_ns = 0;
+  std::uint32_t link = 0;
+  std::int64_t delay_ns = -1;  // both ways; -1: unchanged
+  bool forward_set = false, backward_set = false;
+  Direction forward, backward;
+};
+
 struct Route {
   std::uint32_t router = 0, destination = 0, link = 0;  // destination: a host's address
 };
@@ -101,6 +110,7 @@ struct Simulation {
   std::vector<Link> links;
   std::vector<Route> routes;
   std::vector<LinkHold> holds;
+  std::vector<LinkChange> changes;
   std::vector<Workload> workloads;
   std::int64_t limit_ns = 0;
   bool stop_when_idle = true;
