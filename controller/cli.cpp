@@ -610,6 +610,9 @@ int cli_main(int argc, char** argv) {
   test_cmd->add_option("--keep", topt.keep, "keep each run's folder under DIR (default: removed)")->type_name("DIR");
   test_cmd->add_option("-j,--jobs", topt.jobs, "scenarios at once (default: one per core)")->check(CLI::PositiveNumber);
   test_cmd->add_flag("-q,--quiet", topt.quiet, "print only failures and the total");
+  test_cmd->add_option("--engine", topt.engine, "run each scenario on this engine: shakedown, or ns3 (docs/ns3.md)")
+      ->check(CLI::IsMember({"shakedown", "ns3"}))
+      ->capture_default_str();
   test_cmd->add_option("--ranks", topt.ranks,
                        "run each scenario across N processes (shakedown run --ranks N; docs/distributed.md)")
       ->check(CLI::Range(1u, topology::kMaxRanks))
@@ -642,6 +645,9 @@ int cli_main(int argc, char** argv) {
   sweep_cmd->add_option("-o,--out", sopt.out, "the folder (default: NAME-sweep): sweep.csv, sweep.svg, and each run")
       ->type_name("DIR");
   sweep_cmd->add_flag("-q,--quiet", sopt.quiet, "no table on the console");
+  sweep_cmd->add_option("--engine", sopt.engine, "run each value on this engine: shakedown, or ns3 (docs/ns3.md)")
+      ->check(CLI::IsMember({"shakedown", "ns3"}))
+      ->capture_default_str();
   sweep_cmd->add_option("--ranks", sopt.ranks,
                         "run each value across N processes (shakedown run --ranks N; docs/distributed.md)")
       ->check(CLI::Range(1u, topology::kMaxRanks))

@@ -129,6 +129,11 @@ Experiment& Experiment::ranks(std::uint32_t n) {
   return *this;
 }
 
+Experiment& Experiment::engine(std::string name) {
+  engine_ = std::move(name);
+  return *this;
+}
+
 Results Experiment::run() const {
   static std::atomic<std::uint64_t> runs{0};
   controller::RunOptions o;
@@ -151,6 +156,7 @@ Results Experiment::run() const {
   o.events = events_;
   o.pcap = captures_;
   o.quiet = true;
+  o.engine = engine_;
   o.handle_signals = false;
   controller::RunReport report;
   o.report = &report;

@@ -102,6 +102,10 @@ class Experiment {
   // files byte for byte); they are read back from the run's folder. It needs the
   // shakedown program: $SHAKEDOWN_BIN, else `shakedown` on the PATH, and mpirun.
   Experiment& ranks(std::uint32_t n);
+  // "shakedown" (the default), or "ns3": the same topology on ns-3's TCP (docs/ns3.md),
+  // in this process; a topology ns-3 cannot express gives exit_code() 2 and errors()
+  // lists each feature and where it is.
+  Experiment& engine(std::string name);
   topology::Topology& topology() { return topology_; }
 
   // Runs in this process and thread; deterministic like `shakedown run`.
@@ -115,6 +119,7 @@ class Experiment {
   std::string captures_ = "none";
   std::string out_;
   std::uint32_t ranks_ = 0;
+  std::string engine_ = "shakedown";
   Results run_across_processes(const std::string& dir) const;
 };
 

@@ -49,7 +49,7 @@ std::string failure_text(const ScenarioResult& r) {
 }  // namespace
 
 void run_isolated(const std::string& file, const std::string& dir, std::int64_t timeout_ns, std::uint32_t ranks,
-                  ScenarioResult& r) {
+                  const std::string& engine, ScenarioResult& r) {
   std::FILE* sink = std::tmpfile();
   std::FILE* errors = std::tmpfile();
   if (sink == nullptr || errors == nullptr) {
@@ -61,6 +61,10 @@ void run_isolated(const std::string& file, const std::string& dir, std::int64_t 
   }
   std::vector<std::string> args = {"shakedown", "run",    file,   "--out",  dir, "--quiet",
                                    "--json",    "--pcap", "none", "--events", "none"};
+  if (engine != "shakedown") {
+    args.emplace_back("--engine");
+    args.push_back(engine);
+  }
   if (ranks > 0) {
     args.emplace_back("--ranks");
     args.push_back(std::to_string(ranks));
@@ -190,7 +194,7 @@ std::vector<ScenarioResult> run_scenarios(const std::vector<std::string>& files,
       // Folders named after the position keep two scenarios of the same name apart.
       const std::string run_dir = (scratch / fmt::format("{:03}-{}", i + 1, r.name)).string();
       const auto t = std::chrono::steady_clock::now();
-      run_isolated(files[i], run_dir, o.timeout_ns, o.ranks, r);
+      run_isolated(files[i], run_dir, o.timeout_ns, o.ranks, o.engine, r);
       r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
       // A run folder that is about to be removed is no place to send anyone.
       if (!r.kept)

@@ -24,6 +24,7 @@ struct TestOptions {
   // > 0: each scenario runs across this many processes (`shakedown run --ranks N`,
   // docs/distributed.md); its expectations are checked as after one.
   std::uint32_t ranks = 0;
+  std::string engine = "shakedown";  // or ns3 (`shakedown run --engine`, docs/ns3.md)
 };
 
 struct ScenarioResult {
@@ -42,6 +43,7 @@ struct ScenarioResult {
 // or exhausts the memory, takes only itself down, and one that runs past the time
 // limit (0: none) is killed. Fills the result's code, expectations and output.
 void run_isolated(const std::string& file, const std::string& dir, std::int64_t timeout_ns, std::uint32_t ranks,
+                  const std::string& engine,
                   ScenarioResult& r);
 
 // The scenario files the paths name, sorted, filtered. Throws std::invalid_argument

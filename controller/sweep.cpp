@@ -141,7 +141,7 @@ int sweep_main(const SweepOptions& o, std::FILE* out, std::FILE* err) {
       const fs::path file = dir / fmt::format("{:02}-{}.yaml", i + 1, name);
       std::ofstream(file, std::ios::binary) << t;
       ScenarioResult r;
-      run_isolated(file.string(), run_dir, 0, o.ranks, r);
+      run_isolated(file.string(), run_dir, 0, o.ranks, o.engine, r);
       if (r.code != kSuccess && r.code != kExpectationFailed) {
         std::fprintf(err, "shakedown sweep: the run for %s=%s failed (exit %d)%s%s\n", name.c_str(), values[i].c_str(),
                      r.code, r.output.empty() ? "" : ":\n", r.output.c_str());
@@ -162,6 +162,7 @@ int sweep_main(const SweepOptions& o, std::FILE* out, std::FILE* err) {
       ro.events = "none";
       ro.pcap = "none";
       ro.quiet = true;
+      ro.engine = o.engine;
       RunReport report;
       ro.report = &report;
       const int code = run_experiment(ro, out, err);

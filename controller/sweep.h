@@ -23,6 +23,7 @@ struct SweepOptions {
   // > 0: each value's run goes across this many processes (`shakedown run --ranks N`,
   // docs/distributed.md); the table and chart are the same bytes as from one.
   std::uint32_t ranks = 0;
+  std::string engine = "shakedown";  // or ns3 (docs/ns3.md)
 };
 
 int sweep_main(const SweepOptions& o, std::FILE* out = stdout, std::FILE* err = stderr);

@@ -382,6 +382,20 @@ TEST(Cli, TestFiltersAndRefusesBadPaths) {
   EXPECT_EQ(run("test " + kScenarios + " --filter 'nothing-matches'").code, 2);
 }
 
+// shakedown test --engine ns3 checks a file's expectations after an ns-3 run: the lost
+// SYNs pass there as here; the four-way wave fails there (ns-3 never resends the short
+// segment the fault drops, with Nagle on: docs/ns3.md).
+TEST(Cli, TestRunsScenariosOnNs3) {
+  const std::string examples = kCatalog + "/../../examples";
+  Result r = run("test " + examples + "/retransmission/lost-syns.yaml --engine ns3");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("1 scenario: 1 passed"), std::string::npos) << r.output;
+  r = run("test " + examples + "/four-way-wave/wave.yaml --engine ns3");
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("connection[1].outcome == completed"), std::string::npos) << r.output;
+  EXPECT_EQ(run("test " + examples + "/four-way-wave/wave.yaml --engine omnet").code, 2);
+}
+
 // A workload no machine can hold (2·10^11 connections) is refused before anything is
 // built, with the estimate and the way to go ahead anyway: exit 2 at once, not the OOM
 // killer minutes later.

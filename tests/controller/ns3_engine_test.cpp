@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "controller/compare.h"
+#include "controller/experiment.h"
 #include "controller/run.h"
 #include "support/files.h"
 
@@ -369,6 +370,31 @@ faults:
   for (const char* reason : {"link_down", "loss"})
     EXPECT_EQ(r.ns3.report.summary["drops"][reason], r.ours.report.summary["drops"][reason]) << reason;
   EXPECT_GT(r.ns3.report.summary["drops"]["loss"].get<int>(), 0);
+}
+
+// The library takes the engine too (shakedown test and sweep: tests/controller/cli_test.cpp).
+TEST(Ns3Engine, TheLibraryRunsOnNs3) {
+  TempDir dir;
+  write(dir.file("t.yaml"), kLossless);
+  const Results ours = Experiment::from_file(dir.file("t.yaml")).run();
+  const Results theirs = Experiment::from_file(dir.file("t.yaml")).engine("ns3").run();
+  ASSERT_EQ(theirs.exit_code(), 0) << theirs.errors();
+  EXPECT_EQ(theirs.summary()["engine"], "ns3");
+  ASSERT_EQ(theirs.connections().size(), ours.connections().size());
+  EXPECT_EQ(theirs.summary()["handshake"], ours.summary()["handshake"]);
+  EXPECT_EQ(theirs.summary()["teardown"], ours.summary()["teardown"]);
+
+  write(dir.file("jitter.yaml"), R"(name: jitter
+hosts: [a, b]
+links:
+  - {ends: [a, b], delay: 5ms, jitter: 1ms}
+workload:
+  - {app: connect, from: a, to: b:80}
+)");
+  const Results refused = Experiment::from_file(dir.file("jitter.yaml")).engine("ns3").run();
+  EXPECT_EQ(refused.exit_code(), 2);
+  EXPECT_NE(refused.errors().find("jitter"), std::string::npos) << refused.errors();
+
 }
 
 // Ctrl-C stops an ns-3 run at its next check (10 ms simulated) and every file is
