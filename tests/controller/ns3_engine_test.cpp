@@ -233,7 +233,7 @@ faults:
                            "reorder: link 'r'—'server' (forward)",
                            "tcp two_way_handshake (a teaching variant of shakedown's TCP): 'client', 'server'",
                            "app stream: workload 'workload1'",
-                           "link changes and crashes (not yet mapped to ns-3): {at: 1s, crash: server}",
+                           "crashes (not yet mapped to ns-3): {at: 1s, crash: server}",
                            "a packet fault that delays, duplicates or corrupts (ns-3's error models drop): {match: "
                            "{link: [client, r], flags: SYN}, delay: 2s}"})
     EXPECT_NE(r.err.find(want), std::string::npos) << "missing: " << want << "\nin:\n" << r.err;
