@@ -325,7 +325,8 @@ class Run {
     s->SetAttribute("RcvBufSize", UintegerValue(t.receive_buffer));
     s->SetAttribute("InitialCwnd", UintegerValue(t.initial_window));
     s->SetAttribute("ConnTimeout", TimeValue(NanoSeconds(t.initial_rto_ns)));
-    s->SetAttribute("ConnCount", UintegerValue(t.syn_retries));
+    // ConnCount counts SYNs sent, the first among them: one more than retransmissions.
+    s->SetAttribute("ConnCount", UintegerValue(t.syn_retries + 1));
     s->SetAttribute("DataRetries", UintegerValue(t.data_retries));
     s->SetAttribute("DelAckCount", UintegerValue(t.delayed_ack_ns > 0 ? 2 : 1));
     if (t.delayed_ack_ns > 0) s->SetAttribute("DelAckTimeout", TimeValue(NanoSeconds(t.delayed_ack_ns)));

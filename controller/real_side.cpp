@@ -197,10 +197,15 @@ void RealSide::delivered(std::uint32_t host, std::int64_t t, std::span<const std
     // RFC 9293 3.10.7.3: in SYN-SENT a RST acknowledging the SYN refuses it; else (RFC
     // 5961 3.2, which Linux follows) only one at the next sequence number expected
     // resets — one elsewhere in the window draws a challenge ACK.
-    if (s.state == State::syn_sent) {
-      if (th.has(kAck) && th.ack == s.iss + 1) ended(host, t, k, s, tcp::EventKind::refused);
-    } else if (!before(th.seq, s.rcv_acked) && !before(s.handed_max, th.seq)) {
-      ended(host, t, k, s, tcp::EventKind::reset);
+    const bool refuses = s.state == State::syn_sent && th.has(kAck) && th.ack == s.iss + 1;
+    const bool resets = s.state != State::syn_sent && !before(th.seq, s.rcv_acked) && !before(s.handed_max, th.seq);
+    if (!refuses && !resets) return;
+    const tcp::EventKind means = refuses ? tcp::EventKind::refused : tcp::EventKind::reset;
+    if (ends_reported_) {
+      s.rst_at = t;
+      s.rst_means = means;
+    } else {
+      ended(host, t, k, s, means);
     }
     return;
   }
@@ -239,6 +244,8 @@ void RealSide::ended_by_timer(std::uint32_t host, std::int64_t t, wire::Ipv4Addr
   const Key k{host, remote.value, local_port, remote_port};
   const auto it = shadows_.find(k);
   if (it == shadows_.end() || !it->second.opened) return;
+  // Ended by the RST handed to it at this instant, not by a timer.
+  if (it->second.rst_at == t) why = it->second.rst_means;
   ended(host, t, k, it->second, why);
 }
 

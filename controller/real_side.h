@@ -40,6 +40,11 @@ namespace shakedown::controller {
 class RealSide {
  public:
   explicit RealSide(Recorder& recorder) : recorder_(recorder) {}
+  // A stack that reports its own ends (ns-3's, through ended_by_timer): a RST handed to
+  // it ends a connection only when the stack says the connection ended, at that same
+  // instant (ns-3 3.37 ignores a RST in SYN_SENT and goes on sending its SYN); the end
+  // is then `refused` or `reset`, as the RST says.
+  void ends_reported_by_the_stack() { ends_reported_ = true; }
 
   // The real host `host` sent this IPv4 packet (into the emulated network) at `t` ns.
   void sent(std::uint32_t host, std::int64_t t, std::span<const std::uint8_t> packet);
@@ -76,6 +81,8 @@ class RealSide {
     std::uint64_t taken = 0;       // in-order bytes its ACKs cover
     bool fin_sent = false, peer_fin = false, peer_fin_taken = false;
     std::uint32_t fin_seq = 0, peer_fin_seq = 0;
+    std::int64_t rst_at = kNever;  // an acceptable RST handed to it (ends_reported_)
+    tcp::EventKind rst_means = tcp::EventKind::reset;
   };
 
   ConnFacts facts(const Key& k, const Shadow& s) const;
@@ -86,6 +93,7 @@ class RealSide {
   void take_peer_fin(std::uint32_t host, std::int64_t t, const Key& k, Shadow& s);
 
   Recorder& recorder_;
+  bool ends_reported_ = false;
   std::unordered_map<Key, Shadow, KeyHash> shadows_;
   std::uint32_t next_slot_ = 0;
 };

@@ -565,6 +565,7 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
   if (ns3) {
     try {
       RealSide sides(*recorder);
+      sides.ends_reported_by_the_stack();
       on_ns3 = run_ns3(topo, built->network, built->workloads, sides, limit.ns(), !until_ns,
                        capture.on ? (dir / "pcap").string() : std::string(), capture.hosts,
                        [&](std::int64_t now_ns, std::uint64_t ns3_events) {

@@ -402,6 +402,52 @@ workload:
 
 }
 
+// Handshakes that fail. A SYN into a link that stays down: both engines send it 7
+// times (syn_retries 6) at 0, 1, 3, ... 63 s and give up at 127 s, the same to the
+// nanosecond. A SYN answered by RST (nothing listens): shakedown's connection is
+// refused (RFC 9293 3.10.7.3); ns-3 3.37 ignores the RST in SYN_SENT and goes on
+// sending its SYN until it gives up (docs/ns3.md), one connection all along.
+TEST(Ns3Engine, FailedHandshakesAsDocumented) {
+  TempDir dir;
+  const Both down = run_both(dir, R"(name: unreachable
+hosts: [c, s]
+routers: [r]
+links:
+  - {ends: [c, r], delay: 5ms}
+  - {ends: [r, s], delay: 5ms}
+workload:
+  - {app: connect, from: c, to: s:80, start: {at: 20ms}}
+faults:
+  - {at: 10ms, link: [r, s], down: forever}
+)");
+  ASSERT_EQ(down.a.size(), 1u);
+  ASSERT_EQ(down.b.size(), 1u);
+  EXPECT_EQ(down.a[0].outcome(), Outcome::timed_out);
+  EXPECT_EQ(down.b[0].outcome(), Outcome::timed_out);
+  EXPECT_EQ(down.b[0].side[0].retransmissions[kRetransmitSyn], 6u);
+  EXPECT_EQ(down.a[0].side[0].retransmissions[kRetransmitSyn], 6u);
+  EXPECT_EQ(down.b[0].side[0].closed, 127'020'000'000);
+  EXPECT_EQ(down.b[0].side[0].closed, down.a[0].side[0].closed);
+
+  TempDir other;
+  const Both refused = run_both(other, R"(name: refused
+hosts: [c, s]
+links:
+  - {ends: [c, s], delay: 5ms}
+workload:
+  - {app: connect, from: c, to: s:80, listen: false, connections: 3}
+)");
+  ASSERT_EQ(refused.a.size(), 3u);
+  ASSERT_EQ(refused.b.size(), 3u) << "each ns-3 connection is one, whatever RSTs it is sent";
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(refused.a[i].outcome(), Outcome::refused);
+    EXPECT_EQ(refused.a[i].side[0].closed, 10'000'000);
+    EXPECT_EQ(refused.b[i].outcome(), Outcome::timed_out);
+    EXPECT_EQ(refused.b[i].side[0].retransmissions[kRetransmitSyn], 6u);
+    EXPECT_EQ(refused.b[i].side[0].closed, 127'000'000'000);
+  }
+}
+
 // Ctrl-C stops an ns-3 run at its next check (10 ms simulated) and every file is
 // written whole up to then, as on shakedown's engine.
 TEST(Ns3Engine, CtrlCStopsTheRunAndLeavesWholeFiles) {
