@@ -339,22 +339,27 @@ TEST(Ns3Engine, PacketFaultsDropTheSameSegments) {
   EXPECT_EQ(w.ns3.report.summary["drops"]["loss"], 0);
 }
 
+// Two clients behind a router, opening and closing `n` connections each over 4 s: the
+// network of the fault tests.
+std::string two_clients(int n) {
+  return fmt::format(R"(hosts: [c1, c2, server]
+routers: [r]
+links:
+  - {{ends: [c1, r], delay: 5ms}}
+  - {{ends: [c2, r], delay: 5ms}}
+  - {{ends: [r, server], delay: 5ms}}
+workload:
+  - {{app: connect, from: [c1, c2], to: server:80, connections: {}, start: {{uniform: [0s, 4s]}}}}
+)",
+                     n);
+}
+
 // A link held down and a partition, on both engines: the SYNs sent into them are lost
 // (drops counted as link_down on both), retransmitted with the same backoff, and every
 // connection's handshake and teardown agree to the nanosecond.
 TEST(Ns3Engine, LinkDownAndPartitionAgreeToTheNanosecond) {
   TempDir dir;
-  const Both r = run_both(dir, R"(name: down
-seed: 2
-hosts: [c1, c2, server]
-routers: [r]
-links:
-  - {ends: [c1, r], delay: 5ms}
-  - {ends: [c2, r], delay: 5ms}
-  - {ends: [r, server], delay: 5ms}
-workload:
-  - {app: connect, from: [c1, c2], to: server:80, connections: 10, start: {uniform: [0s, 4s]}}
-faults:
+  const Both r = run_both(dir, "name: down\nseed: 2\n" + two_clients(10) + R"(faults:
   - {at: 1s, link: [c1, r], down: 2s}
   - {at: 2500ms, partition: [c2], for: 1s}
 )");
@@ -380,17 +385,7 @@ faults:
 // connection completes; ns-3's does not, and its server gives up in LAST_ACK.
 TEST(Ns3Engine, LinkChangesAgreeAndTimeWaitDiffersAsDocumented) {
   TempDir dir;
-  const Both r = run_both(dir, R"(name: set
-seed: 4
-hosts: [c1, c2, server]
-routers: [r]
-links:
-  - {ends: [c1, r], delay: 5ms}
-  - {ends: [c2, r], delay: 5ms}
-  - {ends: [r, server], delay: 5ms}
-workload:
-  - {app: connect, from: [c1, c2], to: server:80, connections: 20, start: {uniform: [0s, 4s]}}
-faults:
+  const Both r = run_both(dir, "name: set\nseed: 4\n" + two_clients(20) + R"(faults:
   - {at: 1s, link: [r, server], set: {delay: 40ms}}
   - {at: 2s, link: [c1, r], set: {loss: 100%}}
   - {at: 2500ms, link: [c1, r], set: {loss: 0%}}
