@@ -35,6 +35,13 @@ class RealSide;
 // place ("link 'a'—'b', forward: jitter"); empty when it can run.
 std::vector<std::string> ns3_refusals(const topology::Topology& topo);
 
+// What a run of this size needs on ns-3, whose nodes and sockets cost far more than
+// shakedown's: measured on the reference star (bench/RESULTS.md: 10,000 connections,
+// 102 nodes, 239 MB), 40 MB to start, 20 KB a connection, 200 KB a node, 10 KB a link.
+inline std::uint64_t ns3_memory(std::uint64_t nodes, std::uint64_t links, std::uint64_t connections) {
+  return 40'000'000 + 20'000 * connections + 200'000 * nodes + 10'000 * links;
+}
+
 struct Ns3Result {
   std::uint64_t events = 0;      // ns-3's, less the engine's own checks
   std::int64_t last_ns = 0;      // the simulated time the run ended at

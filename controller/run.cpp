@@ -319,6 +319,8 @@ int load_and_plan(const RunOptions& o, Plan& plan, std::FILE* err) {
   const int ranks = o.mpi != nullptr ? o.mpi->size() : 1;
   if (o.check_memory) {
     MemoryEstimate m = estimate_memory(topo);
+    const bool on_ns3 = o.engine == "ns3";
+    if (on_ns3) m.bytes = std::max(m.bytes, ns3_memory(m.hosts + m.routers, m.links, m.connections));
     // The ranks on this machine share its memory: their part of the run.
     if (ranks > 1) {
       const auto& hosts = o.mpi->hosts();
@@ -328,10 +330,10 @@ int load_and_plan(const RunOptions& o, Plan& plan, std::FILE* err) {
     const std::uint64_t available = available_memory();
     if (available != 0 && m.bytes > available) {
       std::fprintf(err,
-                   "shakedown run: %s needs about %s of memory (%llu hosts, %llu routers, %llu links, %llu "
+                   "shakedown run: %s needs about %s of memory%s (%llu hosts, %llu routers, %llu links, %llu "
                    "connections), more than the %s this machine has available; run it on a larger machine, "
                    "across several (distributed runs), or go ahead anyway with --skip-memory-check\n",
-                   o.file.c_str(), pretty_bytes(m.bytes).c_str(), static_cast<unsigned long long>(m.hosts),
+                   o.file.c_str(), pretty_bytes(m.bytes).c_str(), on_ns3 ? " on ns-3" : "", static_cast<unsigned long long>(m.hosts),
                    static_cast<unsigned long long>(m.routers), static_cast<unsigned long long>(m.links),
                    static_cast<unsigned long long>(m.connections), pretty_bytes(available).c_str());
       return kBadInput;
