@@ -328,7 +328,14 @@ TEST(RealHosts, LinuxServerReceivesEveryByteAcrossALossyPath) {
   EXPECT_NE(ladder.find("Note right of S: SYN_RECEIVED"), std::string::npos) << ladder;
   EXPECT_NE(ladder.find("Note right of S: LAST_ACK"), std::string::npos) << ladder;
   EXPECT_EQ(ladder.find("not seen"), std::string::npos) << ladder;
-  EXPECT_EQ(ladder.find("still in the network"), std::string::npos) << ladder;
+  // Every segment arrived. One exception, which timing decides: Linux, CLOSED, answers
+  // each stray duplicate ACK with a RST, and a second RST that arrives after the client
+  // is CLOSED too belongs to no connection's row any more.
+  std::istringstream lines(ladder);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find("still in the network") != std::string::npos) {
+      EXPECT_NE(line.find(": RST "), std::string::npos) << line << "\n" << ladder;
+    }
   fs::remove_all(r.dir);
 }
 
