@@ -6,6 +6,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 
 #include "controller/ns3_sim.h"
@@ -325,6 +326,11 @@ Ns3Result run_ns3(const topology::Topology& topo, const Network& network, const 
     s.server_closes = w.close() == topology::Workload::SERVER || w.close() == topology::Workload::BOTH;
   }
   ToSide reports(side);
+  // ns-3's simulator is one per process (Simulator is a singleton, ChecksumEnabled a
+  // global value): runs on ns-3 in one process, from threads of the library or a
+  // sweep, take turns.
+  static std::mutex one_at_a_time;
+  const std::lock_guard<std::mutex> turn(one_at_a_time);
   const ns3sim::Result r = ns3sim::run(sim, reports, keep_going);
   Ns3Result out;
   out.events = r.events;

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -435,6 +436,26 @@ workload:
   EXPECT_EQ(refused.exit_code(), 2);
   EXPECT_NE(refused.errors().find("jitter"), std::string::npos) << refused.errors();
 
+}
+
+// ns-3's simulator is one per process: two library runs on ns-3 from two threads take
+// turns and give the same results as one alone.
+TEST(Ns3Engine, RunsFromTwoThreadsTakeTurns) {
+  TempDir dir;
+  write(dir.file("t.yaml"), kLossless);
+  const Results alone = Experiment::from_file(dir.file("t.yaml")).engine("ns3").run();
+  ASSERT_EQ(alone.exit_code(), 0) << alone.errors();
+  std::optional<Results> first, second;
+  std::thread a([&] { first = Experiment::from_file(dir.file("t.yaml")).engine("ns3").run(); });
+  std::thread b([&] { second = Experiment::from_file(dir.file("t.yaml")).engine("ns3").run(); });
+  a.join();
+  b.join();
+  for (const Results* r : {&*first, &*second}) {
+    ASSERT_EQ(r->exit_code(), 0) << r->errors();
+    EXPECT_EQ(r->summary()["handshake"], alone.summary()["handshake"]);
+    EXPECT_EQ(r->summary()["teardown"], alone.summary()["teardown"]);
+    EXPECT_EQ(r->connections().size(), alone.connections().size());
+  }
 }
 
 // Handshakes that fail. A SYN into a link that stays down: both engines send it 7
