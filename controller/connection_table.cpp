@@ -125,7 +125,10 @@ ConnectionTable::Where ConnectionTable::open(std::uint32_t slot, std::uint32_t g
   const Tuple mine{c.local.value, c.remote.value, c.local_port, c.remote_port};
   const Tuple theirs{c.remote.value, c.local.value, c.remote_port, c.local_port};
   Where w;
-  if (c.state == tcp::State::syn_sent) {
+  if (lone_) {
+    lone_sides_.emplace_back();
+    w = {static_cast<std::uint32_t>(lone_sides_.size()), 0};
+  } else if (c.state == tcp::State::syn_sent) {
     // An active open; or the second of a simultaneous open, which joins the first.
     if (const std::uint32_t* first = opening_.find(theirs);
         first != nullptr && !rows_[*first - 1].side[1].has_conn) {
@@ -155,6 +158,11 @@ ConnectionTable::Where ConnectionTable::open(std::uint32_t slot, std::uint32_t g
   s.isn = c.iss;
   s.has_conn = true;
   s.state = c.state;
+  auto& v = slots_[c.host];
+  if (v.size() <= slot) v.resize(slot + 1);
+  v[slot] = Slot{generation, w.row, w.side};
+  if (!opened_.empty()) opened_[c.host].push_back(w);
+  if (lone_) return w;
   by_tuple_.put(mine, w);
   // The peer's address is known even before its side is: a client whose SYN never
   // reaches a server is still drawn against that server.
@@ -164,14 +172,12 @@ ConnectionTable::Where ConnectionTable::open(std::uint32_t slot, std::uint32_t g
     peer.address = c.remote;
     peer.port = c.remote_port;
   }
-  auto& v = slots_[c.host];
-  if (v.size() <= slot) v.resize(slot + 1);
-  v[slot] = Slot{generation, w.row, w.side};
   return w;
 }
 
 ConnectionTable::Where ConnectionTable::stray(std::uint32_t host, wire::Ipv4Address address, const Tuple& sender,
                                               std::uint16_t port) {
+  if (lone_) return {};
   const Where* latest = by_tuple_.find(sender);
   if (latest == nullptr) return {};
   const Where w{latest->row, static_cast<std::uint8_t>(1 - latest->side)};
@@ -197,6 +203,7 @@ bool ConnectionTable::end(Where w, Outcome outcome, std::int64_t t, bool timelin
   if (s.closed == kNever) s.closed = t;
   if (timeline && (s.timeline.empty() || s.timeline.back().second != tcp::State::closed))
     s.timeline.emplace_back(t, tcp::State::closed);
+  if (lone_) return true;
   ConnectionRow& row = rows_[w.row - 1];
   if (w.side == 0) {
     const Tuple tup{s.address.value, row.side[1].address.value, s.port, row.side[1].port};

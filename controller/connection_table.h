@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
@@ -32,8 +33,9 @@ std::string_view retransmit_kind_name(int kind);
 inline constexpr std::int64_t kNever = -1;
 
 // One end of a connection. Times are nanoseconds from the start of the run, kNever
-// when it did not happen.
-struct Side {
+// when it did not happen. SideFields is what is copied as bytes between the processes
+// of a distributed run (everything but the timeline).
+struct SideFields {
   static constexpr std::uint32_t kNoHost = 0xffffffffu;
   std::uint32_t host = kNoHost;
   bool present() const { return host != kNoHost; }
@@ -50,10 +52,12 @@ struct Side {
   std::uint32_t retransmissions[kRetransmitKinds] = {};
   tcp::State state = tcp::State::closed;
   std::uint32_t cwnd = 0;  // the last written to events.jsonl
-  // Every state change, when the recorder keeps timelines (expectations on state_at).
-  std::vector<std::pair<std::int64_t, tcp::State>> timeline;
   Outcome outcome = Outcome::open;
   bool ended = false;
+};
+struct Side : SideFields {
+  // Every state change, when the recorder keeps timelines (expectations on state_at).
+  std::vector<std::pair<std::int64_t, tcp::State>> timeline;
 };
 
 // A row of the table (and of connections.csv).
@@ -127,7 +131,18 @@ class ConnectionTable {
   // The host whose address this is, Side::kNoHost for none.
   std::uint32_t host_of(wire::Ipv4Address a) const;
 
-  Side& side(Where w) { return rows_[w.row - 1].side[w.side]; }
+  Side& side(Where w) { return lone_ ? lone_sides_[w.row - 1] : rows_[w.row - 1].side[w.side]; }
+  // Every host's connections in the order they were first seen (open), kept when asked
+  // before the first: a distributed run matches the sides each process recorded of its
+  // own hosts with the rows rank 0 made of them by the host's n-th connection.
+  void keep_open_order() { opened_.resize(slots_.size()); }
+  // Sides alone, never paired into rows (before the first open): what a process of a
+  // distributed run records of its own hosts, whose rows rank 0 makes. Where.row then
+  // numbers sides, rows() is empty, and a stray segment finds no side.
+  void sides_alone() { lone_ = true; }
+  // Room for this many rows (no effect on sides_alone()'s sides, which never move).
+  void reserve(std::size_t rows) { rows_.reserve(rows); }
+  const std::vector<Where>& opened(std::uint32_t host) const { return opened_[host]; }
   const std::vector<ConnectionRow>& rows() const { return rows_; }
   std::vector<ConnectionRow> take_rows() { return std::move(rows_); }
   std::size_t open_rows() const { return live_rows_; }
@@ -153,8 +168,11 @@ class ConnectionTable {
   Where new_row(std::uint8_t side);
 
   std::vector<ConnectionRow> rows_;
+  bool lone_ = false;
+  std::deque<Side> lone_sides_;  // sides_alone()
   std::size_t live_rows_ = 0;
   std::vector<std::vector<Slot>> slots_;  // by host node, by connection slot
+  std::vector<std::vector<Where>> opened_;  // by host node; empty unless keep_open_order()
   // Keyed by tuples, which never have port 0: FlatMap's empty key cannot occur.
   FlatMap<Tuple, Where, TupleHash> by_tuple_;              // the latest side sending on a tuple
   FlatMap<PairKey, std::uint32_t, PairKeyHash> unpaired_;  // clients awaiting their server

@@ -30,14 +30,13 @@ void Distributed::wire(Built& built, const topology::Topology& topology) {
   far_ends_.assign(static_cast<std::size_t>(topology.links_size()) * 2, nullptr);
   window_ = std::make_unique<WindowedRun>(engine_, exchange_, lookahead_, [this](Crossing& c) {
     LinkDirection* far = c.receiver < far_ends_.size() ? far_ends_[c.receiver] : nullptr;
-    if (far == nullptr || c.bytes.empty())
+    if (far == nullptr)
       throw std::runtime_error(fmt::format("a packet for link direction {}, whose far end is not here", c.receiver));
-    // The packet's bytes, then its flags (corrupted, duplicate) in one byte.
-    const std::uint8_t flags = c.bytes.back();
-    PacketPtr packet = pool_.make(c.bytes.size() - 1);
-    std::memcpy(packet->bytes().data(), c.bytes.data(), c.bytes.size() - 1);
-    packet->corrupted = (flags & 1) != 0;
-    packet->duplicate = (flags & 2) != 0;
+    // The packet's bytes; its flags (corrupted, duplicate) in the tag.
+    PacketPtr packet = pool_.make(c.bytes.size());
+    std::memcpy(packet->bytes().data(), c.bytes.data(), c.bytes.size());
+    packet->corrupted = (c.tag & 1) != 0;
+    packet->duplicate = (c.tag & 2) != 0;
     far->arrive(c.at, c.key.count, std::move(packet));
   });
   const auto me = static_cast<std::uint32_t>(mpi_.rank());
@@ -57,11 +56,9 @@ void Distributed::wire(Built& built, const topology::Topology& topology) {
           // The key the far end gives the hand-over (LinkDirection::delivery_key).
           c.key = Scheduler::Key{end, end, seq};
           c.receiver = id;
-          const auto bytes = packet->bytes();
-          c.bytes.reserve(bytes.size() + 1);
-          c.bytes.assign(bytes.begin(), bytes.end());
-          c.bytes.push_back(static_cast<std::uint8_t>((packet->corrupted ? 1 : 0) | (packet->duplicate ? 2 : 0)));
-          window_->send(std::move(c));
+          c.tag = static_cast<std::uint8_t>((packet->corrupted ? 1 : 0) | (packet->duplicate ? 2 : 0));
+          c.bytes = packet->bytes();
+          window_->send(c);
         });
       } else if (far == me) {
         far_ends_[id] = &dir;
@@ -79,8 +76,11 @@ bool Distributed::step(TimePoint limit, bool stop, TraceShipper& shipper, TraceM
   mine += shipper.take();
   trace_bytes_ += mine.size();
   exchange_.attach(std::move(mine));
+  const double exchanged = exchange_.seconds();
+  const auto stepped = std::chrono::steady_clock::now();
   const bool more = window_->step(limit, stop);
   const auto began = std::chrono::steady_clock::now();
+  run_seconds_ += std::chrono::duration<double>(began - stepped).count() - (exchange_.seconds() - exchanged);
   if (merger != nullptr) {
     // Split off every rank's count, and merge the records.
     std::vector<std::string_view> streams;
@@ -148,6 +148,81 @@ Distributed::Totals Distributed::add_up(Built& built) {
   return Totals{v[i], TimePoint::from_ns(last[0])};
 }
 
+void Distributed::gather_sides(Recorder& local, Recorder* lead) {
+  static_assert(std::is_trivially_copyable_v<SideFields>);
+  // This process's hosts, and how far each has been sent.
+  std::vector<std::uint32_t> hosts;
+  for (std::uint32_t n = 0; n < here_.size(); ++n)
+    if (here_[n] && local.sides_opened(n) > 0) hosts.push_back(n);
+  std::size_t h = 0, next = 0;
+  // On rank 0: how many sides of each host arrived.
+  std::vector<std::uint64_t> arrived(lead != nullptr ? here_.size() : 0);
+  for (;;) {
+    // A piece: groups of (host, first, count, sides), up to about kPieceBytes.
+    std::string piece;
+    while (h < hosts.size() && piece.size() < Mpi::kPieceBytes) {
+      const std::uint32_t host = hosts[h];
+      const std::size_t total = local.sides_opened(host);
+      std::size_t count = 0;
+      const std::size_t at = piece.size();
+      bytes::put(piece, host);
+      bytes::put(piece, static_cast<std::uint64_t>(next));
+      bytes::put(piece, std::uint64_t{0});
+      for (; next < total && piece.size() < Mpi::kPieceBytes; ++next, ++count) {
+        const Side& s = local.opened_side(host, next);
+        bytes::put(piece, static_cast<const SideFields&>(s));
+        bytes::put(piece, static_cast<std::uint64_t>(s.timeline.size()));
+        for (const auto& [t, state] : s.timeline) {
+          bytes::put(piece, t);
+          bytes::put(piece, state);
+        }
+      }
+      const auto n = static_cast<std::uint64_t>(count);
+      std::memcpy(piece.data() + at + sizeof(std::uint32_t) + sizeof(std::uint64_t), &n, sizeof n);
+      if (next == total) {
+        ++h;
+        next = 0;
+      }
+    }
+    std::vector<std::uint64_t> sizes;
+    const std::string all = mpi_.gather(piece, &sizes);
+    if (lead != nullptr) {
+      const char* p = all.data();
+      const char* const end = all.data() + all.size();
+      std::size_t rank = 0, rank_end = sizes.empty() ? 0 : sizes[0];
+      while (p < end) {
+        while (static_cast<std::size_t>(p - all.data()) >= rank_end) rank_end += sizes[++rank];
+        const auto host = bytes::take<std::uint32_t>(p);
+        const auto first = bytes::take<std::uint64_t>(p);
+        const auto count = bytes::take<std::uint64_t>(p);
+        if (host >= arrived.size() || first != arrived[host] || first + count > lead->sides_opened(host))
+          throw std::runtime_error(fmt::format(
+              "rank {} recorded connections {}..{} of node {}, where rank 0 knows of {} (a fault of shakedown's)", rank,
+              first + 1, first + count, host, host < arrived.size() ? lead->sides_opened(host) : 0));
+        for (std::uint64_t i = 0; i < count; ++i) {
+          Side& s = lead->opened_side(host, first + i);
+          static_cast<SideFields&>(s) = bytes::take<SideFields>(p);
+          s.timeline.resize(bytes::take<std::uint64_t>(p));
+          for (auto& [t, state] : s.timeline) {
+            t = bytes::take<std::int64_t>(p);
+            state = bytes::take<tcp::State>(p);
+          }
+        }
+        arrived[host] += count;
+      }
+    }
+    std::vector<std::uint64_t> left{hosts.size() - h};
+    mpi_.sum(left);
+    if (left[0] == 0) break;
+  }
+  if (lead != nullptr)
+    for (std::uint32_t n = 0; n < arrived.size(); ++n)
+      if (arrived[n] != lead->sides_opened(n))
+        throw std::runtime_error(fmt::format("rank {} recorded {} connections of node {}, where rank 0 knows of {} "
+                                             "(a fault of shakedown's)",
+                                             rank_of_[n], arrived[n], n, lead->sides_opened(n)));
+}
+
 nlohmann::ordered_json Distributed::rank_stats(double wall_seconds) {
   const WindowedRun::Stats& w = window_->stats();
   rusage usage{};
@@ -156,14 +231,15 @@ nlohmann::ordered_json Distributed::rank_stats(double wall_seconds) {
                                         static_cast<std::uint64_t>(exchange_.seconds() * 1e6),
                                         static_cast<std::uint64_t>(trace_seconds_ * 1e6),
                                         static_cast<std::uint64_t>(wall_seconds * 1e6),
-                                        static_cast<std::uint64_t>(usage.ru_maxrss) * 1024};
+                                        static_cast<std::uint64_t>(usage.ru_maxrss) * 1024,
+                                        static_cast<std::uint64_t>(run_seconds_ * 1e6)};
   std::string bytes(reinterpret_cast<const char*>(mine.data()), mine.size() * sizeof(std::uint64_t));
   std::vector<std::uint64_t> sizes;
   const std::string all = mpi_.gather(bytes, &sizes);
   nlohmann::ordered_json ranks = nlohmann::ordered_json::array();
   if (!lead()) return ranks;
   for (std::size_t r = 0; r < sizes.size(); ++r) {
-    std::uint64_t x[9];
+    std::uint64_t x[10];
     std::memcpy(x, all.data() + r * sizeof x, sizeof x);
     nlohmann::ordered_json j;
     j["rank"] = r;
@@ -173,6 +249,7 @@ nlohmann::ordered_json Distributed::rank_stats(double wall_seconds) {
     j["packets_sent_across"] = x[2];
     j["packets_received_across"] = x[3];
     j["trace_bytes"] = x[4];
+    j["run_seconds"] = static_cast<double>(x[9]) / 1e6;
     j["window_exchange_seconds"] = static_cast<double>(x[5]) / 1e6;
     j["trace_merge_seconds"] = static_cast<double>(x[6]) / 1e6;
     j["wall_seconds"] = static_cast<double>(x[7]) / 1e6;

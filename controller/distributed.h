@@ -60,6 +60,13 @@ class Distributed {
     TimePoint last_event;
   };
   Totals add_up(Built& built);
+  // After a run recorded where its hosts run (LocalRecording): every process's sides
+  // of its own hosts, `local`, replace what rank 0's recorder, `lead` (null elsewhere),
+  // made of them, matched by each host's n-th connection; in pieces of at most about
+  // Mpi::kPieceBytes from each process at a time. Collective. Throws
+  // std::runtime_error should a process's count of a host's connections differ from
+  // rank 0's (a fault of shakedown's, named, rather than a wrong table).
+  void gather_sides(Recorder& local, Recorder* lead);
   // Per rank, for timing.json and the closing line (rank 0; collective).
   nlohmann::ordered_json rank_stats(double wall_seconds);
   std::string rank_line(const nlohmann::ordered_json& ranks) const;
@@ -75,7 +82,7 @@ class Distributed {
   std::unique_ptr<WindowedRun> window_;
   std::vector<LinkDirection*> far_ends_;  // by link * 2 + direction, those arriving here
   std::uint64_t trace_bytes_ = 0, events_everywhere_ = 0;
-  double trace_seconds_ = 0;
+  double trace_seconds_ = 0, run_seconds_ = 0;
 };
 
 }  // namespace shakedown::controller

@@ -140,32 +140,20 @@ void Mpi::max(std::vector<std::int64_t>& values) const {
         "reduction");
 }
 
-Exchange::Round MpiExchange::round(std::vector<Crossing> outgoing, TimePoint earliest_here, bool stop_here) {
+Exchange::Round MpiExchange::round(const std::vector<std::string>& outgoing, TimePoint earliest_here, bool stop_here) {
   const auto began = std::chrono::steady_clock::now();
   const auto ranks = static_cast<std::size_t>(mpi_.size());
   // To each rank: the length of the crossings, the crossings, and (to rank 0) the
   // attached bytes.
   to_.resize(ranks);
-  for (std::string& t : to_) {
+  for (std::size_t r = 0; r < ranks; ++r) {
+    std::string& t = to_[r];
     t.clear();
-    put(t, std::uint64_t{0});
+    const std::string_view crossings = r < outgoing.size() ? std::string_view(outgoing[r]) : std::string_view();
+    put(t, static_cast<std::uint64_t>(crossings.size()));
+    t += crossings;
   }
-  TimePoint earliest = earliest_here;
-  for (const Crossing& c : outgoing) {
-    earliest = std::min(earliest, c.at);
-    std::string& out = to_.at(c.part);
-    put(out, c.at.ns());
-    put(out, c.key.owner);
-    put(out, c.key.source);
-    put(out, c.key.count);
-    put(out, c.receiver);
-    put(out, static_cast<std::uint32_t>(c.bytes.size()));
-    out.append(reinterpret_cast<const char*>(c.bytes.data()), c.bytes.size());
-  }
-  for (std::string& t : to_) {
-    const std::uint64_t n = t.size() - sizeof(std::uint64_t);
-    std::memcpy(t.data(), &n, sizeof n);
-  }
+  const TimePoint earliest = earliest_here;
   to_[0] += attached_;
   attached_.clear();
 
@@ -219,26 +207,14 @@ Exchange::Round MpiExchange::round(std::vector<Crossing> outgoing, TimePoint ear
   round.stop = agreed[1] == 0;
   gathered_.clear();
   gathered_sizes_.assign(ranks, 0);
+  round.incoming.assign(ranks, std::string_view());
   for (std::size_t r = 0; r < ranks; ++r) {
     if (in_sizes[r] == 0) continue;
     const char* p = recv_.data() + in_offsets[r];
     const auto crossings = take<std::uint64_t>(p);
-    const char* end = p + crossings;
-    while (p < end) {
-      Crossing c;
-      c.part = part();
-      c.at = TimePoint::from_ns(take<std::int64_t>(p));
-      c.key.owner = take<Owner>(p);
-      c.key.source = take<Owner>(p);
-      c.key.count = take<std::uint64_t>(p);
-      c.receiver = take<std::uint32_t>(p);
-      const auto n = take<std::uint32_t>(p);
-      c.bytes.assign(reinterpret_cast<const std::uint8_t*>(p), reinterpret_cast<const std::uint8_t*>(p) + n);
-      p += n;
-      round.incoming.push_back(std::move(c));
-    }
+    round.incoming[r] = std::string_view(p, crossings);
     const std::uint64_t rest = in_sizes[r] - sizeof(std::uint64_t) - crossings;
-    gathered_.append(end, rest);
+    gathered_.append(p + crossings, rest);
     gathered_sizes_[r] = rest;
   }
   seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();

@@ -64,7 +64,7 @@ class Mpi {
 class MpiExchange final : public Exchange {
  public:
   explicit MpiExchange(const Mpi& mpi) : mpi_(mpi) {}
-  Round round(std::vector<Crossing> outgoing, TimePoint earliest_here, bool stop_here) override;
+  Round round(const std::vector<std::string>& outgoing, TimePoint earliest_here, bool stop_here) override;
   std::uint32_t part() const override { return static_cast<std::uint32_t>(mpi_.rank()); }
   std::uint32_t parts() const override { return static_cast<std::uint32_t>(mpi_.size()); }
 

@@ -106,6 +106,15 @@ class Recorder final : public Observer, public TcpObserver {
     const Where w = table_.find(host, conn.index, conn.generation);
     return w.row == 0 ? nullptr : &table_.side(w);
   }
+  // The sides of each host in the order they were first reported (a distributed run's
+  // sides recorded where their hosts run, matched with rank 0's rows: trace_stream.h).
+  // keep_open_order() before the first report.
+  void keep_open_order() { table_.keep_open_order(); }
+  // Only the sides, unpaired (ConnectionTable::sides_alone): a distributed run's
+  // recorder of one process's hosts.
+  void sides_alone() { table_.sides_alone(); }
+  std::size_t sides_opened(std::uint32_t host) const { return table_.opened(host).size(); }
+  Side& opened_side(std::uint32_t host, std::size_t n) { return table_.side(table_.opened(host)[n]); }
   const std::vector<ConnectionRow>& connections() const { return table_.rows(); }
   const TraceNames& names() const { return names_; }
   std::uint64_t events_written() const { return log_.written(); }

@@ -481,6 +481,9 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
   std::optional<Distributed> dist;
   std::optional<TraceShipper> shipper;
   std::optional<TraceMerger> merger;
+  // Recording where the hosts run (trace_stream.h), when only the table is wanted.
+  std::optional<Recorder> local_recorder;
+  std::optional<LocalRecording> local_recording;
   CaptureChoice capture;
   int built_code = kSuccess;
   try {
@@ -494,16 +497,26 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
     if (distributed) dist.emplace(*o.mpi, engine, pool, plan.partition);
     built.emplace(engine, pool, topo, packet_events ? &observers : nullptr, (kinds & kEventTimer) != 0,
                   dist ? &dist->here() : nullptr);
+    const bool record_here = dist && kinds == 0 && !needs(topo).seen;
     if (dist) {
       dist->wire(*built, topo);
-      shipper.emplace(engine, capture.on, report_needs(kinds, needs(topo).seen));
-      built->network.set_tcp_observer(&*shipper);
+      shipper.emplace(engine, capture.on, record_here ? ReportNeeds{} : report_needs(kinds, needs(topo).seen));
+      if (record_here) {
+        local_recorder.emplace(topo, built->network, std::string(), 0);
+        local_recorder->keep_open_order();
+        local_recorder->sides_alone();
+        prepare(*local_recorder, topo);
+        built->network.set_tcp_observer(&local_recording.emplace(*local_recorder, *shipper));
+      } else {
+        built->network.set_tcp_observer(&*shipper);
+      }
       if (packet_events) observers.add(*shipper);
     }
     if (lead) {
       recorder.emplace(topo, built->network, kinds != 0 ? (dir / "events.jsonl").string() : std::string(), kinds,
                        o.keep_events && o.report != nullptr);
       prepare(*recorder, topo);
+      if (local_recorder) recorder->keep_open_order();
       ObserverList& packets = dist ? merged_packets : observers;
       if ((kinds & kEventDrop) != 0) packets.add(*recorder);
       if (dist) {
@@ -656,6 +669,7 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
     o.mpi->min(next);
     at_horizon = !until_ns && !interrupted && next[0] != TimePoint::max().ns();
     const Distributed::Totals totals = dist->add_up(*built);
+    if (local_recorder) dist->gather_sides(*local_recorder, lead ? &*recorder : nullptr);
     events = totals.events;
     simulated = (until_ns && !interrupted) || at_horizon ? limit : totals.last_event;
     ranks = dist->rank_stats(wall());

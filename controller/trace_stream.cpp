@@ -132,6 +132,44 @@ void TraceShipper::on_tcp_event(const Host& host, tcp::ConnId conn, const tcp::E
   close_record(out_, body);
 }
 
+bool LocalRecording::opens(const Host& host, tcp::ConnId conn) {
+  return !conn.valid() || local_.side_of(host.node_id(), conn) == nullptr;
+}
+
+void LocalRecording::on_segment_sent(const Host& host, tcp::ConnId conn, const wire::Ipv4Header& ip,
+                                     const wire::TcpHeader& tcp, std::uint32_t payload) {
+  if (opens(host, conn)) shipper_.on_segment_sent(host, conn, ip, tcp, payload);
+  local_.on_segment_sent(host, conn, ip, tcp, payload);
+}
+
+void LocalRecording::on_segment_received(const Host& host, const tcp::Input& input, const wire::Ipv4Header& ip,
+                                         const wire::TcpHeader& tcp, std::uint32_t payload) {
+  if (opens(host, input.conn)) shipper_.on_segment_received(host, input, ip, tcp, payload);
+  local_.on_segment_received(host, input, ip, tcp, payload);
+}
+
+void LocalRecording::on_tcp_event(const Host& host, tcp::ConnId conn, const tcp::Event& event) {
+  if (!conn.valid()) return;  // the recorder ignores these
+  bool ends = false;
+  switch (event.kind) {
+    case tcp::EventKind::reset:
+    case tcp::EventKind::refused:
+    case tcp::EventKind::timed_out:
+    case tcp::EventKind::closed:
+      ends = true;
+      break;
+    default:
+      break;
+  }
+  if (ends || opens(host, conn)) shipper_.on_tcp_event(host, conn, event);
+  local_.on_tcp_event(host, conn, event);
+}
+
+void LocalRecording::on_crash(const Host& host) {
+  shipper_.on_crash(host);
+  local_.on_crash(host);
+}
+
 void TraceShipper::on_crash(const Host& host) {
   header(kCrash, engine_.now().ns());
   const std::size_t body = out_.size();

@@ -54,6 +54,37 @@ class TraceShipper final : public Observer, public TcpObserver {
   std::string out_;
 };
 
+// Recording where the hosts run, when no event or per-host "seen" is wanted (only the
+// connection table): the sides of a host's connections are recorded by the process
+// that runs the host, and only what rank 0 needs to make and pair the rows in the
+// order of one process travels — a side's first report (which opens it), its end, a
+// crash, and segments no connection owns (which find their row by the other end's
+// four-tuple). A side's fields come only from its own host's reports, so the process
+// that runs the host records them exactly; at the end they replace what rank 0's
+// recorder made of the few reports it saw (Distributed::gather_sides), matched by the
+// host's n-th connection. This moves the recording, most of the traces' cost, off
+// rank 0 and the wire.
+class LocalRecording final : public TcpObserver {
+ public:
+  // `local`: this process's recorder (keep_open_order()); `shipper` takes what travels
+  // (made with every report needed: it filters nothing it is given).
+  LocalRecording(Recorder& local, TraceShipper& shipper) : local_(local), shipper_(shipper) {}
+
+  void on_segment_sent(const Host& host, tcp::ConnId conn, const wire::Ipv4Header& ip, const wire::TcpHeader& tcp,
+                       std::uint32_t payload) override;
+  void on_segment_received(const Host& host, const tcp::Input& input, const wire::Ipv4Header& ip,
+                           const wire::TcpHeader& tcp, std::uint32_t payload) override;
+  void on_tcp_event(const Host& host, tcp::ConnId conn, const tcp::Event& event) override;
+  void on_crash(const Host& host) override;
+
+ private:
+  // Whether rank 0 must see a report of this connection: its side is new.
+  bool opens(const Host& host, tcp::ConnId conn);
+
+  Recorder& local_;
+  TraceShipper& shipper_;
+};
+
 class TraceMerger {
  public:
   // `packets` receives the packet events (the recorder's drops, the captures).

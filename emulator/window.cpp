@@ -1,5 +1,7 @@
 #include "emulator/window.h"
 
+#include <algorithm>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -13,20 +15,64 @@ WindowedRun::WindowedRun(Engine& engine, Exchange& exchange, Duration lookahead,
     throw std::invalid_argument("a distributed run needs a lookahead of more than zero");
 }
 
-void WindowedRun::send(Crossing c) {
+namespace {
+// A crossing as bytes: when, its key, its receiver, its tag, its length, its bytes.
+template <typename T>
+void put(std::string& out, const T& v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+template <typename T>
+T take(const char*& p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  p += sizeof v;
+  return v;
+}
+}  // namespace
+
+void WindowedRun::send(const Crossing& c) {
   ++stats_.sent;
-  outgoing_.push_back(std::move(c));
+  if (outgoing_.size() != exchange_.parts()) outgoing_.resize(exchange_.parts());
+  std::string& out = outgoing_.at(c.part);
+  put(out, c.at.ns());
+  put(out, c.key.owner);
+  put(out, c.key.source);
+  put(out, c.key.count);
+  put(out, c.receiver);
+  put(out, c.tag);
+  put(out, static_cast<std::uint32_t>(c.bytes.size()));
+  out.append(reinterpret_cast<const char*>(c.bytes.data()), c.bytes.size());
+  earliest_out_ = std::min(earliest_out_, c.at);
 }
 
 bool WindowedRun::step(TimePoint limit, bool stop) {
-  // What the last window sent, and when anything happens next, anywhere.
-  Exchange::Round r = exchange_.round(std::move(outgoing_), engine_.next_event_time(), stop);
-  outgoing_.clear();
-  for (Crossing& c : r.incoming) {
-    if (c.at < engine_.now())
-      throw std::logic_error("a crossing arrived in its receiver's past: the lookahead was wrong");
-    ++stats_.received;
-    hand_over_(c);
+  // What the last window sent, and when anything happens next, anywhere (what is in
+  // flight included).
+  if (outgoing_.size() != exchange_.parts()) outgoing_.resize(exchange_.parts());
+  const Exchange::Round r = exchange_.round(outgoing_, std::min(engine_.next_event_time(), earliest_out_), stop);
+  for (std::string& out : outgoing_) out.clear();
+  earliest_out_ = TimePoint::max();
+  Crossing c;
+  c.part = exchange_.part();
+  for (const std::string_view from : r.incoming) {
+    const char* p = from.data();
+    const char* const end = from.data() + from.size();
+    while (p < end) {
+      c.at = TimePoint::from_ns(take<std::int64_t>(p));
+      c.key.owner = take<Owner>(p);
+      c.key.source = take<Owner>(p);
+      c.key.count = take<std::uint64_t>(p);
+      c.receiver = take<std::uint32_t>(p);
+      c.tag = take<std::uint8_t>(p);
+      const auto n = take<std::uint32_t>(p);
+      if (n > static_cast<std::size_t>(end - p)) throw std::logic_error("a crossing cut short in the exchange");
+      c.bytes = std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(p), n);
+      p += n;
+      if (c.at < engine_.now())
+        throw std::logic_error("a crossing arrived in its receiver's past: the lookahead was wrong");
+      ++stats_.received;
+      hand_over_(c);
+    }
   }
   stopped_ = r.stop;
   if (r.stop || r.earliest == TimePoint::max() || r.earliest > limit) return false;

@@ -15,6 +15,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "emulator/engine.h"
@@ -29,24 +32,28 @@ struct Crossing {
   // the sending part gave it (Engine::next_key), as one process would have.
   Scheduler::Key key;
   std::uint32_t receiver = 0;  // which receiver of that part (a link's far end, say)
-  std::vector<std::uint8_t> bytes;
+  std::uint8_t tag = 0;        // the sender's own byte (a packet's flags, say)
+  // Sending: copied by WindowedRun::send. Receiving: valid while hand_over runs.
+  std::span<const std::uint8_t> bytes;
 };
 
-// One round of the exchange: every part gives the crossings it made in the window, the
-// time of its earliest pending event and whether it wants the run to stop (Ctrl-C),
-// and gets the crossings addressed to it (in the order their senders made them, by
-// sending part), the earliest pending time of all parts, counting the crossings in
-// flight, and whether any part wants to stop. A collective call: every part makes it,
-// once per window.
+// One round of the exchange: every part gives the crossings it made in the window,
+// written as bytes for each part (WindowedRun's own format: the exchange only moves
+// them), the time of its earliest pending event (crossings in flight included) and
+// whether it wants the run to stop (Ctrl-C), and gets the bytes every part wrote for
+// it, by sending part, the earliest pending time of all parts, and whether any part
+// wants to stop. A collective call: every part makes it, once per window.
 class Exchange {
  public:
   virtual ~Exchange() = default;
   struct Round {
-    std::vector<Crossing> incoming;
+    // By sending part; valid until the next round.
+    std::vector<std::string_view> incoming;
     TimePoint earliest = TimePoint::max();
     bool stop = false;
   };
-  virtual Round round(std::vector<Crossing> outgoing, TimePoint earliest_here, bool stop_here) = 0;
+  // `outgoing`: by receiving part (parts() of them).
+  virtual Round round(const std::vector<std::string>& outgoing, TimePoint earliest_here, bool stop_here) = 0;
   virtual std::uint32_t part() const = 0;
   virtual std::uint32_t parts() const = 0;
 };
@@ -60,8 +67,9 @@ class WindowedRun {
               std::function<void(Crossing&)> hand_over);
 
   // A component sends across: the crossing must not arrive before the window ends
-  // (at >= now + lookahead), which the lookahead guarantees for a cut link.
-  void send(Crossing c);
+  // (at >= now + lookahead), which the lookahead guarantees for a cut link. Its bytes
+  // are copied out at once, into what goes to its part.
+  void send(const Crossing& c);
 
   // One window: exchanges what the last one sent, agrees on the earliest next event,
   // and runs every event earlier than the window's end (and not after `limit`). False,
@@ -85,7 +93,8 @@ class WindowedRun {
   Exchange& exchange_;
   Duration lookahead_;
   std::function<void(Crossing&)> hand_over_;
-  std::vector<Crossing> outgoing_;
+  std::vector<std::string> outgoing_;  // by part
+  TimePoint earliest_out_ = TimePoint::max();
   bool stopped_ = false;
   Stats stats_;
 };

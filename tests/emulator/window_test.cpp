@@ -27,22 +27,23 @@ class ThreadExchange {
   class Part final : public Exchange {
    public:
     Part(ThreadExchange& x, std::uint32_t part) : x_(x), part_(part) {}
-    Round round(std::vector<Crossing> outgoing, TimePoint earliest_here, bool /*stop_here*/) override {
-      // Phase 1: post what goes out; the earliest counts what is in flight.
-      TimePoint earliest = earliest_here;
-      for (const Crossing& c : outgoing) earliest = std::min(earliest, c.at);
-      x_.earliest_[part_] = earliest;
+    Round round(const std::vector<std::string>& outgoing, TimePoint earliest_here, bool /*stop_here*/) override {
+      // Phase 1: post what goes out, and the earliest (what is in flight counted).
+      x_.earliest_[part_] = earliest_here;
       {
         std::lock_guard lock(x_.mutex_);
-        for (Crossing& c : outgoing) x_.boxes_[c.part].emplace_back(part_, std::move(c));
+        for (std::uint32_t to = 0; to < outgoing.size(); ++to)
+          if (!outgoing[to].empty()) x_.boxes_[to].emplace_back(part_, outgoing[to]);
       }
       x_.barrier_.arrive_and_wait();
-      // Phase 2: take what came, in the order of sending part, then of sending.
+      // Phase 2: take what came, by sending part.
       Round r;
+      held_.clear();
       auto& box = x_.boxes_[part_];
       std::stable_sort(box.begin(), box.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-      for (auto& [from, c] : box) r.incoming.push_back(std::move(c));
+      for (auto& [from, bytes] : box) held_.push_back(std::move(bytes));
       box.clear();
+      for (const std::string& h : held_) r.incoming.emplace_back(h);
       r.earliest = *std::min_element(x_.earliest_.begin(), x_.earliest_.end());
       x_.barrier_.arrive_and_wait();
       return r;
@@ -53,13 +54,14 @@ class ThreadExchange {
    private:
     ThreadExchange& x_;
     std::uint32_t part_;
+    std::vector<std::string> held_;  // what the last round returned views of
   };
 
  private:
   std::uint32_t parts_;
   std::barrier<> barrier_;
   std::mutex mutex_;
-  std::vector<std::vector<std::pair<std::uint32_t, Crossing>>> boxes_;
+  std::vector<std::vector<std::pair<std::uint32_t, std::string>>> boxes_;
   std::vector<TimePoint> earliest_;
 };
 
@@ -102,8 +104,10 @@ struct Model {
     c.at = at;
     c.key = engine.next_key(owners::node(to));
     c.receiver = to;
-    for (int i = 0; i < 8; ++i) c.bytes.push_back(static_cast<std::uint8_t>(message >> (8 * i)));
-    window->send(std::move(c));
+    std::uint8_t bytes[8];
+    for (int i = 0; i < 8; ++i) bytes[i] = static_cast<std::uint8_t>(message >> (8 * i));
+    c.bytes = bytes;
+    window->send(c);
   }
 
   void receive(std::uint32_t node, std::uint64_t message) {
