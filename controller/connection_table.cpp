@@ -126,8 +126,8 @@ ConnectionTable::Where ConnectionTable::open(std::uint32_t slot, std::uint32_t g
   const Tuple theirs{c.remote.value, c.local.value, c.remote_port, c.local_port};
   Where w;
   if (lone_) {
-    lone_sides_.emplace_back();
-    w = {static_cast<std::uint32_t>(lone_sides_.size()), 0};
+    if ((lone_count_ & (kLoneChunk - 1)) == 0) lone_sides_.push_back(std::make_unique<Side[]>(kLoneChunk));
+    w = {++lone_count_, 0};
   } else if (c.state == tcp::State::syn_sent) {
     // An active open; or the second of a simultaneous open, which joins the first.
     if (const std::uint32_t* first = opening_.find(theirs);

@@ -12,7 +12,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
@@ -131,7 +131,10 @@ class ConnectionTable {
   // The host whose address this is, Side::kNoHost for none.
   std::uint32_t host_of(wire::Ipv4Address a) const;
 
-  Side& side(Where w) { return lone_ ? lone_sides_[w.row - 1] : rows_[w.row - 1].side[w.side]; }
+  Side& side(Where w) {
+    if (lone_) return lone_sides_[(w.row - 1) >> kLoneShift][(w.row - 1) & (kLoneChunk - 1)];
+    return rows_[w.row - 1].side[w.side];
+  }
   // Every host's connections in the order they were first seen (open), kept when asked
   // before the first: a distributed run matches the sides each process recorded of its
   // own hosts with the rows rank 0 made of them by the host's n-th connection.
@@ -168,8 +171,11 @@ class ConnectionTable {
   Where new_row(std::uint8_t side);
 
   std::vector<ConnectionRow> rows_;
+  // sides_alone()'s sides, in chunks that never move.
+  static constexpr std::uint32_t kLoneShift = 12, kLoneChunk = 1u << kLoneShift;
   bool lone_ = false;
-  std::deque<Side> lone_sides_;  // sides_alone()
+  std::uint32_t lone_count_ = 0;
+  std::vector<std::unique_ptr<Side[]>> lone_sides_;
   std::size_t live_rows_ = 0;
   std::vector<std::vector<Slot>> slots_;  // by host node, by connection slot
   std::vector<std::vector<Where>> opened_;  // by host node; empty unless keep_open_order()

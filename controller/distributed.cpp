@@ -157,10 +157,15 @@ void Distributed::gather_sides(Recorder& local, Recorder* lead) {
   std::size_t h = 0, next = 0;
   // On rank 0: how many sides of each host arrived.
   std::vector<std::uint64_t> arrived(lead != nullptr ? here_.size() : 0);
+  // Pieces of about kSidePiece bytes, in buffers used again and again (fresh pages are
+  // dear, on a virtual machine most of all).
+  constexpr std::size_t kSidePiece = std::size_t{4} << 20;
+  std::string piece, all;
+  piece.reserve(kSidePiece + sizeof(Side) + 64);
   for (;;) {
-    // A piece: groups of (host, first, count, sides), up to about kPieceBytes.
-    std::string piece;
-    while (h < hosts.size() && piece.size() < Mpi::kPieceBytes) {
+    // A piece: groups of (host, first, count, sides).
+    piece.clear();
+    while (h < hosts.size() && piece.size() < kSidePiece) {
       const std::uint32_t host = hosts[h];
       const std::size_t total = local.sides_opened(host);
       std::size_t count = 0;
@@ -168,7 +173,7 @@ void Distributed::gather_sides(Recorder& local, Recorder* lead) {
       bytes::put(piece, host);
       bytes::put(piece, static_cast<std::uint64_t>(next));
       bytes::put(piece, std::uint64_t{0});
-      for (; next < total && piece.size() < Mpi::kPieceBytes; ++next, ++count) {
+      for (; next < total && piece.size() < kSidePiece; ++next, ++count) {
         const Side& s = local.opened_side(host, next);
         bytes::put(piece, static_cast<const SideFields&>(s));
         bytes::put(piece, static_cast<std::uint64_t>(s.timeline.size()));
@@ -185,7 +190,7 @@ void Distributed::gather_sides(Recorder& local, Recorder* lead) {
       }
     }
     std::vector<std::uint64_t> sizes;
-    const std::string all = mpi_.gather(piece, &sizes);
+    mpi_.gather(piece, all, &sizes);
     if (lead != nullptr) {
       const char* p = all.data();
       const char* const end = all.data() + all.size();

@@ -62,8 +62,8 @@ class Distributed {
   Totals add_up(Built& built);
   // After a run recorded where its hosts run (LocalRecording): every process's sides
   // of its own hosts, `local`, replace what rank 0's recorder, `lead` (null elsewhere),
-  // made of them, matched by each host's n-th connection; in pieces of at most about
-  // Mpi::kPieceBytes from each process at a time. Collective. Throws
+  // made of them, matched by each host's n-th connection; in pieces of about 4 MiB
+  // from each process at a time. Collective. Throws
   // std::runtime_error should a process's count of a host's connections differ from
   // rank 0's (a fault of shakedown's, named, rather than a wrong table).
   void gather_sides(Recorder& local, Recorder* lead);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -81,45 +82,60 @@ void Mpi::broadcast(std::string& bytes) const {
 }
 
 std::string Mpi::gather(const std::string& mine, std::vector<std::uint64_t>* sizes) const {
+  std::string out;
+  gather(mine, out, sizes);
+  return out;
+}
+
+void Mpi::gather(const std::string& mine, std::string& out, std::vector<std::uint64_t>* sizes) const {
   std::vector<std::uint64_t> all(static_cast<std::size_t>(size_));
   std::uint64_t n = mine.size();
   check(MPI_Gather(&n, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, 0, MPI_COMM_WORLD), "gather");
   std::uint64_t largest = n;
   check(MPI_Allreduce(MPI_IN_PLACE, &largest, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD), "gather");
-  std::string out;
   std::vector<std::uint64_t> offsets(all.size());
+  std::uint64_t total = 0;
   if (rank_ == 0) {
-    std::uint64_t total = 0;
     for (std::size_t r = 0; r < all.size(); ++r) {
       offsets[r] = total;
       total += all[r];
     }
-    out.resize(total);
   }
-  // In pieces: at most kPieceBytes from each rank at a time.
-  std::string piece_in;
+  out.resize(total);  // reusing what `out` holds: fresh pages are dear
   std::vector<int> counts(all.size()), displs(all.size());
-  for (std::uint64_t at = 0; at < largest; at += kPieceBytes) {
-    const auto mine_n = static_cast<int>(at < n ? std::min<std::uint64_t>(kPieceBytes, n - at) : 0);
-    int total = 0;
-    if (rank_ == 0) {
-      for (std::size_t r = 0; r < all.size(); ++r) {
-        counts[r] = static_cast<int>(at < all[r] ? std::min<std::uint64_t>(kPieceBytes, all[r] - at) : 0);
-        displs[r] = total;
-        total += counts[r];
-      }
-      piece_in.resize(static_cast<std::size_t>(total));
+  if (largest <= kPieceBytes && total <= static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
+    // One piece: straight into place.
+    for (std::size_t r = 0; r < all.size() && rank_ == 0; ++r) {
+      counts[r] = static_cast<int>(all[r]);
+      displs[r] = static_cast<int>(offsets[r]);
     }
-    check(MPI_Gatherv(mine.data() + std::min<std::uint64_t>(at, n), mine_n, MPI_BYTE, piece_in.data(), counts.data(),
-                      displs.data(), MPI_BYTE, 0, MPI_COMM_WORLD),
+    check(MPI_Gatherv(mine.data(), static_cast<int>(n), MPI_BYTE, out.data(), counts.data(), displs.data(), MPI_BYTE, 0,
+                      MPI_COMM_WORLD),
           "gather");
-    if (rank_ == 0)
-      for (std::size_t r = 0; r < all.size(); ++r)
-        if (counts[r] > 0)
-          std::memcpy(out.data() + offsets[r] + at, piece_in.data() + displs[r], static_cast<std::size_t>(counts[r]));
+  } else {
+    // In pieces: at most kPieceBytes from each rank at a time.
+    std::string piece_in;
+    for (std::uint64_t at = 0; at < largest; at += kPieceBytes) {
+      const auto mine_n = static_cast<int>(at < n ? std::min<std::uint64_t>(kPieceBytes, n - at) : 0);
+      int received = 0;
+      if (rank_ == 0) {
+        for (std::size_t r = 0; r < all.size(); ++r) {
+          counts[r] = static_cast<int>(at < all[r] ? std::min<std::uint64_t>(kPieceBytes, all[r] - at) : 0);
+          displs[r] = received;
+          received += counts[r];
+        }
+        piece_in.resize(static_cast<std::size_t>(received));
+      }
+      check(MPI_Gatherv(mine.data() + std::min<std::uint64_t>(at, n), mine_n, MPI_BYTE, piece_in.data(), counts.data(),
+                        displs.data(), MPI_BYTE, 0, MPI_COMM_WORLD),
+            "gather");
+      if (rank_ == 0)
+        for (std::size_t r = 0; r < all.size(); ++r)
+          if (counts[r] > 0)
+            std::memcpy(out.data() + offsets[r] + at, piece_in.data() + displs[r], static_cast<std::size_t>(counts[r]));
+    }
   }
   if (sizes != nullptr) *sizes = std::move(all);
-  return out;
 }
 
 void Mpi::sum(std::vector<std::uint64_t>& values) const {
@@ -150,24 +166,38 @@ Exchange::Round MpiExchange::round(const std::vector<std::string>& outgoing, Tim
     std::string& t = to_[r];
     t.clear();
     const std::string_view crossings = r < outgoing.size() ? std::string_view(outgoing[r]) : std::string_view();
+    if (crossings.empty() && (r != 0 || attached_.empty())) continue;  // nothing: no bytes at all
     put(t, static_cast<std::uint64_t>(crossings.size()));
     t += crossings;
   }
-  const TimePoint earliest = earliest_here;
-  to_[0] += attached_;
+  if (!attached_.empty()) to_[0] += attached_;
   attached_.clear();
 
+  // One collective agrees on everything but the bytes: every rank's earliest next
+  // event, wish to stop and sizes for every rank, gathered everywhere. A window with
+  // nothing to move ends there.
+  const std::size_t row = 2 + ranks;
+  std::vector<std::int64_t> mine(row), all(row * ranks);
+  mine[0] = earliest_here.ns();
+  mine[1] = stop_here ? 1 : 0;
+  for (std::size_t r = 0; r < ranks; ++r) mine[2 + r] = static_cast<std::int64_t>(to_[r].size());
+  check(MPI_Allgather(mine.data(), static_cast<int>(row), MPI_INT64_T, all.data(), static_cast<int>(row), MPI_INT64_T,
+                      MPI_COMM_WORLD),
+        "all-gather");
+  const auto me = static_cast<std::size_t>(mpi_.rank());
+  std::int64_t agreed_earliest = TimePoint::max().ns();
+  bool agreed_stop = false;
+  std::uint64_t largest = 0;
   std::vector<std::uint64_t> out_sizes(ranks), in_sizes(ranks);
-  for (std::size_t r = 0; r < ranks; ++r) out_sizes[r] = to_[r].size();
-  check(MPI_Alltoall(out_sizes.data(), 1, MPI_UINT64_T, in_sizes.data(), 1, MPI_UINT64_T, MPI_COMM_WORLD),
-        "all-to-all");
-  const std::uint64_t largest =
-      std::max(*std::max_element(out_sizes.begin(), out_sizes.end()), *std::max_element(in_sizes.begin(), in_sizes.end()));
-  // The earliest next event, any wish to stop, the most pieces anyone needs: one MIN.
-  std::int64_t agreed[3] = {earliest.ns(), stop_here ? 0 : 1,
-                            -static_cast<std::int64_t>((largest + Mpi::kPieceBytes - 1) / Mpi::kPieceBytes)};
-  check(MPI_Allreduce(MPI_IN_PLACE, agreed, 3, MPI_INT64_T, MPI_MIN, MPI_COMM_WORLD), "reduction");
-  const auto pieces = static_cast<std::uint64_t>(-agreed[2]);
+  for (std::size_t r = 0; r < ranks; ++r) {
+    const std::int64_t* x = all.data() + r * row;
+    agreed_earliest = std::min(agreed_earliest, x[0]);
+    agreed_stop = agreed_stop || x[1] != 0;
+    for (std::size_t to = 0; to < ranks; ++to) largest = std::max(largest, static_cast<std::uint64_t>(x[2 + to]));
+    in_sizes[r] = static_cast<std::uint64_t>(x[2 + me]);
+    out_sizes[r] = to_[r].size();
+  }
+  const std::uint64_t pieces = (largest + Mpi::kPieceBytes - 1) / Mpi::kPieceBytes;
 
   std::vector<std::uint64_t> in_offsets(ranks);
   std::uint64_t total = 0;
@@ -193,6 +223,14 @@ Exchange::Round MpiExchange::round(const std::vector<std::string>& outgoing, Tim
       rdispls[r] = r_total;
       r_total += rcounts[r];
     }
+    if (pieces == 1 && total <= static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
+      // One piece (the usual case): straight into place.
+      for (std::size_t r = 0; r < ranks; ++r) rdispls[r] = static_cast<int>(in_offsets[r]);
+      check(MPI_Alltoallv(send_.data(), scounts.data(), sdispls.data(), MPI_BYTE, recv_.data(), rcounts.data(),
+                          rdispls.data(), MPI_BYTE, MPI_COMM_WORLD),
+            "all-to-all");
+      break;
+    }
     if (piece_.size() < static_cast<std::size_t>(r_total)) piece_.resize(static_cast<std::size_t>(r_total));
     check(MPI_Alltoallv(send_.data(), scounts.data(), sdispls.data(), MPI_BYTE, piece_.data(), rcounts.data(),
                         rdispls.data(), MPI_BYTE, MPI_COMM_WORLD),
@@ -203,8 +241,8 @@ Exchange::Round MpiExchange::round(const std::vector<std::string>& outgoing, Tim
   }
 
   Round round;
-  round.earliest = TimePoint::from_ns(agreed[0]);
-  round.stop = agreed[1] == 0;
+  round.earliest = TimePoint::from_ns(agreed_earliest);
+  round.stop = agreed_stop;
   gathered_.clear();
   gathered_sizes_.assign(ranks, 0);
   round.incoming.assign(ranks, std::string_view());

@@ -42,6 +42,8 @@ class Mpi {
   // Every rank's bytes, concatenated in rank order, on rank 0 (empty elsewhere);
   // `sizes` receives each rank's share.
   std::string gather(const std::string& mine, std::vector<std::uint64_t>* sizes) const;
+  // The same into `out`, whose memory is reused (on rank 0; emptied elsewhere).
+  void gather(const std::string& mine, std::string& out, std::vector<std::uint64_t>* sizes) const;
   // Element-wise sums, minima, maxima over every rank, on every rank.
   void sum(std::vector<std::uint64_t>& values) const;
   void min(std::vector<std::int64_t>& values) const;
@@ -55,12 +57,12 @@ class Mpi {
   std::vector<std::string> hosts_;
 };
 
-// The windows' exchange over MPI, three collectives a window: the sizes of what goes
-// where (all-to-all), then one reduction agreeing the earliest next event (counting
-// crossings in flight), whether any rank wants to stop and how many pieces the bytes
-// need, then the bytes (all-to-all, in pieces of at most kPieceBytes per destination).
-// Each round can carry bytes for rank 0 besides the crossings — the traces of the
-// window before (trace_stream.h) — so that they need no collective of their own.
+// The windows' exchange over MPI: one all-gather agrees on every rank's earliest next
+// event (crossings in flight counted), any wish to stop, and the sizes of what goes
+// where; then, only when anything goes anywhere, the bytes (all-to-all, in pieces of
+// at most kPieceBytes per destination). Each round can carry bytes for rank 0 besides
+// the crossings — the traces of the window before (trace_stream.h) — so that they need
+// no collective of their own.
 class MpiExchange final : public Exchange {
  public:
   explicit MpiExchange(const Mpi& mpi) : mpi_(mpi) {}
