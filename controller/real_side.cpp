@@ -200,7 +200,13 @@ void RealSide::delivered(std::uint32_t host, std::int64_t t, std::span<const std
     const bool refuses = s.state == State::syn_sent && th.has(kAck) && th.ack == s.iss + 1;
     const bool resets = s.state != State::syn_sent && !before(th.seq, s.rcv_acked) && !before(s.handed_max, th.seq);
     if (!refuses && !resets) return;
-    const tcp::EventKind means = refuses ? tcp::EventKind::refused : tcp::EventKind::reset;
+    // RFC 9293 3.10.7.4 second: in CLOSING, LAST-ACK and TIME-WAIT a RST only ends
+    // what the exchange of FINs already finished (Linux's TIME_WAIT cut short, say):
+    // closed, as shakedown's own TCP reports it, not reset.
+    const bool finished = s.state == State::closing || s.state == State::last_ack || s.state == State::time_wait;
+    const tcp::EventKind means = refuses    ? tcp::EventKind::refused
+                                 : finished ? tcp::EventKind::closed
+                                            : tcp::EventKind::reset;
     if (ends_reported_) {
       s.rst_at = t;
       s.rst_means = means;

@@ -188,6 +188,24 @@ TEST_F(Inferred, ResetOnlyAtTheExpectedSequenceNumber) {
   EXPECT_EQ(linux_side().bytes_received, 100u);
 }
 
+// A RST handed to it in TIME_WAIT (its peer, already CLOSED, answering a stray
+// segment) cuts TIME_WAIT short — Linux's default — and the connection still ended
+// normally: closed, as RFC 9293 3.10.7.4 and shakedown's own TCP have it, not reset.
+TEST_F(Inferred, ARstInTimeWaitEndsItClosedNotReset) {
+  sends(0, 1000, 0, kSyn);
+  gets(20 * kMs, 5000, 1001, kSyn | kAck);
+  sends(21 * kMs, 1001, 5001, kAck);
+  sends(22 * kMs, 1001, 5001, kAck | kFin);
+  gets(42 * kMs, 5001, 1002, kAck | kFin);
+  sends(43 * kMs, 1002, 5002, kAck);
+  EXPECT_EQ(states(), "SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT");
+  gets(300 * kMs, 5002, 0, kRst);
+  EXPECT_EQ(states(), "SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT CLOSED");
+  EXPECT_EQ(linux_side().outcome, Outcome::completed);
+  EXPECT_EQ(linux_side().closed, 300 * kMs);
+  EXPECT_EQ(recorder.connections().at(0).outcome(), Outcome::completed);
+}
+
 // A SYN it answers with RST (nothing listens) makes no side; a SYN of its own that is
 // refused ends as refused.
 TEST_F(Inferred, RefusedBothWays) {
