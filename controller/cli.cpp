@@ -499,7 +499,8 @@ int cli_main(int argc, char** argv) {
   std::uint32_t run_ranks = 0;
   run_cmd->add_option("--ranks", run_ranks,
                       "run across N processes on this machine: starts mpirun -np N with this command\n"
-                      "(docs/distributed.md; on a cluster start it with mpirun or srun yourself)")
+                      "(docs/distributed.md; on a cluster start it with mpirun or srun yourself). With\n"
+                      "--events none each process records its own hosts, which large runs need to gain")
       ->check(CLI::Range(1u, topology::kMaxRanks))
       ->type_name("N");
   run_cmd->add_option("--engine", ro.engine,
