@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "controller/bytes.h"
+#include "emulator/bytes.h"
 
 namespace shakedown::controller {
 

@@ -1,6 +1,6 @@
 #include "controller/mpi.h"
 
-#include "controller/bytes.h"
+#include "emulator/bytes.h"
 
 #include <mpi.h>
 

@@ -15,7 +15,7 @@
 #include <fmt/format.h>
 
 #include "controller/build.h"
-#include "controller/bytes.h"
+#include "emulator/bytes.h"
 #include "controller/captures.h"
 #include "controller/connections_csv.h"
 #include "controller/cli.h"

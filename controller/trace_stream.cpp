@@ -1,6 +1,6 @@
 #include "controller/trace_stream.h"
 
-#include "controller/bytes.h"
+#include "emulator/bytes.h"
 
 #include <cstring>
 #include <queue>

@@ -1,5 +1,7 @@
 #include "emulator/window.h"
 
+#include "emulator/bytes.h"
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -15,20 +17,9 @@ WindowedRun::WindowedRun(Engine& engine, Exchange& exchange, Duration lookahead,
     throw std::invalid_argument("a distributed run needs a lookahead of more than zero");
 }
 
-namespace {
 // A crossing as bytes: when, its key, its receiver, its tag, its length, its bytes.
-template <typename T>
-void put(std::string& out, const T& v) {
-  out.append(reinterpret_cast<const char*>(&v), sizeof v);
-}
-template <typename T>
-T take(const char*& p) {
-  T v;
-  std::memcpy(&v, p, sizeof v);
-  p += sizeof v;
-  return v;
-}
-}  // namespace
+using bytes::put;
+using bytes::take;
 
 void WindowedRun::send(const Crossing& c) {
   ++stats_.sent;

@@ -1,4 +1,4 @@
-// Plain values as bytes, for what travels between the processes of a distributed run
+// Plain values as bytes, for what travels between the parts of a distributed run
 // (every process is the same binary, so a value's bytes mean the same everywhere).
 #pragma once
 
@@ -6,7 +6,7 @@
 #include <string>
 #include <type_traits>
 
-namespace shakedown::controller::bytes {
+namespace shakedown::bytes {
 
 template <typename T>
 void put(std::string& out, const T& v) {
@@ -24,4 +24,4 @@ T take(const char*& p) {
   return v;
 }
 
-}  // namespace shakedown::controller::bytes
+}  // namespace shakedown::bytes
