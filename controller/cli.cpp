@@ -268,10 +268,9 @@ namespace {
 // some process failed, and Ctrl-C gives 1 whatever the run did).
 constexpr const char* kExitFileVariable = "SHAKEDOWN_RANK0_EXIT_FILE";
 
-volatile std::sig_atomic_t g_mpirun_pid = 0;
-extern "C" void forward_to_mpirun(int signal) {
-  if (g_mpirun_pid > 0) kill(static_cast<pid_t>(g_mpirun_pid), signal);
-}
+// A Ctrl-C or SIGTERM to `--ranks`, for wait_for_mpirun to pass on.
+volatile std::sig_atomic_t g_pending_signal = 0;
+extern "C" void note_signal(int signal) { g_pending_signal = signal; }
 
 // The processes whose parent is `parent`, with their state letter from /proc (Z: ended,
 // not yet reaped). /proc/PID/task/TID/children is not in every kernel; stat is.
@@ -307,16 +306,24 @@ int rank_of_process(pid_t p) {
   return -1;
 }
 
-// Waits for mpirun. mpirun ends the whole job when one of its processes dies; should a
-// process be gone and mpirun still be waiting kWatchdog later, the run is ended here, so
-// that `--ranks` never hangs whatever mpirun does. Says so and returns true when that
-// happened.
+// Waits for mpirun, and passes Ctrl-C and SIGTERM on to the processes of the run as
+// SIGTERM: each stops at the same window, and rank 0 writes its files whole however
+// long that takes (mpirun, told, would send SIGTERM a second later and SIGKILL a
+// second after that: its odls_base_sigkill_timeout). mpirun ends the whole
+// job when one of its processes dies; the others get SIGCONT from here as well, at
+// once (as mpirun does): waiting for the lost one, they give up (mpi.h), and rank 0
+// writes what it has. Should a process be gone and mpirun still be waiting kWatchdog
+// later, the run is ended here — rank 0 last, given kLeadAllowance to finish writing —
+// so that `--ranks` never hangs whatever mpirun does. Says so and returns true when
+// that happened.
 bool wait_for_mpirun(pid_t mpirun) {
   constexpr auto kPoll = std::chrono::milliseconds(50);
   constexpr auto kWatchdog = std::chrono::seconds(3);
+  constexpr auto kLeadAllowance = std::chrono::seconds(30);
   std::map<pid_t, int> seen;  // process -> its rank
   std::optional<std::pair<pid_t, int>> gone;
   std::chrono::steady_clock::time_point gone_at;
+  bool continued = false;
   int status = 0;
   for (;;) {
     const pid_t done = waitpid(mpirun, &status, WNOHANG);
@@ -328,8 +335,31 @@ bool wait_for_mpirun(pid_t mpirun) {
       if (!alive.contains(p) && !gone) gone = {p, rank}, gone_at = std::chrono::steady_clock::now();
     for (const pid_t p : alive)
       if (auto [it, fresh] = seen.try_emplace(p, -1); fresh || it->second < 0) it->second = rank_of_process(p);
-    if (gone && std::chrono::steady_clock::now() - gone_at > kWatchdog) {
-      for (const pid_t p : alive) kill(-p, SIGKILL), kill(p, SIGKILL);
+    if (const int signal = g_pending_signal; signal != 0) {
+      g_pending_signal = 0;
+      bool told = false;
+      for (const pid_t p : alive)
+        if (seen[p] >= 0) told = kill(p, SIGTERM) == 0 || told;
+      if (!told) kill(mpirun, signal);  // none started yet: mpirun ends the job
+    }
+    if (gone && !continued) {
+      for (const pid_t p : alive) kill(p, SIGCONT);
+      continued = true;
+    }
+    const auto since = std::chrono::steady_clock::now() - gone_at;
+    if (gone && since > kWatchdog) {
+      bool lead_writing = false;
+      for (const pid_t p : alive) {
+        if (seen[p] == 0 && since < kLeadAllowance) {
+          lead_writing = true;
+          continue;
+        }
+        kill(-p, SIGKILL), kill(p, SIGKILL);
+      }
+      if (lead_writing) {
+        std::this_thread::sleep_for(kPoll);
+        continue;
+      }
       kill(mpirun, SIGKILL);
       while (waitpid(mpirun, &status, 0) < 0 && errno == EINTR) {
       }
@@ -339,7 +369,8 @@ bool wait_for_mpirun(pid_t mpirun) {
       std::fprintf(stderr,
                    "shakedown run: %s (process %d on %s) ended before the run did, and mpirun had not ended the "
                    "others %lld s later: they were ended; the run failed\n",
-                   who.c_str(), static_cast<int>(gone->first), host, static_cast<long long>(kWatchdog.count()));
+                   who.c_str(), static_cast<int>(gone->first), host,
+                   static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(since).count()));
       return true;
     }
     std::this_thread::sleep_for(kPoll);
@@ -396,10 +427,9 @@ int run_under_mpirun(int argc, char** argv, std::uint32_t ranks) {
     _exit(127);
   }
   close(pipe_fds[1]);
-  // Ctrl-C and SIGTERM go to mpirun, which passes them on to every rank.
-  g_mpirun_pid = pid;
+  // Ctrl-C and SIGTERM go to every rank (wait_for_mpirun).
   struct sigaction sa {};
-  sa.sa_handler = forward_to_mpirun;
+  sa.sa_handler = note_signal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
@@ -443,6 +473,7 @@ int cli_main(int argc, char** argv) {
     }
     try {
       mpi = std::make_unique<Mpi>(&argc, &argv);
+      mpi->give_up_when_stopped(&InterruptHandler::interrupted);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "shakedown run: %s\n", e.what());
       return kRunFailed;
@@ -763,11 +794,16 @@ int cli_main(int argc, char** argv) {
       }
       ro.mpi = mpi.get();
       const int code = run_experiment(ro);
-      if (const char* file = std::getenv(kExitFileVariable); file != nullptr && mpi->rank() == 0)
-        if (std::FILE* f = std::fopen(file, "w")) {
-          std::fprintf(f, "%d\n", code);
-          std::fclose(f);
-        }
+      if (const char* file = std::getenv(kExitFileVariable); file != nullptr) {
+        // Under --ranks, which exits with rank 0's code: from this file, not from
+        // mpirun, which would end the others and say so for any code but 0.
+        if (mpi->rank() == 0)
+          if (std::FILE* f = std::fopen(file, "w")) {
+            std::fprintf(f, "%d\n", code);
+            std::fclose(f);
+          }
+        return kSuccess;
+      }
       return code;
     }
   } catch (const topology::LoadError& e) {

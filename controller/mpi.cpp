@@ -3,8 +3,11 @@
 #include "emulator/bytes.h"
 
 #include <mpi.h>
+#include <signal.h>
+#include <time.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -34,6 +37,55 @@ int env_int(const char* name) {
 using bytes::put;
 using bytes::take;
 
+std::int64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+// When this process last got SIGCONT (monotonic ns; 0: never): mpirun sends it to every
+// process as it begins ending a job, whatever the cause (MpiWait).
+std::atomic<std::int64_t> g_continued_ns{0};
+static_assert(std::atomic<std::int64_t>::is_always_lock_free);  // set in a signal handler
+extern "C" void on_sigcont(int) { g_continued_ns.store(monotonic_ns(), std::memory_order_relaxed); }
+
+}  // namespace
+
+// Every collective is started (MPI_Ixxx) and waited for here, so that a process being
+// stopped does not wait for ever on one that is gone (Mpi::give_up_when_stopped).
+class MpiWait {
+ public:
+  static void wait(const Mpi& mpi, MPI_Request& request, const char* what) {
+    const std::int64_t began = monotonic_ns();
+    std::int64_t stop_seen = 0;
+    for (;;) {
+      int done = 0;
+      check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), what);
+      if (done != 0) return;
+      const std::int64_t now = monotonic_ns();
+      // A SIGCONT counts when it came during this wait or just before it (the process
+      // was finishing its window): an older one was a resume after Ctrl-Z.
+      const std::int64_t continued = g_continued_ns.load(std::memory_order_relaxed);
+      const std::int64_t grace = seconds_ns(Mpi::kEndingGraceSeconds);
+      if (continued != 0 && continued >= began - 2 * grace && now - std::max(continued, began) > grace)
+        give_up(mpi, what, "the launcher began ending the run");
+      if (mpi.stopping_ == nullptr || !mpi.stopping_()) continue;
+      if (stop_seen == 0) stop_seen = now;
+      if (now - stop_seen > seconds_ns(Mpi::kStopGraceSeconds)) give_up(mpi, what, "this process was asked to stop");
+    }
+  }
+
+ private:
+  static std::int64_t seconds_ns(double s) { return static_cast<std::int64_t>(s * 1e9); }
+  [[noreturn]] static void give_up(const Mpi& mpi, const char* what, const char* since) {
+    mpi.lost_ = true;
+    throw PeerLost(fmt::format("another process of the run stopped answering: the {} waited for it after {}", what,
+                               since));
+  }
+};
+
+namespace {
+void wait(const Mpi& mpi, MPI_Request& request, const char* what) { MpiWait::wait(mpi, request, what); }
 }  // namespace
 
 int Mpi::launched_size() {
@@ -47,6 +99,11 @@ Mpi::Mpi(int* argc, char*** argv) {
   int provided = 0;
   check(MPI_Init_thread(argc, argv, MPI_THREAD_SINGLE, &provided), "init");
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  struct sigaction sa {};
+  sa.sa_handler = on_sigcont;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGCONT, &sa, nullptr);
   check(MPI_Comm_rank(MPI_COMM_WORLD, &rank_), "rank");
   check(MPI_Comm_size(MPI_COMM_WORLD, &size_), "size");
   char name[MPI_MAX_PROCESSOR_NAME];
@@ -64,7 +121,9 @@ Mpi::Mpi(int* argc, char*** argv) {
   }
 }
 
-Mpi::~Mpi() { MPI_Finalize(); }
+Mpi::~Mpi() {
+  if (!lost_) MPI_Finalize();
+}
 
 void Mpi::abort(int code) const {
   MPI_Abort(MPI_COMM_WORLD, code);
@@ -73,11 +132,14 @@ void Mpi::abort(int code) const {
 
 void Mpi::broadcast(std::string& bytes) const {
   std::uint64_t size = bytes.size();
-  check(MPI_Bcast(&size, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD), "broadcast");
+  MPI_Request request;
+  check(MPI_Ibcast(&size, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD, &request), "broadcast");
+  wait(*this, request, "broadcast");
   bytes.resize(size);
   for (std::uint64_t at = 0; at < size; at += kPieceBytes) {
     const auto n = static_cast<int>(std::min<std::uint64_t>(kPieceBytes, size - at));
-    check(MPI_Bcast(bytes.data() + at, n, MPI_BYTE, 0, MPI_COMM_WORLD), "broadcast");
+    check(MPI_Ibcast(bytes.data() + at, n, MPI_BYTE, 0, MPI_COMM_WORLD, &request), "broadcast");
+    wait(*this, request, "broadcast");
   }
 }
 
@@ -90,9 +152,12 @@ std::string Mpi::gather(const std::string& mine, std::vector<std::uint64_t>* siz
 void Mpi::gather(const std::string& mine, std::string& out, std::vector<std::uint64_t>* sizes) const {
   std::vector<std::uint64_t> all(static_cast<std::size_t>(size_));
   std::uint64_t n = mine.size();
-  check(MPI_Gather(&n, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, 0, MPI_COMM_WORLD), "gather");
+  MPI_Request request;
+  check(MPI_Igather(&n, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, 0, MPI_COMM_WORLD, &request), "gather");
+  wait(*this, request, "gather");
   std::uint64_t largest = n;
-  check(MPI_Allreduce(MPI_IN_PLACE, &largest, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD), "gather");
+  check(MPI_Iallreduce(MPI_IN_PLACE, &largest, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD, &request), "gather");
+  wait(*this, request, "gather");
   std::vector<std::uint64_t> offsets(all.size());
   std::uint64_t total = 0;
   if (rank_ == 0) {
@@ -109,9 +174,10 @@ void Mpi::gather(const std::string& mine, std::string& out, std::vector<std::uin
       counts[r] = static_cast<int>(all[r]);
       displs[r] = static_cast<int>(offsets[r]);
     }
-    check(MPI_Gatherv(mine.data(), static_cast<int>(n), MPI_BYTE, out.data(), counts.data(), displs.data(), MPI_BYTE, 0,
-                      MPI_COMM_WORLD),
+    check(MPI_Igatherv(mine.data(), static_cast<int>(n), MPI_BYTE, out.data(), counts.data(), displs.data(), MPI_BYTE,
+                       0, MPI_COMM_WORLD, &request),
           "gather");
+    wait(*this, request, "gather");
   } else {
     // In pieces: at most kPieceBytes from each rank at a time.
     std::string piece_in;
@@ -126,9 +192,10 @@ void Mpi::gather(const std::string& mine, std::string& out, std::vector<std::uin
         }
         piece_in.resize(static_cast<std::size_t>(received));
       }
-      check(MPI_Gatherv(mine.data() + std::min<std::uint64_t>(at, n), mine_n, MPI_BYTE, piece_in.data(), counts.data(),
-                        displs.data(), MPI_BYTE, 0, MPI_COMM_WORLD),
+      check(MPI_Igatherv(mine.data() + std::min<std::uint64_t>(at, n), mine_n, MPI_BYTE, piece_in.data(),
+                         counts.data(), displs.data(), MPI_BYTE, 0, MPI_COMM_WORLD, &request),
             "gather");
+      wait(*this, request, "gather");
       if (rank_ == 0)
         for (std::size_t r = 0; r < all.size(); ++r)
           if (counts[r] > 0)
@@ -139,21 +206,27 @@ void Mpi::gather(const std::string& mine, std::string& out, std::vector<std::uin
 }
 
 void Mpi::sum(std::vector<std::uint64_t>& values) const {
-  check(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_UINT64_T, MPI_SUM,
-                      MPI_COMM_WORLD),
+  MPI_Request request;
+  check(MPI_Iallreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD,
+                       &request),
         "reduction");
+  wait(*this, request, "reduction");
 }
 
 void Mpi::min(std::vector<std::int64_t>& values) const {
-  check(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_INT64_T, MPI_MIN,
-                      MPI_COMM_WORLD),
+  MPI_Request request;
+  check(MPI_Iallreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_INT64_T, MPI_MIN, MPI_COMM_WORLD,
+                       &request),
         "reduction");
+  wait(*this, request, "reduction");
 }
 
 void Mpi::max(std::vector<std::int64_t>& values) const {
-  check(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_INT64_T, MPI_MAX,
-                      MPI_COMM_WORLD),
+  MPI_Request request;
+  check(MPI_Iallreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD,
+                       &request),
         "reduction");
+  wait(*this, request, "reduction");
 }
 
 Exchange::Round MpiExchange::round(const std::vector<std::string>& outgoing, TimePoint earliest_here, bool stop_here) {
@@ -181,9 +254,11 @@ Exchange::Round MpiExchange::round(const std::vector<std::string>& outgoing, Tim
   mine[0] = earliest_here.ns();
   mine[1] = stop_here ? 1 : 0;
   for (std::size_t r = 0; r < ranks; ++r) mine[2 + r] = static_cast<std::int64_t>(to_[r].size());
-  check(MPI_Allgather(mine.data(), static_cast<int>(row), MPI_INT64_T, all.data(), static_cast<int>(row), MPI_INT64_T,
-                      MPI_COMM_WORLD),
+  MPI_Request request;
+  check(MPI_Iallgather(mine.data(), static_cast<int>(row), MPI_INT64_T, all.data(), static_cast<int>(row), MPI_INT64_T,
+                       MPI_COMM_WORLD, &request),
         "all-gather");
+  wait(mpi_, request, "window's exchange");
   const auto me = static_cast<std::size_t>(mpi_.rank());
   std::int64_t agreed_earliest = TimePoint::max().ns();
   bool agreed_stop = false;
@@ -226,15 +301,17 @@ Exchange::Round MpiExchange::round(const std::vector<std::string>& outgoing, Tim
     if (pieces == 1 && total <= static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
       // One piece (the usual case): straight into place.
       for (std::size_t r = 0; r < ranks; ++r) rdispls[r] = static_cast<int>(in_offsets[r]);
-      check(MPI_Alltoallv(send_.data(), scounts.data(), sdispls.data(), MPI_BYTE, recv_.data(), rcounts.data(),
-                          rdispls.data(), MPI_BYTE, MPI_COMM_WORLD),
+      check(MPI_Ialltoallv(send_.data(), scounts.data(), sdispls.data(), MPI_BYTE, recv_.data(), rcounts.data(),
+                           rdispls.data(), MPI_BYTE, MPI_COMM_WORLD, &request),
             "all-to-all");
+      wait(mpi_, request, "window's exchange");
       break;
     }
     if (piece_.size() < static_cast<std::size_t>(r_total)) piece_.resize(static_cast<std::size_t>(r_total));
-    check(MPI_Alltoallv(send_.data(), scounts.data(), sdispls.data(), MPI_BYTE, piece_.data(), rcounts.data(),
-                        rdispls.data(), MPI_BYTE, MPI_COMM_WORLD),
+    check(MPI_Ialltoallv(send_.data(), scounts.data(), sdispls.data(), MPI_BYTE, piece_.data(), rcounts.data(),
+                         rdispls.data(), MPI_BYTE, MPI_COMM_WORLD, &request),
           "all-to-all");
+    wait(mpi_, request, "window's exchange");
     for (std::size_t r = 0; r < ranks; ++r)
       if (rcounts[r] > 0)
         std::memcpy(recv_.data() + in_offsets[r] + at, piece_.data() + rdispls[r], static_cast<std::size_t>(rcounts[r]));

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -17,9 +18,24 @@
 
 namespace shakedown::controller {
 
+// Another process stopped answering while this one was being stopped (the launcher
+// ending the job because a process died, or Ctrl-C): the collective it waits for will
+// never complete. Thrown by every collective below (Mpi::give_up_when_stopped).
+class PeerLost : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class Mpi {
  public:
   static constexpr std::size_t kPieceBytes = std::size_t{32} << 20;
+  // How long a collective still waits for the other processes once the launcher is
+  // ending the job (SIGCONT: mpirun sends it to every process at once when one dies,
+  // then SIGTERM and SIGKILL a second apart), and once this process is asked to stop
+  // (SIGTERM, SIGINT: srun's way, or a user's): every live process finishes its window
+  // and comes to the exchange well within either.
+  static constexpr double kEndingGraceSeconds = 0.5;
+  static constexpr double kStopGraceSeconds = 5.0;
 
   // How many processes the launcher started, from its environment; 1 when none did.
   static int launched_size();
@@ -51,7 +67,22 @@ class Mpi {
   // Ends every process of the run now, with this exit code (after a message).
   [[noreturn]] void abort(int code) const;
 
+  // A collective that has not completed kEndingGraceSeconds after a SIGCONT (which
+  // the process got while waiting, or just before), or kStopGraceSeconds after
+  // `stopping()` became true (SIGTERM or SIGINT reached this process), throws PeerLost
+  // instead of waiting for ever, so that rank 0 can still write what it has. A SIGCONT
+  // that resumes a stopped run (Ctrl-Z, fg) reaches every process at once, and the
+  // collective completes within the grace unless a window then takes longer than that.
+  // Without `stopping`, only SIGCONT counts.
+  void give_up_when_stopped(bool (*stopping)()) { stopping_ = stopping; }
+  // Whether a collective gave up: MPI is then left as it is (no MPI_Finalize, which
+  // would wait for the lost process too).
+  bool lost() const { return lost_; }
+
  private:
+  friend class MpiWait;  // mpi.cpp: waits for a collective, or gives up
+  bool (*stopping_)() = nullptr;
+  mutable bool lost_ = false;
   int rank_ = 0, size_ = 1;
   std::string host_;
   std::vector<std::string> hosts_;

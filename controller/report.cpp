@@ -224,6 +224,7 @@ nlohmann::ordered_json Summary::to_json() const {
   j["name"] = name;
   j["seed"] = seed;
   j["interrupted"] = interrupted;
+  if (process_lost) j["process_lost"] = true;
   j["simulated_ns"] = simulated_ns;
   j["events"] = events;
   j["connections"] = Json{{"total", connections}, {"started", started},     {"established", established},

@@ -62,6 +62,7 @@ struct Summary {
   double wall_seconds = 0;
   std::uint64_t events = 0;
   bool interrupted = false;
+  bool process_lost = false;  // a distributed run lost a process: the counters are rank 0's alone
   std::uint64_t failed() const { return refused + timed_out + crashed; }
 
   nlohmann::ordered_json to_json() const;

@@ -367,13 +367,22 @@ int run_experiment(const RunOptions& o, std::FILE* out, std::FILE* err) {
   int code = kRunFailed;
   try {
     code = run_part(o, out, err);
+  } catch (const PeerLost& e) {
+    // Before or after the run itself (which writes what it has): nothing to write.
+    if (o.mpi->rank() == 0) std::fprintf(err, "shakedown run: %s; the run failed\n", e.what());
+    return kRunFailed;
   } catch (const std::exception& e) {
     std::fprintf(err, "shakedown run: rank %d (%s): %s\n", o.mpi->rank(), o.mpi->host().c_str(), e.what());
     std::fflush(err);
     o.mpi->abort(kRunFailed);
   }
+  if (o.mpi->lost()) return code;
   std::vector<std::int64_t> agreed{o.mpi->rank() == 0 ? code : std::numeric_limits<std::int64_t>::min()};
-  o.mpi->max(agreed);
+  try {
+    o.mpi->max(agreed);
+  } catch (const PeerLost&) {
+    return code;
+  }
   return static_cast<int>(agreed[0]);
 }
 
@@ -574,6 +583,7 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
   constexpr std::uint64_t kSlice = 1u << 16;
   Progress progress(o.progress && !o.quiet, err, until_ns);
   bool interrupted = false;
+  bool lost = false;  // a distributed run's process stopped answering
   int code = kSuccess;
   std::optional<Lateness> lateness;  // a real-time run's
   std::optional<Ns3Result> on_ns3;
@@ -596,9 +606,14 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
   } else if (dist) {
     // Windows until nothing is left anywhere; Ctrl-C anywhere stops every rank at the
     // same window. A failure here is this rank's alone: it ends the run (run_experiment).
-    while (dist->step(limit, g_interrupted != 0, *shipper, merger ? &*merger : nullptr))
-      if (lead) progress.update(engine, *recorder, wall(), dist->events_everywhere());
-    interrupted = dist->stopped();
+    try {
+      while (dist->step(limit, g_interrupted != 0, *shipper, merger ? &*merger : nullptr))
+        if (lead) progress.update(engine, *recorder, wall(), dist->events_everywhere());
+      interrupted = dist->stopped();
+    } catch (const PeerLost&) {
+      // Stopped, and another process gone (mpi.h): rank 0 writes what it has.
+      interrupted = lost = true;
+    }
     progress.clear();
   } else if (o.realtime) {
     // The wall clock decides when each event runs; the run ends when nothing is left
@@ -664,16 +679,28 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
   }
   nlohmann::ordered_json ranks;
   if (dist) {
-    // Events left anywhere; every rank's counters added up into rank 0's.
-    std::vector<std::int64_t> next{engine.next_event_time().ns()};
-    o.mpi->min(next);
-    at_horizon = !until_ns && !interrupted && next[0] != TimePoint::max().ns();
-    const Distributed::Totals totals = dist->add_up(*built);
-    if (local_recorder) dist->gather_sides(*local_recorder, lead ? &*recorder : nullptr);
-    events = totals.events;
-    simulated = (until_ns && !interrupted) || at_horizon ? limit : totals.last_event;
-    ranks = dist->rank_stats(wall());
-    if (!lead) return kSuccess;
+    try {
+      if (!lost) {
+        // Events left anywhere; every rank's counters added up into rank 0's.
+        std::vector<std::int64_t> next{engine.next_event_time().ns()};
+        o.mpi->min(next);
+        at_horizon = !until_ns && !interrupted && next[0] != TimePoint::max().ns();
+        const Distributed::Totals totals = dist->add_up(*built);
+        if (local_recorder) dist->gather_sides(*local_recorder, lead ? &*recorder : nullptr);
+        events = totals.events;
+        simulated = (until_ns && !interrupted) || at_horizon ? limit : totals.last_event;
+        ranks = dist->rank_stats(wall());
+      }
+    } catch (const PeerLost&) {
+      interrupted = lost = true;
+    }
+    if (lost) {
+      // What this process ran and recorded: every rank's traces up to the last window
+      // merged; the counters are its own nodes' alone.
+      at_horizon = false;
+      simulated = engine.now();
+    }
+    if (!lead) return lost ? kRunFailed : kSuccess;
   }
 
   // Whatever happened, everything produced so far is written out whole.
@@ -684,6 +711,7 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
   summary.events = events;
   summary.wall_seconds = wall();
   summary.interrupted = interrupted;
+  summary.process_lost = lost;
   if (on_ns3)
     for (std::size_t r = 0; r < summary.drops.size(); ++r) summary.drops[r] += on_ns3->drops[r];
   for (int w = 0; w < topo.workloads_size(); ++w) summary.not_started += built->workloads.stats(static_cast<std::size_t>(w)).not_started;
@@ -712,7 +740,7 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
         summary.wall_seconds > 0 ? static_cast<double>(summary.events) / summary.wall_seconds : 0.0;
     if (dist) {
       timing["lookahead_ns"] = dist->window().ns();
-      timing["ranks"] = ranks;
+      if (!lost) timing["ranks"] = ranks;
     }
     write_file(dir / "timing.json", timing.dump(2) + "\n");
   } catch (const std::exception& e) {
@@ -738,7 +766,7 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
     if (on_ns3 && capture.on) files += fmt::format(", pcap/ ({} files, ns-3's)", on_ns3->pcap_files);
     files += ", topology.txtpb, command.txt";
     std::fprintf(out, "  %-16s%s\n", "wrote", files.c_str());
-    if (dist) std::fprintf(out, "  %-16s%s (timing.json)\n", "processes", dist->rank_line(ranks).c_str());
+    if (dist && !lost) std::fprintf(out, "  %-16s%s (timing.json)\n", "processes", dist->rank_line(ranks).c_str());
     if (!capture.note.empty()) std::fprintf(out, "  %-16s%s\n", "captures", capture.note.c_str());
     if ((kinds & kEventSegment) != 0 && !recorder->connections().empty())
       std::fprintf(out, "  %-16sshakedown diagram %s --conn 1   (the ladder of connection 1)\n", "pictures",
@@ -759,6 +787,15 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
                  "shakedown run: stopped at the horizon of %s simulated with events still due (a keepalive, a "
                  "connection nobody closes); give run: {until: ...} for a longer run\n",
                  to_string(Duration::nanoseconds(topology::kDefaultHorizonNs)).c_str());
+  if (lost) {
+    std::fprintf(err,
+                 "shakedown run: another process of the run stopped answering (the launcher's message names it); "
+                 "the files hold what rank 0 had at %s simulated: every rank's events and connections up to "
+                 "then%s, and its own nodes' counters (drops, bytes) alone\n",
+                 to_string(simulated).c_str(),
+                 local_recorder ? " (the sides of other ranks' hosts as their first and last reports left them)" : "");
+    return kRunFailed;
+  }
   if (interrupted) {
     std::fprintf(err, "shakedown run: interrupted at %s simulated; the files hold everything up to then\n",
                  to_string(simulated).c_str());

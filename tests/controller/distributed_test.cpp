@@ -9,6 +9,7 @@
 #include "controller/experiment.h"
 #include "controller/shell.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -385,17 +386,34 @@ TEST(Distributed, ZeroLookaheadCutIsRefused) {
   EXPECT_NE(r.output.find("reordering (10%)"), std::string::npos) << r.output;
 }
 
-// Ctrl-C stops every rank at the same window; rank 0 writes whole files that say the
-// run was interrupted, and the exit code is a single process's (3).
-TEST(Distributed, CtrlCLeavesWholeFiles) {
-  const fs::path dir = scratch("ctrl-c");
-  fs::create_directories(dir.parent_path());
-  // Streams that last 1000 s of simulated time: minutes of wall time, unless stopped.
-  const std::string file = (dir.parent_path() / "long.yaml").string();
+// Streams that last 1000 s of simulated time: minutes of wall time, unless stopped.
+std::string long_run_file(const fs::path& dir) {
+  fs::create_directories(dir);
+  const std::string file = (dir / "long.yaml").string();
   std::ofstream(file) << "name: long\nhosts: [a, b, c, d]\nrouters: [r]\ndefaults:\n  link: {delay: 2ms, loss: 1%}\n"
                          "links:\n  - {ends: [a, r]}\n  - {ends: [b, r]}\n  - {ends: [c, r]}\n  - {ends: [d, r]}\n"
                          "workload:\n  - {app: stream, from: [a, b, c], to: d:80, rate: 20Mbps, duration: 1000s, "
                          "chunk: 1400B}\n";
+  return file;
+}
+
+// Whether every line of a CSV file has the header's number of fields (none cut short).
+void expect_whole_csv(const fs::path& path) {
+  std::ifstream in(path);
+  std::string header;
+  ASSERT_TRUE(std::getline(in, header)) << path;
+  const auto fields = std::count(header.begin(), header.end(), ',');
+  int rows = 0;
+  for (std::string line; std::getline(in, line); ++rows)
+    ASSERT_EQ(std::count(line.begin(), line.end(), ','), fields) << path << " row " << rows + 1 << ": " << line;
+  EXPECT_GT(rows, 0) << path;
+}
+
+// Ctrl-C stops every rank at the same window; rank 0 writes whole files that say the
+// run was interrupted, and the exit code is a single process's (3).
+TEST(Distributed, CtrlCLeavesWholeFiles) {
+  const fs::path dir = scratch("ctrl-c");
+  const std::string file = long_run_file(dir.parent_path());
   const std::string cmd = "exec " + kBin + " run " + file + " --ranks 2 --pcap none -o " + dir.string() + " > " +
                           (dir.string() + ".log") + " 2>&1";
   const pid_t pid = fork();
@@ -421,7 +439,7 @@ TEST(Distributed, CtrlCLeavesWholeFiles) {
   for (std::string line; std::getline(events, line); ++lines)
     ASSERT_TRUE(!line.empty() && line.front() == '{' && line.back() == '}') << "line " << lines << ": " << line;
   EXPECT_GT(lines, 0);
-  EXPECT_TRUE(fs::exists(dir / "connections.csv"));
+  expect_whole_csv(dir / "connections.csv");
 }
 
 // The processes of a run (their command line names its folder) not yet ended.
@@ -438,18 +456,19 @@ std::vector<pid_t> processes_of(const fs::path& dir) {
   return out;
 }
 
-// Starts a long run with `--ranks 2`, kills rank 1 with SIGKILL (first stopping mpirun,
-// if `stall_mpirun`, so that only shakedown's own watch can end the run) and returns
-// how the run ended, how long after the kill, and what it printed.
+// Starts a long run with `--ranks 2`, kills rank 1 with SIGKILL once the run is under
+// way (first stopping mpirun, if `stall_mpirun`, so that only shakedown's own watch can
+// end the run) and returns how the run ended, how long after the kill, and what it
+// printed.
 struct Ending {
   int status = 0;
   double seconds = 0;
   std::string log;
 };
 Ending kill_rank_1(const fs::path& dir, bool stall_mpirun) {
-  const std::string file = kSource + "/topologies/catalog/star-reference.yaml";
-  const std::string cmd = "exec " + kBin + " run " + file + " --ranks 2 --until 1000s --pcap none --events none -o " +
-                          dir.string() + " > " + (dir.string() + ".log") + " 2>&1";
+  const std::string file = long_run_file(dir.parent_path());
+  const std::string cmd = "exec " + kBin + " run " + file + " --ranks 2 --pcap none -o " + dir.string() + " > " +
+                          (dir.string() + ".log") + " 2>&1";
   const pid_t pid = fork();
   if (pid < 0) ADD_FAILURE() << "fork failed";
   if (pid == 0) {
@@ -472,6 +491,9 @@ Ending kill_rank_1(const fs::path& dir, bool stall_mpirun) {
     ADD_FAILURE() << "rank 1 never started";
     return e;
   }
+  // Once events are being written (the network is built and running everywhere).
+  for (int i = 0; i < 3000 && !(fs::exists(dir / "events.jsonl") && fs::file_size(dir / "events.jsonl") > 0); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   if (stall_mpirun) {
     const std::string stat = read_file("/proc/" + std::to_string(victim) + "/stat");
@@ -497,14 +519,29 @@ Ending kill_rank_1(const fs::path& dir, bool stall_mpirun) {
   return e;
 }
 
+// Rank 0's files after another rank died: whole, saying so, with what it had.
+void expect_files_of_a_lost_run(const fs::path& dir, const std::string& log) {
+  EXPECT_NE(log.find("another process of the run stopped answering"), std::string::npos) << log;
+  const std::string summary = read_file(dir / "summary.json");
+  EXPECT_NE(summary.find("\"interrupted\": true"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("\"process_lost\": true"), std::string::npos) << summary;
+  expect_whole_csv(dir / "connections.csv");
+  std::ifstream events(dir / "events.jsonl");
+  int lines = 0;
+  for (std::string line; std::getline(events, line); ++lines)
+    ASSERT_TRUE(!line.empty() && line.front() == '{' && line.back() == '}') << "line " << lines << ": " << line;
+  EXPECT_GT(lines, 0);
+}
+
 // A rank killed mid-run ends the whole run, soon, with a message naming the rank and
-// exit 3.
+// exit 3; rank 0 writes whole files of what it had.
 TEST(Distributed, KilledRankEndsTheRun) {
-  const Ending e = kill_rank_1(scratch("killed"), false);
+  const fs::path dir = scratch("killed");
+  const Ending e = kill_rank_1(dir, false);
   EXPECT_LT(e.seconds, 5.0) << "ended " << e.seconds << " s after the rank died";
   EXPECT_TRUE(WIFEXITED(e.status) && WEXITSTATUS(e.status) == 3) << e.status << "\n" << e.log;
   EXPECT_NE(e.log.find("rank 1"), std::string::npos) << e.log;
-  EXPECT_NE(e.log.find("ended before the run did"), std::string::npos) << e.log;
+  expect_files_of_a_lost_run(dir, e.log);
 }
 
 // Should mpirun not end the job (here: stopped), `--ranks` itself ends every process of
@@ -518,6 +555,10 @@ TEST(Distributed, KilledRankEndsTheRunEvenIfMpirunDoesNot) {
   EXPECT_NE(e.log.find("mpirun had not ended the others"), std::string::npos) << e.log;
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_TRUE(processes_of(dir).empty()) << "processes of the run left behind";
+  // mpirun, stopped, relays nothing rank 0 says; its files are whole all the same.
+  const std::string summary = read_file(dir / "summary.json");
+  EXPECT_NE(summary.find("\"process_lost\": true"), std::string::npos) << summary;
+  expect_whole_csv(dir / "connections.csv");
 }
 
 }  // namespace
