@@ -65,12 +65,19 @@ struct Graph {
       adj[l.b()].push_back({l.a(), static_cast<std::uint32_t>(i), d});
     }
   }
-  // Shortest-delay predecessors towards `root` (ties to the lower node id), through
-  // routers only, as the network routes.
-  std::vector<std::uint32_t> towards(const topology::Topology& t, std::uint32_t root) const {
+  // Shortest delays towards `root` through routers only, as the network routes: each
+  // node's next hop (ties to the lower node id), its distance, and the order in which
+  // Dijkstra settled the nodes (a next hop is settled before the nodes it serves).
+  struct Routes {
+    std::vector<std::uint32_t> next;
+    std::vector<std::int64_t> dist;
+    std::vector<std::uint32_t> settled;
+  };
+  Routes towards(const topology::Topology& t, std::uint32_t root) const {
     constexpr std::uint32_t kNone = 0xffffffffu;
     std::vector<std::int64_t> dist(adj.size(), INT64_MAX);
     std::vector<std::uint32_t> next(adj.size(), kNone);
+    std::vector<std::uint32_t> settled;
     using Item = std::pair<std::int64_t, std::uint32_t>;
     std::priority_queue<Item, std::vector<Item>, std::greater<>> q;
     dist[root] = 0;
@@ -79,6 +86,7 @@ struct Graph {
       const auto [d, u] = q.top();
       q.pop();
       if (d != dist[u]) continue;
+      settled.push_back(u);
       if (u != root && t.nodes(static_cast<int>(u)).kind() == topology::Node::HOST) continue;  // hosts do not forward
       for (const Edge& e : adj[u]) {
         const std::int64_t nd = d + e.delay;
@@ -89,7 +97,7 @@ struct Graph {
         }
       }
     }
-    return next;
+    return Routes{std::move(next), std::move(dist), std::move(settled)};
   }
 };
 
@@ -200,21 +208,52 @@ std::vector<std::uint64_t> work_on(const topology::Topology& t, const Graph& g) 
   for (const auto& w : t.workloads()) servers.push_back(w.server());
   std::sort(servers.begin(), servers.end());
   servers.erase(std::unique(servers.begin(), servers.end()), servers.end());
-  // Routers on the way: only while that stays cheap (a path per client per server).
+  // Routers on the way: only while that stays cheap (the routes to each server).
   const bool paths = servers.size() <= 1000;
+  const std::size_t n = work.size();
+  std::vector<double> carried(n, 0.0);  // by routers
+  std::vector<double> flow(n);
+  std::vector<std::uint32_t> rank_in(n);
   for (const std::uint32_t server : servers) {
-    const std::vector<std::uint32_t> next = paths ? g.towards(t, server) : std::vector<std::uint32_t>();
+    std::fill(flow.begin(), flow.end(), 0.0);
     for (const auto& w : t.workloads()) {
       if (w.server() != server) continue;
       const std::uint64_t per_client = std::uint64_t{w.connections()} * segments_per_connection(w);
       for (const std::uint32_t c : w.clients()) {
         work[c] += per_client;
         work[server] += per_client;
-        if (!paths || next.empty()) continue;
-        for (std::uint32_t u = next[c]; u != server && u < next.size(); u = next[u]) work[u] += per_client;
+        flow[c] += static_cast<double>(per_client);
+      }
+    }
+    if (!paths) continue;
+    // Each node's traffic goes on to its next hop — with ECMP, shared evenly by every
+    // neighbour on a shortest path, as the routers share flows — farthest nodes first.
+    const Graph::Routes r = g.towards(t, server);
+    for (std::uint32_t i = 0; i < r.settled.size(); ++i) rank_in[r.settled[i]] = i;
+    std::vector<std::uint32_t> hops;
+    for (std::size_t i = r.settled.size(); i-- > 0;) {
+      const std::uint32_t u = r.settled[i];
+      if (u == server || flow[u] == 0.0) continue;
+      hops.clear();
+      if (t.ecmp()) {
+        for (const auto& e : g.adj[u]) {
+          const bool forwards = e.to == server || t.nodes(static_cast<int>(e.to)).kind() != topology::Node::HOST;
+          if (forwards && r.dist[e.to] != INT64_MAX && r.dist[e.to] + e.delay == r.dist[u] && rank_in[e.to] < i &&
+              std::find(hops.begin(), hops.end(), e.to) == hops.end())
+            hops.push_back(e.to);
+        }
+      } else if (r.next[u] < n) {
+        hops.push_back(r.next[u]);
+      }
+      for (const std::uint32_t v : hops) {
+        const double share = flow[u] / static_cast<double>(hops.size());
+        if (v == server) continue;
+        carried[v] += share;
+        flow[v] += share;
       }
     }
   }
+  for (std::size_t u = 0; u < n; ++u) work[u] += static_cast<std::uint64_t>(std::llround(carried[u]));
   return work;
 }
 

@@ -8,7 +8,8 @@
 // lookahead of the links it cuts: a link with no lookahead is never cut.
 //
 // The partition comes from METIS (k-way): vertex weights estimate the work each node
-// will do (the segments of the connections it ends or carries, from the workload), edge
+// will do (the segments of the connections it ends or carries, from the workload; with
+// ECMP shared by the equal-cost paths), edge
 // weights keep low-lookahead links inside a rank, and nodes the file pins
 // (`partition:`) go where it says.
 #pragma once

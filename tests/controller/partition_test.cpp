@@ -98,6 +98,45 @@ TEST(Partition, WorkFollowsTheWorkloadAndItsPath) {
   EXPECT_EQ(work[41], 1 + 400u * 112u) << "the router carries every connection";
 }
 
+// Two equal paths from the client's router to the server's: with ECMP the routers
+// share the flows, so each carries half the work; without, the first carries it all.
+TEST(Partition, WorkIsSharedByEqualCostPaths) {
+  const std::string diamond = R"(name: diamond
+hosts: [client, server]
+routers: [r1, a, b, r2]
+links:
+  - {ends: [client, r1], delay: 1ms}
+  - {ends: [r1, a], delay: 1ms}
+  - {ends: [r1, b], delay: 1ms}
+  - {ends: [a, r2], delay: 1ms}
+  - {ends: [b, r2], delay: 1ms}
+  - {ends: [r2, server], delay: 1ms}
+workload:
+  - {app: bulk, from: client, to: "server:80", connections: 10, bytes: 100KB}
+)";
+  const auto id = [](const topology::Topology& t, std::string_view name) {
+    for (int i = 0; i < t.nodes_size(); ++i)
+      if (t.nodes(i).name() == name) return static_cast<std::size_t>(i);
+    ADD_FAILURE() << name;
+    return std::size_t{0};
+  };
+  const std::uint64_t all = 10u * 112u;  // as in the star above
+  const auto plain = topology::load_string(diamond);
+  const auto one = node_work(plain);
+  EXPECT_EQ(one[id(plain, "r1")], 1 + all);
+  EXPECT_EQ(one[id(plain, "r2")], 1 + all);
+  EXPECT_EQ(one[id(plain, "a")] + one[id(plain, "b")], 2 + all) << "one path carries it all";
+  EXPECT_TRUE(one[id(plain, "a")] == 1 || one[id(plain, "b")] == 1);
+  const auto ecmp = topology::load_string("ecmp: true\n" + diamond);
+  const auto shared = node_work(ecmp);
+  EXPECT_EQ(shared[id(ecmp, "r1")], 1 + all);
+  EXPECT_EQ(shared[id(ecmp, "r2")], 1 + all) << "the two halves meet again";
+  EXPECT_EQ(shared[id(ecmp, "a")], 1 + all / 2);
+  EXPECT_EQ(shared[id(ecmp, "b")], 1 + all / 2);
+  EXPECT_EQ(shared[id(ecmp, "client")], 1 + all);
+  EXPECT_EQ(shared[id(ecmp, "server")], 1 + all);
+}
+
 TEST(Partition, PinsWin) {
   std::string file = kStar;
   file += "partition: {1: [server, r], 0: [client1]}\n";
