@@ -267,12 +267,14 @@ nlohmann::ordered_json Distributed::rank_stats(double wall_seconds) {
 std::string Distributed::rank_line(const nlohmann::ordered_json& ranks) const {
   std::string line = fmt::format("{} ranks, lookahead {}, {} windows;", ranks.size(), to_string(lookahead_),
                                  ranks.empty() ? 0 : ranks[0]["windows"].get<std::uint64_t>());
-  for (const auto& r : ranks)
+  for (const auto& r : ranks) {
     line += fmt::format("{} rank {}: {} events, {}/{} packets out/in, {:.2f}s running, {:.2f}s in exchanges",
                         r["rank"].get<int>() == 0 ? "" : ";", r["rank"].get<int>(),
                         r["events"].get<std::uint64_t>(), r["packets_sent_across"].get<std::uint64_t>(),
                         r["packets_received_across"].get<std::uint64_t>(), r["run_seconds"].get<double>(),
                         r["window_exchange_seconds"].get<double>());
+    if (r["rank"].get<int>() == 0) line += fmt::format(", {:.2f}s merging traces", r["trace_merge_seconds"].get<double>());
+  }
   return line;
 }
 

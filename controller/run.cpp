@@ -766,7 +766,18 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
     if (on_ns3 && capture.on) files += fmt::format(", pcap/ ({} files, ns-3's)", on_ns3->pcap_files);
     files += ", topology.txtpb, command.txt";
     std::fprintf(out, "  %-16s%s\n", "wrote", files.c_str());
-    if (dist && !lost) std::fprintf(out, "  %-16s%s (timing.json)\n", "processes", dist->rank_line(ranks).c_str());
+    if (dist && !lost) {
+      std::fprintf(out, "  %-16s%s (timing.json)\n", "processes", dist->rank_line(ranks).c_str());
+      // With events written (or an expectation on what a host sees) rank 0 records
+      // every report: when that is a large share of its time, every other rank waits
+      // it out, and the user should know the way round it.
+      const double merging = ranks[0]["trace_merge_seconds"].get<double>();
+      if (!local_recorder && merging > 0.25 * (merging + ranks[0]["run_seconds"].get<double>()))
+        std::fprintf(out,
+                     "  %-16srank 0 spent %.2fs recording every rank's reports; with --events none (and no "
+                     "expectation on what a host sees) each process records its own hosts (docs/distributed.md)\n",
+                     "", merging);
+    }
     if (!capture.note.empty()) std::fprintf(out, "  %-16s%s\n", "captures", capture.note.c_str());
     if ((kinds & kEventSegment) != 0 && !recorder->connections().empty())
       std::fprintf(out, "  %-16sshakedown diagram %s --conn 1   (the ladder of connection 1)\n", "pictures",
