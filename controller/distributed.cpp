@@ -228,6 +228,21 @@ void Distributed::gather_sides(Recorder& local, Recorder* lead) {
                                              rank_of_[n], arrived[n], n, lead->sides_opened(n)));
 }
 
+void Distributed::keep_own_sides(Recorder& local, Recorder& lead) const {
+  for (std::uint32_t n = 0; n < here_.size(); ++n) {
+    if (!here_[n]) continue;
+    // The local recorder may be a window ahead of the merged traces: only the sides
+    // rank 0's rows know.
+    const std::size_t known = std::min(local.sides_opened(n), lead.sides_opened(n));
+    for (std::size_t i = 0; i < known; ++i) {
+      const Side& from = local.opened_side(n, i);
+      Side& to = lead.opened_side(n, i);
+      static_cast<SideFields&>(to) = static_cast<const SideFields&>(from);
+      to.timeline = from.timeline;
+    }
+  }
+}
+
 nlohmann::ordered_json Distributed::rank_stats(double wall_seconds) {
   const WindowedRun::Stats& w = window_->stats();
   rusage usage{};

@@ -67,6 +67,9 @@ class Distributed {
   // std::runtime_error should a process's count of a host's connections differ from
   // rank 0's (a fault of shakedown's, named, rather than a wrong table).
   void gather_sides(Recorder& local, Recorder* lead);
+  // On rank 0 when another process was lost (no collective): the sides of its own
+  // hosts, `local`, replace what `lead` made of them, as gather_sides would have.
+  void keep_own_sides(Recorder& local, Recorder& lead) const;
   // Per rank, for timing.json and the closing line (rank 0; collective).
   nlohmann::ordered_json rank_stats(double wall_seconds);
   std::string rank_line(const nlohmann::ordered_json& ranks) const;

@@ -696,9 +696,10 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
     }
     if (lost) {
       // What this process ran and recorded: every rank's traces up to the last window
-      // merged; the counters are its own nodes' alone.
+      // merged, and its own hosts' sides; the counters are its own nodes' alone.
       at_horizon = false;
       simulated = engine.now();
+      if (lead && local_recorder) dist->keep_own_sides(*local_recorder, *recorder);
     }
     if (!lead) return lost ? kRunFailed : kSuccess;
   }
@@ -804,7 +805,7 @@ int run_part(const RunOptions& o, std::FILE* out, std::FILE* err) {
                  "the files hold what rank 0 had at %s simulated: every rank's events and connections up to "
                  "then%s, and its own nodes' counters (drops, bytes) alone\n",
                  to_string(simulated).c_str(),
-                 local_recorder ? " (the sides of other ranks' hosts as their first and last reports left them)" : "");
+                 local_recorder ? " (other ranks' hosts' sides as their first and last reports left them)" : "");
     return kRunFailed;
   }
   if (interrupted) {

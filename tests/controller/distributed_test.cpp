@@ -465,10 +465,10 @@ struct Ending {
   double seconds = 0;
   std::string log;
 };
-Ending kill_rank_1(const fs::path& dir, bool stall_mpirun) {
+Ending kill_rank_1(const fs::path& dir, bool stall_mpirun, const std::string& options = "") {
   const std::string file = long_run_file(dir.parent_path());
-  const std::string cmd = "exec " + kBin + " run " + file + " --ranks 2 --pcap none -o " + dir.string() + " > " +
-                          (dir.string() + ".log") + " 2>&1";
+  const std::string cmd = "exec " + kBin + " run " + file + " --ranks 2 --pcap none " + options + " -o " +
+                          dir.string() + " > " + (dir.string() + ".log") + " 2>&1";
   const pid_t pid = fork();
   if (pid < 0) ADD_FAILURE() << "fork failed";
   if (pid == 0) {
@@ -491,9 +491,12 @@ Ending kill_rank_1(const fs::path& dir, bool stall_mpirun) {
     ADD_FAILURE() << "rank 1 never started";
     return e;
   }
-  // Once events are being written (the network is built and running everywhere).
-  for (int i = 0; i < 3000 && !(fs::exists(dir / "events.jsonl") && fs::file_size(dir / "events.jsonl") > 0); ++i)
+  // Once the run is under way: events are being written (the network is built and
+  // running everywhere), or, without events, a second after the ranks started.
+  for (int i = 0; i < 3000 && !(fs::exists(dir / "events.jsonl") && fs::file_size(dir / "events.jsonl") > 0); ++i) {
+    if (options.find("--events none") != std::string::npos && i == 100) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   if (stall_mpirun) {
     const std::string stat = read_file("/proc/" + std::to_string(victim) + "/stat");
@@ -542,6 +545,38 @@ TEST(Distributed, KilledRankEndsTheRun) {
   EXPECT_TRUE(WIFEXITED(e.status) && WEXITSTATUS(e.status) == 3) << e.status << "\n" << e.log;
   EXPECT_NE(e.log.find("rank 1"), std::string::npos) << e.log;
   expect_files_of_a_lost_run(dir, e.log);
+}
+
+// With --events none each rank records its own hosts' sides; when another rank dies,
+// rank 0 keeps the sides of its own hosts (b and c, the clients it runs here): their
+// rows say what those clients sent, not only that they began.
+TEST(Distributed, KilledRankKeepsRank0sOwnHostsWithEventsNone) {
+  const fs::path dir = scratch("killed-events-none");
+  const Ending e = kill_rank_1(dir, false, "--events none");
+  EXPECT_TRUE(WIFEXITED(e.status) && WEXITSTATUS(e.status) == 3) << e.status << "\n" << e.log;
+  EXPECT_NE(read_file(dir / "summary.json").find("\"process_lost\": true"), std::string::npos) << e.log;
+  expect_whole_csv(dir / "connections.csv");
+  std::ifstream csv(dir / "connections.csv");
+  const auto fields = [](const std::string& line) {
+    std::vector<std::string> out;
+    std::istringstream in(line);
+    for (std::string f; std::getline(in, f, ',');) out.push_back(f);
+    return out;
+  };
+  std::string line;
+  ASSERT_TRUE(std::getline(csv, line));
+  const std::vector<std::string> header = fields(line);
+  const auto column = [&](const std::string& name) {
+    return static_cast<std::size_t>(std::find(header.begin(), header.end(), name) - header.begin());
+  };
+  const std::size_t client = column("client"), sent_bytes = column("client_bytes_sent");
+  ASSERT_LT(sent_bytes, header.size()) << line;
+  bool sent = false;
+  while (std::getline(csv, line)) {
+    const std::vector<std::string> row = fields(line);
+    if (row.size() > sent_bytes && (row[client] == "b" || row[client] == "c") && row[sent_bytes] != "0") sent = true;
+  }
+  EXPECT_TRUE(sent) << read_file(dir / "connections.csv");
 }
 
 // Should mpirun not end the job (here: stopped), `--ranks` itself ends every process of
