@@ -8,6 +8,7 @@
 
 #include "controller/experiment.h"
 #include "controller/shell.h"
+#include "support/csv.h"
 
 #include <algorithm>
 #include <chrono>
@@ -556,26 +557,9 @@ TEST(Distributed, KilledRankKeepsRank0sOwnHostsWithEventsNone) {
   EXPECT_TRUE(WIFEXITED(e.status) && WEXITSTATUS(e.status) == 3) << e.status << "\n" << e.log;
   EXPECT_NE(read_file(dir / "summary.json").find("\"process_lost\": true"), std::string::npos) << e.log;
   expect_whole_csv(dir / "connections.csv");
-  std::ifstream csv(dir / "connections.csv");
-  const auto fields = [](const std::string& line) {
-    std::vector<std::string> out;
-    std::istringstream in(line);
-    for (std::string f; std::getline(in, f, ',');) out.push_back(f);
-    return out;
-  };
-  std::string line;
-  ASSERT_TRUE(std::getline(csv, line));
-  const std::vector<std::string> header = fields(line);
-  const auto column = [&](const std::string& name) {
-    return static_cast<std::size_t>(std::find(header.begin(), header.end(), name) - header.begin());
-  };
-  const std::size_t client = column("client"), sent_bytes = column("client_bytes_sent");
-  ASSERT_LT(sent_bytes, header.size()) << line;
   bool sent = false;
-  while (std::getline(csv, line)) {
-    const std::vector<std::string> row = fields(line);
-    if (row.size() > sent_bytes && (row[client] == "b" || row[client] == "c") && row[sent_bytes] != "0") sent = true;
-  }
+  for (const auto& row : shakedown::testing::read_csv((dir / "connections.csv").string()))
+    if ((row.at("client") == "b" || row.at("client") == "c") && row.at("client_bytes_sent") != "0") sent = true;
   EXPECT_TRUE(sent) << read_file(dir / "connections.csv");
 }
 

@@ -22,6 +22,7 @@
 
 #include "controller/shell.h"
 #include "nodes/payload.h"
+#include "support/csv.h"
 
 namespace {
 
@@ -148,12 +149,7 @@ struct RealRun {
   }
 };
 
-std::vector<std::string> split(const std::string& line) {
-  std::vector<std::string> out;
-  std::stringstream in(line);
-  for (std::string f; std::getline(in, f, ',');) out.push_back(f);
-  return out;
-}
+std::vector<std::string> split(const std::string& line) { return shakedown::testing::split_csv(line); }
 
 // `links_and_workload`: the file after its hosts (a, and the real host linux) and router r.
 RealRun run_with_linux(const std::string& test, const std::string& links_and_workload, const char* program,

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/csv.h"
 #include "support/files.h"
 
 namespace shakedown::controller {
@@ -45,27 +46,7 @@ int run_quiet(const std::string& file, const std::string& out, const std::string
   return run_quiet(options(file, out, pcap));
 }
 
-// connections.csv as rows of column -> value.
-std::vector<std::map<std::string, std::string>> read_csv(const std::string& path) {
-  const auto text = shakedown::testing::lines(slurp(path));
-  std::vector<std::map<std::string, std::string>> rows;
-  const auto split = [](const std::string& line) {
-    std::vector<std::string> out;
-    std::stringstream in(line);
-    for (std::string f; std::getline(in, f, ',');) out.push_back(f);
-    if (!line.empty() && line.back() == ',') out.emplace_back();
-    return out;
-  };
-  const auto header = split(text.at(0));
-  for (std::size_t i = 1; i < text.size(); ++i) {
-    const auto fields = split(text[i]);
-    EXPECT_EQ(fields.size(), header.size()) << "row " << i << ": " << text[i];
-    std::map<std::string, std::string> row;
-    for (std::size_t c = 0; c < header.size() && c < fields.size(); ++c) row[header[c]] = fields[c];
-    rows.push_back(row);
-  }
-  return rows;
-}
+using shakedown::testing::read_csv;
 
 std::vector<nlohmann::json> read_events(const std::string& path) {
   std::vector<nlohmann::json> out;
