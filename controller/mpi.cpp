@@ -57,6 +57,7 @@ class MpiWait {
  public:
   static void wait(const Mpi& mpi, MPI_Request& request, const char* what) {
     const std::int64_t began = monotonic_ns();
+    const std::int64_t grace = seconds_ns(Mpi::kEndingGraceSeconds);
     std::int64_t stop_seen = 0;
     for (;;) {
       int done = 0;
@@ -66,7 +67,6 @@ class MpiWait {
       // A SIGCONT counts when it came during this wait or just before it (the process
       // was finishing its window): an older one was a resume after Ctrl-Z.
       const std::int64_t continued = g_continued_ns.load(std::memory_order_relaxed);
-      const std::int64_t grace = seconds_ns(Mpi::kEndingGraceSeconds);
       if (continued != 0 && continued >= began - 2 * grace && now - std::max(continued, began) > grace)
         give_up(mpi, what, "the launcher began ending the run");
       if (mpi.stopping_ == nullptr || !mpi.stopping_()) continue;
@@ -85,7 +85,21 @@ class MpiWait {
 };
 
 namespace {
-void wait(const Mpi& mpi, MPI_Request& request, const char* what) { MpiWait::wait(mpi, request, what); }
+// Starts a collective (`start` is given the request to fill: MPI_Ixxx's last argument)
+// and waits for it (MpiWait).
+template <typename Start>
+void collective(const Mpi& mpi, const char* what, Start start) {
+  MPI_Request request;
+  check(start(&request), what);
+  MpiWait::wait(mpi, request, what);
+}
+
+template <typename T>
+void all_reduce(const Mpi& mpi, std::vector<T>& values, MPI_Datatype type, MPI_Op op) {
+  collective(mpi, "reduction", [&](MPI_Request* r) {
+    return MPI_Iallreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), type, op, MPI_COMM_WORLD, r);
+  });
+}
 }  // namespace
 
 int Mpi::launched_size() {
@@ -132,14 +146,12 @@ void Mpi::abort(int code) const {
 
 void Mpi::broadcast(std::string& bytes) const {
   std::uint64_t size = bytes.size();
-  MPI_Request request;
-  check(MPI_Ibcast(&size, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD, &request), "broadcast");
-  wait(*this, request, "broadcast");
+  collective(*this, "broadcast", [&](MPI_Request* r) { return MPI_Ibcast(&size, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD, r); });
   bytes.resize(size);
   for (std::uint64_t at = 0; at < size; at += kPieceBytes) {
     const auto n = static_cast<int>(std::min<std::uint64_t>(kPieceBytes, size - at));
-    check(MPI_Ibcast(bytes.data() + at, n, MPI_BYTE, 0, MPI_COMM_WORLD, &request), "broadcast");
-    wait(*this, request, "broadcast");
+    collective(*this, "broadcast",
+               [&](MPI_Request* r) { return MPI_Ibcast(bytes.data() + at, n, MPI_BYTE, 0, MPI_COMM_WORLD, r); });
   }
 }
 
@@ -152,12 +164,12 @@ std::string Mpi::gather(const std::string& mine, std::vector<std::uint64_t>* siz
 void Mpi::gather(const std::string& mine, std::string& out, std::vector<std::uint64_t>* sizes) const {
   std::vector<std::uint64_t> all(static_cast<std::size_t>(size_));
   std::uint64_t n = mine.size();
-  MPI_Request request;
-  check(MPI_Igather(&n, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, 0, MPI_COMM_WORLD, &request), "gather");
-  wait(*this, request, "gather");
-  std::uint64_t largest = n;
-  check(MPI_Iallreduce(MPI_IN_PLACE, &largest, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD, &request), "gather");
-  wait(*this, request, "gather");
+  collective(*this, "gather", [&](MPI_Request* r) {
+    return MPI_Igather(&n, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, 0, MPI_COMM_WORLD, r);
+  });
+  std::vector<std::uint64_t> largest_of{n};
+  all_reduce(*this, largest_of, MPI_UINT64_T, MPI_MAX);
+  const std::uint64_t largest = largest_of[0];
   std::vector<std::uint64_t> offsets(all.size());
   std::uint64_t total = 0;
   if (rank_ == 0) {
@@ -174,10 +186,10 @@ void Mpi::gather(const std::string& mine, std::string& out, std::vector<std::uin
       counts[r] = static_cast<int>(all[r]);
       displs[r] = static_cast<int>(offsets[r]);
     }
-    check(MPI_Igatherv(mine.data(), static_cast<int>(n), MPI_BYTE, out.data(), counts.data(), displs.data(), MPI_BYTE,
-                       0, MPI_COMM_WORLD, &request),
-          "gather");
-    wait(*this, request, "gather");
+    collective(*this, "gather", [&](MPI_Request* r) {
+      return MPI_Igatherv(mine.data(), static_cast<int>(n), MPI_BYTE, out.data(), counts.data(), displs.data(),
+                          MPI_BYTE, 0, MPI_COMM_WORLD, r);
+    });
   } else {
     // In pieces: at most kPieceBytes from each rank at a time.
     std::string piece_in;
@@ -192,10 +204,10 @@ void Mpi::gather(const std::string& mine, std::string& out, std::vector<std::uin
         }
         piece_in.resize(static_cast<std::size_t>(received));
       }
-      check(MPI_Igatherv(mine.data() + std::min<std::uint64_t>(at, n), mine_n, MPI_BYTE, piece_in.data(),
-                         counts.data(), displs.data(), MPI_BYTE, 0, MPI_COMM_WORLD, &request),
-            "gather");
-      wait(*this, request, "gather");
+      collective(*this, "gather", [&](MPI_Request* r) {
+        return MPI_Igatherv(mine.data() + std::min<std::uint64_t>(at, n), mine_n, MPI_BYTE, piece_in.data(),
+                            counts.data(), displs.data(), MPI_BYTE, 0, MPI_COMM_WORLD, r);
+      });
       if (rank_ == 0)
         for (std::size_t r = 0; r < all.size(); ++r)
           if (counts[r] > 0)
@@ -205,29 +217,11 @@ void Mpi::gather(const std::string& mine, std::string& out, std::vector<std::uin
   if (sizes != nullptr) *sizes = std::move(all);
 }
 
-void Mpi::sum(std::vector<std::uint64_t>& values) const {
-  MPI_Request request;
-  check(MPI_Iallreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD,
-                       &request),
-        "reduction");
-  wait(*this, request, "reduction");
-}
+void Mpi::sum(std::vector<std::uint64_t>& values) const { all_reduce(*this, values, MPI_UINT64_T, MPI_SUM); }
 
-void Mpi::min(std::vector<std::int64_t>& values) const {
-  MPI_Request request;
-  check(MPI_Iallreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_INT64_T, MPI_MIN, MPI_COMM_WORLD,
-                       &request),
-        "reduction");
-  wait(*this, request, "reduction");
-}
+void Mpi::min(std::vector<std::int64_t>& values) const { all_reduce(*this, values, MPI_INT64_T, MPI_MIN); }
 
-void Mpi::max(std::vector<std::int64_t>& values) const {
-  MPI_Request request;
-  check(MPI_Iallreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD,
-                       &request),
-        "reduction");
-  wait(*this, request, "reduction");
-}
+void Mpi::max(std::vector<std::int64_t>& values) const { all_reduce(*this, values, MPI_INT64_T, MPI_MAX); }
 
 Exchange::Round MpiExchange::round(const std::vector<std::string>& outgoing, TimePoint earliest_here, bool stop_here) {
   const auto began = std::chrono::steady_clock::now();
@@ -254,11 +248,10 @@ Exchange::Round MpiExchange::round(const std::vector<std::string>& outgoing, Tim
   mine[0] = earliest_here.ns();
   mine[1] = stop_here ? 1 : 0;
   for (std::size_t r = 0; r < ranks; ++r) mine[2 + r] = static_cast<std::int64_t>(to_[r].size());
-  MPI_Request request;
-  check(MPI_Iallgather(mine.data(), static_cast<int>(row), MPI_INT64_T, all.data(), static_cast<int>(row), MPI_INT64_T,
-                       MPI_COMM_WORLD, &request),
-        "all-gather");
-  wait(mpi_, request, "window's exchange");
+  collective(mpi_, "window's exchange", [&](MPI_Request* r) {
+    return MPI_Iallgather(mine.data(), static_cast<int>(row), MPI_INT64_T, all.data(), static_cast<int>(row),
+                          MPI_INT64_T, MPI_COMM_WORLD, r);
+  });
   const auto me = static_cast<std::size_t>(mpi_.rank());
   std::int64_t agreed_earliest = TimePoint::max().ns();
   bool agreed_stop = false;
@@ -301,17 +294,17 @@ Exchange::Round MpiExchange::round(const std::vector<std::string>& outgoing, Tim
     if (pieces == 1 && total <= static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
       // One piece (the usual case): straight into place.
       for (std::size_t r = 0; r < ranks; ++r) rdispls[r] = static_cast<int>(in_offsets[r]);
-      check(MPI_Ialltoallv(send_.data(), scounts.data(), sdispls.data(), MPI_BYTE, recv_.data(), rcounts.data(),
-                           rdispls.data(), MPI_BYTE, MPI_COMM_WORLD, &request),
-            "all-to-all");
-      wait(mpi_, request, "window's exchange");
+      collective(mpi_, "window's exchange", [&](MPI_Request* r) {
+        return MPI_Ialltoallv(send_.data(), scounts.data(), sdispls.data(), MPI_BYTE, recv_.data(), rcounts.data(),
+                              rdispls.data(), MPI_BYTE, MPI_COMM_WORLD, r);
+      });
       break;
     }
     if (piece_.size() < static_cast<std::size_t>(r_total)) piece_.resize(static_cast<std::size_t>(r_total));
-    check(MPI_Ialltoallv(send_.data(), scounts.data(), sdispls.data(), MPI_BYTE, piece_.data(), rcounts.data(),
-                         rdispls.data(), MPI_BYTE, MPI_COMM_WORLD, &request),
-          "all-to-all");
-    wait(mpi_, request, "window's exchange");
+    collective(mpi_, "window's exchange", [&](MPI_Request* r) {
+      return MPI_Ialltoallv(send_.data(), scounts.data(), sdispls.data(), MPI_BYTE, piece_.data(), rcounts.data(),
+                            rdispls.data(), MPI_BYTE, MPI_COMM_WORLD, r);
+    });
     for (std::size_t r = 0; r < ranks; ++r)
       if (rcounts[r] > 0)
         std::memcpy(recv_.data() + in_offsets[r] + at, piece_.data() + rdispls[r], static_cast<std::size_t>(rcounts[r]));
